@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -15,7 +14,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
-import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.zip.ZipEntry;
@@ -31,6 +29,7 @@ import org.junit.jupiter.api.io.TempDir;
  * Three containers of the node image running {@link EchoMain} instead of the node, to show the
  * harness's faults do what they say. Skipped where no Docker engine answers or not run as root.
  */
+@RequiresDocker
 @Timeout(value = 3, unit = TimeUnit.MINUTES)
 class NodeContainersSmokeTest {
   private static final int PORT = 7000;
@@ -42,11 +41,6 @@ class NodeContainersSmokeTest {
 
   @BeforeAll
   static void startCluster(@TempDir Path dir) throws IOException {
-    Optional<String> noEngine = DockerEngine.unavailableReason();
-    assumeTrue(noEngine.isEmpty(), () -> "skipping Docker smoke test: " + noEngine.orElseThrow());
-    assumeTrue(
-        "root".equals(System.getProperty("user.name")),
-        "skipping Docker smoke test: nsenter into container namespaces needs root");
     Path app = Files.createDirectories(dir.resolve("app"));
     writeEchoJar(app.resolve("cairn-node.jar"));
     image =
