@@ -1,0 +1,179 @@
+package io.cairn.node;
+
+import io.cairn.node.api.ApiServer;
+import io.cairn.node.config.ConfigException;
+import io.cairn.node.config.NodeConfig;
+import io.cairn.node.ledger.LedgerLimits;
+import io.cairn.node.metrics.MetricsServer;
+import io.cairn.node.metrics.NodeMetrics;
+import io.cairn.node.raft.LedgerStateMachine;
+import io.cairn.node.raft.RaftNode;
+import java.util.concurrent.CountDownLatch;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Starts one Cairn node: the Ratis server with the ledger state machine, then the public API.
+ * Exit codes: 0 after a clean shutdown, 2 for bad configuration, 1 when start-up fails (for
+ * example a corrupt snapshot: the node refuses to serve rather than serve wrong state).
+ */
+public final class Main {
+  private Main() {}
+
+  public static void main(String[] args) {
+    NodeConfig config;
+    try {
+      config = NodeConfig.fromArgs(args, System.getenv());
+    } catch (ConfigException e) {
+      System.err.println("cairn-node: configuration error: " + e.getMessage());
+      System.exit(2);
+      return;
+    }
+    System.setProperty("cairn.node", config.nodeId());
+    org.slf4j.bridge.SLF4JBridgeHandler.removeHandlersForRootLogger();
+    org.slf4j.bridge.SLF4JBridgeHandler.install();
+    Logger log = LoggerFactory.getLogger(Main.class);
+    try {
+      Node node = Node.start(config);
+      CountDownLatch stopped = new CountDownLatch(1);
+      Runtime.getRuntime()
+          .addShutdownHook(
+              new Thread(
+                  () -> {
+                    log.info("shutting down");
+                    node.close();
+                    stopped.countDown();
+                  },
+                  "cairn-shutdown"));
+      System.out.println(
+          "cairn node " + config.nodeId() + " ready: api " + config.self().apiEndpoint()
+              + ", raft " + config.self().raftAddress() + ", data " + config.dataDir());
+      stopped.await();
+    } catch (Exception e) {
+      log.error("start-up failed: {}", e.getMessage(), e);
+      System.err.println("cairn-node: start-up failed: " + e.getMessage());
+      // halt, not exit: Ratis threads may hold the JVM, and a half-started node must not serve.
+      Runtime.getRuntime().halt(1);
+    }
+  }
+
+  /** A running node; also used by tests to run real nodes in one JVM. */
+  public static final class Node implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(Node.class);
+    private final RaftNode raft;
+    private final ApiServer api;
+    private final NodeMetrics metrics;
+    private final MetricsServer metricsServer;
+
+    private Node(RaftNode raft, ApiServer api, NodeMetrics metrics, MetricsServer metricsServer) {
+      this.raft = raft;
+      this.api = api;
+      this.metrics = metrics;
+      this.metricsServer = metricsServer;
+    }
+
+    public static Node start(NodeConfig config) throws Exception {
+      LOG.info("starting with {}", config.asMap());
+      LedgerLimits limits =
+          new LedgerLimits(
+              config.getLong("ledger.dedupe.window.millis"),
+              config.getLong("ledger.dedupe.max.entries"),
+              config.getLong("ledger.max.clock.skew.millis"),
+              config.getLong("ledger.max.accounts"));
+      NodeMetrics metrics = new NodeMetrics(config.nodeId());
+      LedgerStateMachine sm =
+          new LedgerStateMachine(
+              config.nodeId(),
+              limits,
+              config.getLong("merkle.proof.cache.max.entries"),
+              config.getInt("api.max.pending.requests"),
+              metrics);
+      RaftNode raft = new RaftNode(config, sm);
+      raft.start();
+      if (raft.info() == null) {
+        raft.close();
+        throw new IllegalStateException("the raft group did not start (see errors above)");
+      }
+      registerRaftGauges(metrics, raft);
+      ApiServer api = new ApiServer(config, raft, metrics);
+      MetricsServer metricsServer = null;
+      try {
+        api.start();
+        int port = config.getInt("metrics.port");
+        if (port > 0) {
+          metricsServer =
+              new MetricsServer(
+                  config.get("metrics.bind.host"),
+                  port,
+                  metrics.prometheus(),
+                  () -> {
+                    var info = raft.info();
+                    return info != null && info.getLeaderId() != null;
+                  });
+          metricsServer.start();
+        }
+      } catch (Exception e) {
+        api.close();
+        raft.close();
+        throw e;
+      }
+      return new Node(raft, api, metrics, metricsServer);
+    }
+
+    private static void registerRaftGauges(NodeMetrics m, RaftNode raft) {
+      LedgerStateMachine sm = raft.stateMachine();
+      m.gauge("cairn.raft.applied.index", "Last applied log index", () -> sm.stamp().getAppliedIndex());
+      m.gauge("cairn.raft.commit.index", "Last committed log index known here", raft::commitIndex);
+      m.gauge(
+          "cairn.raft.term",
+          "Current term",
+          () -> raft.info() == null ? 0 : raft.info().getCurrentTerm());
+      m.gauge(
+          "cairn.raft.is.leader",
+          "1 when this node is the leader",
+          () -> raft.info() != null && raft.info().isLeader() ? 1 : 0);
+      m.gauge(
+          "cairn.ledger.accounts",
+          "Accounts in the ledger",
+          () -> sm.read(v -> v.ledger().totals().accountCount()));
+      m.gauge(
+          "cairn.ledger.dedupe.entries",
+          "Operation ids remembered for exactly-once",
+          () -> sm.read(v -> v.ledger().totals().dedupeEntries()));
+      m.gauge(
+          "cairn.merkle.cache.hits",
+          "Proof cache hits",
+          () -> sm.read(v -> v.tree().cacheStats().hitCount()));
+      m.gauge(
+          "cairn.merkle.cache.misses",
+          "Proof cache misses",
+          () -> sm.read(v -> v.tree().cacheStats().missCount()));
+      m.gauge(
+          "cairn.merkle.cache.evictions",
+          "Proof cache evictions",
+          () -> sm.read(v -> v.tree().cacheStats().evictionCount()));
+    }
+
+    public RaftNode raft() {
+      return raft;
+    }
+
+    public int metricsPort() {
+      return metricsServer == null ? 0 : metricsServer.port();
+    }
+
+    @Override
+    public void close() {
+      if (metricsServer != null) {
+        metricsServer.close();
+      }
+      api.close();
+      try {
+        raft.close();
+      } catch (Exception e) {
+        LOG.warn("raft close failed: {}", e.toString());
+      }
+      metrics.close();
+    }
+  }
+}

@@ -1,0 +1,70 @@
+package io.cairn.node.api;
+
+import io.cairn.proto.ErrorDetail;
+import io.grpc.Metadata;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.grpc.protobuf.ProtoUtils;
+
+/**
+ * Builds the failures the API sends: a gRPC status plus an {@link ErrorDetail} in the binary
+ * trailer {@code cairn-error-bin}, so clients can tell NOT_LEADER from OVERLOADED without parsing
+ * text.
+ */
+final class ApiErrors {
+  static final Metadata.Key<ErrorDetail> DETAIL_KEY =
+      Metadata.Key.of("cairn-error-bin", ProtoUtils.metadataMarshaller(ErrorDetail.getDefaultInstance()));
+
+  private ApiErrors() {}
+
+  static StatusRuntimeException of(Status status, ErrorDetail detail) {
+    Metadata trailers = new Metadata();
+    trailers.put(DETAIL_KEY, detail);
+    return status.asRuntimeException(trailers);
+  }
+
+  static StatusRuntimeException invalid(String field, String message) {
+    return of(
+        Status.INVALID_ARGUMENT.withDescription(field + ": " + message),
+        ErrorDetail.newBuilder()
+            .setKind(ErrorDetail.Kind.INVALID_REQUEST)
+            .setField(field)
+            .setNotApplied(true)
+            .build());
+  }
+
+  static StatusRuntimeException overloaded(String what, int retryAfterMillis) {
+    return of(
+        Status.RESOURCE_EXHAUSTED.withDescription(
+            what + " is full; retry after " + retryAfterMillis + " ms"),
+        ErrorDetail.newBuilder()
+            .setKind(ErrorDetail.Kind.OVERLOADED)
+            .setRetryAfterMillis(retryAfterMillis)
+            .setNotApplied(true)
+            .build());
+  }
+
+  static StatusRuntimeException notLeader(String leaderId, String leaderEndpoint, boolean notApplied) {
+    ErrorDetail.Kind kind =
+        leaderId.isEmpty() ? ErrorDetail.Kind.NO_LEADER : ErrorDetail.Kind.NOT_LEADER;
+    String text =
+        leaderId.isEmpty()
+            ? "no leader is known yet; retry shortly"
+            : "not the leader; the leader is " + leaderId + " at " + leaderEndpoint;
+    return of(
+        Status.UNAVAILABLE.withDescription(text),
+        ErrorDetail.newBuilder()
+            .setKind(kind)
+            .setLeaderId(leaderId)
+            .setLeaderEndpoint(leaderEndpoint)
+            .setNotApplied(notApplied)
+            .setRetryAfterMillis(leaderId.isEmpty() ? 100 : 0)
+            .build());
+  }
+
+  static StatusRuntimeException unavailable(ErrorDetail.Kind kind, String message, boolean notApplied) {
+    return of(
+        Status.UNAVAILABLE.withDescription(message),
+        ErrorDetail.newBuilder().setKind(kind).setNotApplied(notApplied).build());
+  }
+}

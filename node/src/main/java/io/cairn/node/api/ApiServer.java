@@ -1,0 +1,219 @@
+package io.cairn.node.api;
+
+import io.cairn.node.config.NodeConfig;
+import io.cairn.node.metrics.NodeMetrics;
+import io.cairn.node.raft.RaftNode;
+import io.cairn.proto.LedgerServiceGrpc;
+import com.google.protobuf.InvalidProtocolBufferException;
+import io.grpc.ForwardingServerCallListener;
+import io.grpc.MethodDescriptor;
+import io.grpc.StatusRuntimeException;
+import io.grpc.Metadata;
+import io.grpc.Server;
+import io.grpc.ServerCall;
+import io.grpc.ServerCallHandler;
+import io.grpc.ServerInterceptor;
+import io.grpc.ServerInterceptors;
+import io.grpc.Status;
+import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
+import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import io.grpc.protobuf.services.HealthStatusManager;
+import io.grpc.protobuf.services.ProtoReflectionServiceV1;
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.InetSocketAddress;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * The node's public gRPC server: {@code LedgerService}, the standard health service and server
+ * reflection (so {@code grpcurl} and probes work), with every transport limit set from config.
+ */
+public final class ApiServer implements AutoCloseable {
+  private final Server server;
+  private final WriteBatcher batcher;
+  private final ThreadPoolExecutor executor;
+  private final HealthStatusManager health = new HealthStatusManager();
+
+  public ApiServer(NodeConfig config, RaftNode raft, NodeMetrics metrics) {
+    NodeConfig.Peer self = config.self();
+    String host = config.get("api.bind.host").isEmpty() ? self.host() : config.get("api.bind.host");
+    long maxRequestBytes = config.getLong("api.max.request.bytes");
+    this.executor = boundedPool("cairn-api", 4, 16_384);
+    this.batcher =
+        new WriteBatcher(
+            raft,
+            metrics,
+            config.getInt("api.max.pending.requests"),
+            config.getInt("batch.max.inflight.entries"),
+            config.getInt("batch.max.ops"),
+            config.getLong("batch.max.bytes"),
+            config.getLong("batch.linger.micros"));
+    LedgerApi api = new LedgerApi(config, raft, batcher, executor, metrics);
+    int inflightLimit = config.getInt("batch.max.inflight.entries");
+    metrics.gauge("cairn.batch.queue.depth", "Submits waiting to be batched", batcher, WriteBatcher::queued);
+    metrics.gauge(
+        "cairn.batch.queue.limit", "Bound of the batch queue", batcher, WriteBatcher::queueLimit);
+    metrics.gauge(
+        "cairn.batch.inflight.entries",
+        "Log entries in Raft, not yet applied",
+        batcher,
+        b -> b.inflightEntries(inflightLimit));
+    metrics.gauge(
+        "cairn.batch.inflight.limit", "Bound of entries in Raft", () -> inflightLimit);
+    metrics.gauge(
+        "cairn.api.executor.queue.depth",
+        "Tasks waiting for an API thread",
+        executor,
+        e -> e.getQueue().size());
+    this.server =
+        NettyServerBuilder.forAddress(new InetSocketAddress(host, self.apiPort()))
+            .executor(executor)
+            // Requests over the app limit and up to 4x it are refused by RequestGuard with
+            // INVALID_ARGUMENT; beyond 4x gRPC itself stops reading and answers
+            // RESOURCE_EXHAUSTED, so no client can make the node buffer more than this.
+            .maxInboundMessageSize((int) Math.min(Integer.MAX_VALUE, 4 * maxRequestBytes))
+            .maxInboundMetadataSize(16 * 1024)
+            .maxConcurrentCallsPerConnection(config.getInt("api.max.concurrent.calls.per.connection"))
+            .permitKeepAliveTime(5, TimeUnit.SECONDS)
+            .permitKeepAliveWithoutCalls(true)
+            .keepAliveTime(30, TimeUnit.SECONDS)
+            .keepAliveTimeout(10, TimeUnit.SECONDS)
+            .addService(
+                ServerInterceptors.intercept(
+                    ServerInterceptors.useMarshalledMessages(api.bindService(), new RawBytes()),
+                    new RequestGuard(maxRequestBytes)))
+            .addService(health.getHealthService())
+            .addService(ProtoReflectionServiceV1.newInstance())
+            .build();
+  }
+
+  public void start() throws IOException {
+    server.start();
+    health.setStatus("", ServingStatus.SERVING);
+    health.setStatus(LedgerServiceGrpc.SERVICE_NAME, ServingStatus.SERVING);
+  }
+
+  public int port() {
+    return server.getPort();
+  }
+
+  @Override
+  public void close() {
+    health.enterTerminalState();
+    batcher.close();
+    server.shutdown();
+    try {
+      if (!server.awaitTermination(5, TimeUnit.SECONDS)) {
+        server.shutdownNow();
+        server.awaitTermination(2, TimeUnit.SECONDS);
+      }
+      executor.shutdown();
+      executor.awaitTermination(2, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      server.shutdownNow();
+      executor.shutdownNow();
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  static ThreadPoolExecutor boundedPool(String name, int threads, int queue) {
+    AtomicInteger n = new AtomicInteger();
+    ThreadPoolExecutor pool =
+        new ThreadPoolExecutor(
+            threads,
+            threads,
+            60,
+            TimeUnit.SECONDS,
+            new ArrayBlockingQueue<>(queue),
+            r -> {
+              Thread t = new Thread(r, name + "-" + n.incrementAndGet());
+              t.setDaemon(true);
+              return t;
+            },
+            // gRPC hands work to this pool; running it on the caller when the bounded queue is
+            // full slows the transport down (backpressure) instead of dropping a call.
+            new ThreadPoolExecutor.CallerRunsPolicy());
+    return pool;
+  }
+
+  /** Requests arrive as raw bytes so that {@link RequestGuard} sees them before parsing. */
+  static final class RawBytes implements MethodDescriptor.Marshaller<byte[]> {
+    @Override
+    public InputStream stream(byte[] value) {
+      return new ByteArrayInputStream(value);
+    }
+
+    @Override
+    public byte[] parse(InputStream stream) {
+      try {
+        return stream.readAllBytes();
+      } catch (IOException e) {
+        throw Status.INTERNAL.withDescription("reading request: " + e).asRuntimeException();
+      }
+    }
+  }
+
+  /**
+   * Refuses a request over {@code api.max.request.bytes}, or one that does not parse, with
+   * INVALID_ARGUMENT before any handler runs. gRPC alone would answer RESOURCE_EXHAUSTED (which
+   * clients retry) and UNKNOWN; both are the caller's mistake and must say so.
+   */
+  static final class RequestGuard implements ServerInterceptor {
+    private final long maxRequestBytes;
+
+    RequestGuard(long maxRequestBytes) {
+      this.maxRequestBytes = maxRequestBytes;
+    }
+
+    @Override
+    public <Q, R> ServerCall.Listener<Q> interceptCall(
+        ServerCall<Q, R> call, Metadata headers, ServerCallHandler<Q, R> next) {
+      ServerCall.Listener<Q> delegate = next.startCall(call, headers);
+      return new ForwardingServerCallListener.SimpleForwardingServerCallListener<>(delegate) {
+        private boolean refused;
+
+        @Override
+        public void onMessage(Q message) {
+          if (message instanceof byte[] raw && raw.length > maxRequestBytes) {
+            refuse("request is " + raw.length + " bytes; the limit is " + maxRequestBytes);
+            return;
+          }
+          try {
+            super.onMessage(message);
+          } catch (StatusRuntimeException e) {
+            if (!isParseFailure(e)) {
+              throw e;
+            }
+            refuse("malformed request: " + e.getStatus().getDescription());
+          }
+        }
+
+        @Override
+        public void onHalfClose() {
+          if (!refused) {
+            super.onHalfClose();
+          }
+        }
+
+        private void refuse(String why) {
+          refused = true;
+          StatusRuntimeException e = ApiErrors.invalid("request", why);
+          call.close(e.getStatus(), e.getTrailers());
+        }
+      };
+    }
+
+    private static boolean isParseFailure(StatusRuntimeException e) {
+      for (Throwable t = e; t != null; t = t.getCause()) {
+        if (t instanceof InvalidProtocolBufferException) {
+          return true;
+        }
+      }
+      return false;
+    }
+  }
+}

@@ -1,0 +1,422 @@
+package io.cairn.node.api;
+
+import io.cairn.node.config.NodeConfig;
+import io.cairn.node.ledger.LedgerTotals;
+import io.cairn.node.metrics.NodeMetrics;
+import io.cairn.node.raft.LedgerStateMachine;
+import io.cairn.node.raft.RaftNode;
+import io.cairn.proto.ClusterStatusRequest;
+import io.cairn.proto.ClusterStatusResponse;
+import io.cairn.proto.Consistency;
+import io.cairn.proto.ErrorDetail;
+import io.cairn.proto.GetAccountRequest;
+import io.cairn.proto.GetAccountResponse;
+import io.cairn.proto.GetProofRequest;
+import io.cairn.proto.GetProofResponse;
+import io.cairn.proto.GetTransferRequest;
+import io.cairn.proto.GetTransferResponse;
+import io.cairn.proto.LedgerServiceGrpc;
+import io.cairn.proto.LedgerSummary;
+import io.cairn.proto.LedgerSummaryRequest;
+import io.cairn.proto.ListAccountsRequest;
+import io.cairn.proto.ListAccountsResponse;
+import io.cairn.proto.Member;
+import io.cairn.proto.ReadOptions;
+import io.cairn.proto.SubmitRequest;
+import io.cairn.proto.SubmitResponse;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.grpc.stub.StreamObserver;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.function.Function;
+import java.util.stream.Collectors;
+import org.apache.ratis.proto.RaftProtos.RaftPeerRole;
+import org.apache.ratis.server.DivisionInfo;
+
+/**
+ * The public gRPC {@code LedgerService} of one node. Writes are admitted only on the leader
+ * (others answer NOT_LEADER with the leader's endpoint) and grouped into log entries by the {@link
+ * WriteBatcher}; reads are linearizable through Ratis ReadIndex, or stale with a minimum applied
+ * index, and always served from one consistent view.
+ */
+final class LedgerApi extends LedgerServiceGrpc.LedgerServiceImplBase {
+  private final RaftNode raft;
+  private final NodeMetrics metrics;
+  private final LedgerStateMachine state;
+  private final WriteBatcher batcher;
+  private final RequestValidator validator;
+  private final Executor responder;
+  private final Map<String, String> endpointsById;
+  private final List<Member> members;
+  private final long writeTimeoutMillis;
+  private final long readTimeoutMillis;
+  private final int listMaxLimit;
+
+  LedgerApi(
+      NodeConfig config,
+      RaftNode raft,
+      WriteBatcher batcher,
+      Executor responder,
+      NodeMetrics metrics) {
+    this.raft = raft;
+    this.metrics = metrics;
+    this.state = raft.stateMachine();
+    this.batcher = batcher;
+    this.responder = responder;
+    this.validator =
+        new RequestValidator(
+            config.getInt("api.max.ops.per.request"), config.getLong("api.max.request.bytes"));
+    this.endpointsById =
+        config.peers().stream()
+            .collect(Collectors.toMap(NodeConfig.Peer::id, NodeConfig.Peer::apiEndpoint));
+    this.members =
+        config.peers().stream()
+            .map(
+                p ->
+                    Member.newBuilder()
+                        .setId(p.id())
+                        .setRaftAddress(p.raftAddress())
+                        .setApiEndpoint(p.apiEndpoint())
+                        .build())
+            .toList();
+    this.writeTimeoutMillis = config.getLong("api.write.timeout.millis");
+    this.readTimeoutMillis = config.getLong("api.read.timeout.millis");
+    this.listMaxLimit = config.getInt("api.list.max.limit");
+  }
+
+  // ---- writes ----
+
+  @Override
+  public void submit(SubmitRequest request, StreamObserver<SubmitResponse> out) {
+    long started = System.nanoTime();
+    StatusRuntimeException invalid = validator.check(request);
+    if (invalid != null) {
+      metrics.rejection("invalid");
+      out.onError(invalid);
+      return;
+    }
+    DivisionInfo info = raft.info();
+    if (info == null || !info.isLeader()) {
+      metrics.rejection("not_leader");
+      String leader = leaderId(info);
+      out.onError(ApiErrors.notLeader(leader, endpointsById.getOrDefault(leader, ""), true));
+      return;
+    }
+    CompletableFuture<SubmitResponse> pending = batcher.offer(request);
+    if (pending == null) {
+      metrics.rejection("overloaded");
+      out.onError(ApiErrors.overloaded("the leader's write queue", 20));
+      return;
+    }
+    pending
+        .orTimeout(writeTimeoutMillis, TimeUnit.MILLISECONDS)
+        .whenComplete(
+            (response, err) -> {
+              metrics.submitLatency().record(System.nanoTime() - started, TimeUnit.NANOSECONDS);
+              if (response != null) {
+                countResults(request, response);
+              } else {
+                metrics.rejection("failed");
+              }
+              respond(out, response, err);
+            });
+  }
+
+  private void countResults(SubmitRequest request, SubmitResponse response) {
+    int n = Math.min(request.getOperationsCount(), response.getResultsCount());
+    for (int i = 0; i < n; i++) {
+      metrics.operation(
+          request.getOperations(i).getKindCase().name().toLowerCase(java.util.Locale.ROOT),
+          response.getResults(i).getCode().name());
+    }
+  }
+
+  // ---- reads ----
+
+  @Override
+  public void getAccount(GetAccountRequest request, StreamObserver<GetAccountResponse> out) {
+    StatusRuntimeException invalid =
+        first(RequestValidator.account("account", request.getAccount()),
+            RequestValidator.readOptions(request.getRead()));
+    if (invalid != null) {
+      out.onError(invalid);
+      return;
+    }
+    read(
+        request.getRead(),
+        out,
+        view -> {
+          GetAccountResponse.Builder b = GetAccountResponse.newBuilder().setStamp(view.stamp());
+          view.ledger().account(request.getAccount()).ifPresent(a -> b.setFound(true).setAccount(a));
+          if (request.getWithProof()) {
+            b.setProof(
+                view.tree().prove(request.getAccount()).toBuilder()
+                    .setAppliedIndex(view.stamp().getAppliedIndex()));
+          }
+          return b.build();
+        });
+  }
+
+  @Override
+  public void getProof(GetProofRequest request, StreamObserver<GetProofResponse> out) {
+    StatusRuntimeException invalid =
+        first(RequestValidator.account("account", request.getAccount()),
+            RequestValidator.readOptions(request.getRead()));
+    if (invalid != null) {
+      out.onError(invalid);
+      return;
+    }
+    read(
+        request.getRead(),
+        out,
+        view ->
+            GetProofResponse.newBuilder()
+                .setStamp(view.stamp())
+                .setProof(
+                    view.tree().prove(request.getAccount()).toBuilder()
+                        .setAppliedIndex(view.stamp().getAppliedIndex()))
+                .build());
+  }
+
+  @Override
+  public void getTransfer(GetTransferRequest request, StreamObserver<GetTransferResponse> out) {
+    StatusRuntimeException invalid =
+        first(RequestValidator.account("id", request.getId()),
+            RequestValidator.readOptions(request.getRead()));
+    if (invalid != null) {
+      out.onError(invalid);
+      return;
+    }
+    read(
+        request.getRead(),
+        out,
+        view -> {
+          GetTransferResponse.Builder b =
+              GetTransferResponse.newBuilder()
+                  .setStamp(view.stamp())
+                  .setWindowFloorMillis(view.ledger().totals().floorMillis());
+          view.ledger()
+              .operation(request.getId())
+              .ifPresent(
+                  r ->
+                      b.setFound(true)
+                          .setOperation(r.getOperation())
+                          .setResult(
+                              io.cairn.proto.OperationResult.newBuilder()
+                                  .setId(r.getOperation().getId())
+                                  .setCode(r.getCode())
+                                  .setAppliedIndex(r.getAppliedIndex())));
+          return b.build();
+        });
+  }
+
+  @Override
+  public void listAccounts(ListAccountsRequest request, StreamObserver<ListAccountsResponse> out) {
+    String after = request.getStartAfter();
+    StatusRuntimeException invalid =
+        first(
+            after.isEmpty() ? null : RequestValidator.account("start_after", after),
+            RequestValidator.readOptions(request.getRead()));
+    if (invalid != null) {
+      out.onError(invalid);
+      return;
+    }
+    int limit = request.getLimit() == 0 ? 100 : Math.min(request.getLimit(), listMaxLimit);
+    read(
+        request.getRead(),
+        out,
+        view -> {
+          var page = view.ledger().accountsAfter(after, limit);
+          ListAccountsResponse.Builder b =
+              ListAccountsResponse.newBuilder().setStamp(view.stamp()).addAllAccounts(page);
+          if (page.size() == limit) {
+            b.setNextStartAfter(page.get(page.size() - 1).getId());
+          }
+          return b.build();
+        });
+  }
+
+  @Override
+  public void getLedgerSummary(LedgerSummaryRequest request, StreamObserver<LedgerSummary> out) {
+    StatusRuntimeException invalid = RequestValidator.readOptions(request.getRead());
+    if (invalid != null) {
+      out.onError(invalid);
+      return;
+    }
+    read(
+        request.getRead(),
+        out,
+        view -> {
+          LedgerTotals t = view.ledger().totals();
+          return LedgerSummary.newBuilder()
+              .setAccountCount(t.accountCount())
+              .setTotalMinted(t.totalMinted())
+              .setTotalBurned(t.totalBurned())
+              .setTotalBalance(t.totalBalance())
+              .setDedupeEntries(t.dedupeEntries())
+              .setDedupeFloorMillis(t.floorMillis())
+              .setStamp(view.stamp())
+              .build();
+        });
+  }
+
+  @Override
+  public void clusterStatus(ClusterStatusRequest request, StreamObserver<ClusterStatusResponse> out) {
+    DivisionInfo info = raft.info();
+    var stamp = state.stamp();
+    String leader = leaderId(info);
+    ClusterStatusResponse.Builder b =
+        ClusterStatusResponse.newBuilder()
+            .setNodeId(raft.selfId())
+            .setRole(info == null ? "UNKNOWN" : roleName(info.getCurrentRole()))
+            .setTerm(info == null ? 0 : info.getCurrentTerm())
+            .setLeaderId(leader)
+            .setLeaderEndpoint(endpointsById.getOrDefault(leader, ""))
+            .setAppliedIndex(stamp.getAppliedIndex())
+            .setCommitIndex(Math.max(0, raft.commitIndex()))
+            .setStateRoot(stamp.getStateRoot())
+            .addAllMembers(members)
+            .setStamp(stamp);
+    out.onNext(b.build());
+    out.onCompleted();
+  }
+
+  // ---- plumbing ----
+
+  /**
+   * Serves {@code reader} once the read's consistency is satisfied: after a ReadIndex round for
+   * LINEARIZABLE, after this node applied {@code min_applied_index} for STALE (also honoured for
+   * LINEARIZABLE). Completion hops to the responder pool so Ratis threads never serialize replies.
+   */
+  private <T> void read(
+      ReadOptions options, StreamObserver<T> out, Function<LedgerStateMachine.View, T> reader) {
+    CompletableFuture<?> ready;
+    if (options.getConsistency() == Consistency.LINEARIZABLE) {
+      ready =
+          raft.readIndex()
+              .thenCompose(
+                  reply -> {
+                    if (!reply.isSuccess()) {
+                      throw new java.util.concurrent.CompletionException(readFailure(reply));
+                    }
+                    return awaitIndex(options.getMinAppliedIndex());
+                  });
+    } else {
+      ready = awaitIndex(options.getMinAppliedIndex());
+    }
+    ready
+        .orTimeout(readTimeoutMillis, TimeUnit.MILLISECONDS)
+        .whenComplete(
+            (ignored, err) -> {
+              if (err != null) {
+                respond(out, null, err);
+                return;
+              }
+              runOnResponder(
+                  () -> {
+                    T value;
+                    try {
+                      value = state.read(reader);
+                    } catch (RuntimeException e) {
+                      out.onError(Status.INTERNAL.withDescription(e.toString()).asRuntimeException());
+                      return;
+                    }
+                    out.onNext(value);
+                    out.onCompleted();
+                  });
+            });
+  }
+
+  private CompletableFuture<Long> awaitIndex(long minIndex) {
+    if (minIndex <= 0) {
+      return CompletableFuture.completedFuture(0L);
+    }
+    CompletableFuture<Long> f = state.awaitApplied(minIndex);
+    if (f == null) {
+      return CompletableFuture.failedFuture(ApiErrors.overloaded("the read wait list", 50));
+    }
+    return f;
+  }
+
+  private StatusRuntimeException readFailure(org.apache.ratis.protocol.RaftClientReply reply) {
+    WriteFailure f = WriteBatcher.failureOf(reply.getException());
+    String leader = f.leaderId().isEmpty() ? leaderId(raft.info()) : f.leaderId();
+    return ApiErrors.notLeader(leader, endpointsById.getOrDefault(leader, ""), true);
+  }
+
+  private <T> void respond(StreamObserver<T> out, T value, Throwable err) {
+    runOnResponder(
+        () -> {
+          if (err == null) {
+            out.onNext(value);
+            out.onCompleted();
+          } else {
+            out.onError(toStatus(err));
+          }
+        });
+  }
+
+  private StatusRuntimeException toStatus(Throwable err) {
+    Throwable cause = err;
+    while (cause instanceof java.util.concurrent.CompletionException && cause.getCause() != null) {
+      cause = cause.getCause();
+    }
+    if (cause instanceof StatusRuntimeException sre) {
+      return sre;
+    }
+    if (cause instanceof TimeoutException) {
+      return ApiErrors.unavailable(
+          ErrorDetail.Kind.OUTCOME_UNKNOWN,
+          "timed out waiting for the cluster; a write may still be applied: retry with the same"
+              + " ids to learn its outcome",
+          false);
+    }
+    if (cause instanceof WriteFailure wf) {
+      return switch (wf.kind()) {
+        case NOT_LEADER, NO_LEADER -> {
+          String leader = wf.leaderId().isEmpty() ? leaderId(raft.info()) : wf.leaderId();
+          yield ApiErrors.notLeader(leader, endpointsById.getOrDefault(leader, ""), wf.notApplied());
+        }
+        case OVERLOADED -> ApiErrors.overloaded("the raft write queue", 20);
+        default -> ApiErrors.unavailable(wf.kind(), wf.getMessage(), wf.notApplied());
+      };
+    }
+    return ApiErrors.unavailable(ErrorDetail.Kind.OUTCOME_UNKNOWN, String.valueOf(cause), false);
+  }
+
+  private void runOnResponder(Runnable r) {
+    try {
+      responder.execute(r);
+    } catch (RejectedExecutionException e) {
+      // The pool's queue is bounded; answering inline is slower but never drops a reply.
+      r.run();
+    }
+  }
+
+  private static String leaderId(DivisionInfo info) {
+    if (info == null || info.getLeaderId() == null) {
+      return "";
+    }
+    return info.getLeaderId().toString();
+  }
+
+  private static String roleName(RaftPeerRole role) {
+    return switch (role) {
+      case LEADER -> "LEADER";
+      case FOLLOWER -> "FOLLOWER";
+      case CANDIDATE -> "CANDIDATE";
+      case LISTENER -> "LISTENER";
+      default -> "UNKNOWN";
+    };
+  }
+
+  private static StatusRuntimeException first(StatusRuntimeException a, StatusRuntimeException b) {
+    return a != null ? a : b;
+  }
+}

@@ -1,0 +1,576 @@
+package io.cairn.node.ledger;
+
+import com.google.protobuf.ByteString;
+import io.cairn.proto.Account;
+import io.cairn.proto.DedupeRecord;
+import io.cairn.proto.LedgerSnapshotHeader;
+import io.cairn.proto.Operation;
+import io.cairn.proto.ResultCode;
+import io.cairn.proto.SubmitRequest;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
+import java.util.TreeSet;
+
+/**
+ * The token ledger: accounts with unsigned 64-bit balances, and the operations that change them,
+ * each answered with a result code. Plain, deterministic Java: it never reads a clock or a random
+ * source (time comes with each log entry) and never lets hash-map iteration order reach a result.
+ *
+ * <p>Exactly-once: every operation id is remembered, with its result, in a dedupe table bounded by
+ * time and count; the rules (and why a retry after eviction is always {@code EXPIRED}, never
+ * re-applied) are in docs/internals.md.
+ *
+ * <p>Not thread-safe: the state machine applies entries on one thread and readers hold its lock.
+ */
+public final class Ledger {
+  private static final int MAX_ID_LENGTH = 64;
+
+  /** One account's state; immutable so a staged change never leaks into the live map. */
+  private record State(long balance, long version) {}
+
+  private final LedgerLimits limits;
+  private final TreeMap<String, State> accounts = new TreeMap<>();
+  // Looked up by id only, never iterated: order lives in dedupeOrder.
+  private final Map<String, DedupeRecord> dedupe = new HashMap<>();
+  private final ArrayDeque<String> dedupeOrder = new ArrayDeque<>();
+  private final TreeSet<String> changed = new TreeSet<>();
+  private final MessageDigest sha256 = newSha256();
+  private long nowMillis;
+  private long floorMillis;
+  private long totalMinted;
+  private long totalBurned;
+  private long totalBalance;
+
+  public Ledger(LedgerLimits limits) {
+    this.limits = limits;
+  }
+
+  /** 1-64 characters of [A-Za-z0-9._:-]; the rule for account ids and operation ids alike. */
+  public static boolean isValidId(String id) {
+    if (id == null || id.isEmpty() || id.length() > MAX_ID_LENGTH) {
+      return false;
+    }
+    for (int i = 0; i < id.length(); i++) {
+      char c = id.charAt(i);
+      boolean ok =
+          (c >= 'a' && c <= 'z')
+              || (c >= 'A' && c <= 'Z')
+              || (c >= '0' && c <= '9')
+              || c == '.'
+              || c == '_'
+              || c == ':'
+              || c == '-';
+      if (!ok) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /**
+   * Applies one client request at ledger time {@code max(previous, entryTimeMillis)}; one result
+   * per operation, in order. Never throws for bad input: every problem is a result code.
+   */
+  public List<OpResult> apply(long entryTimeMillis, long logIndex, SubmitRequest request) {
+    nowMillis = Math.max(nowMillis, entryTimeMillis);
+    evictByTime();
+    List<Operation> ops = request.getOperationsList();
+    return request.getAtomic() ? applyAtomic(ops, logIndex) : applyEach(ops, logIndex);
+  }
+
+  private List<OpResult> applyEach(List<Operation> ops, long logIndex) {
+    List<OpResult> results = new ArrayList<>(ops.size());
+    for (Operation op : ops) {
+      Gate gate = admit(op, null);
+      if (gate.result != null) {
+        results.add(gate.result);
+        continue;
+      }
+      Txn txn = new Txn();
+      ResultCode code = execute(op, txn);
+      if (code == ResultCode.OK) {
+        txn.commit();
+      }
+      record(op, code, logIndex, gate.fingerprint);
+      results.add(new OpResult(op.getId(), code, false, logIndex));
+    }
+    return results;
+  }
+
+  /**
+   * All or nothing. Operations are executed in order against one staged transaction; the first
+   * failure stops it, reports its own code, and every other new operation reports ROLLED_BACK.
+   * Replays of earlier ids return their stored result and take no part in the decision.
+   */
+  private List<OpResult> applyAtomic(List<Operation> ops, long logIndex) {
+    int n = ops.size();
+    OpResult[] results = new OpResult[n];
+    byte[][] fingerprints = new byte[n][];
+    boolean[] recordable = new boolean[n];
+    Map<String, Integer> firstInBatch = new HashMap<>();
+    Txn txn = new Txn();
+    int failedAt = -1;
+    ResultCode failure = null;
+    for (int i = 0; i < n && failedAt < 0; i++) {
+      Operation op = ops.get(i);
+      Gate gate = admit(op, firstInBatch);
+      if (gate.result != null) {
+        if (gate.result.replayed()) {
+          results[i] = gate.result;
+          continue;
+        }
+        failedAt = i;
+        failure = gate.result.code();
+        results[i] = gate.result;
+        break;
+      }
+      fingerprints[i] = gate.fingerprint;
+      recordable[i] = true;
+      firstInBatch.put(op.getId(), i);
+      ResultCode code = execute(op, txn);
+      if (code != ResultCode.OK) {
+        failedAt = i;
+        failure = code;
+      }
+    }
+    boolean ok = failedAt < 0;
+    if (ok) {
+      txn.commit();
+    }
+    for (int i = 0; i < n; i++) {
+      Operation op = ops.get(i);
+      if (results[i] != null) {
+        continue; // a replay, or the refusal (EXPIRED, DUPLICATE_ID, ...) that failed the batch
+      }
+      if (i == failedAt) {
+        record(op, failure, logIndex, fingerprints[i]);
+        results[i] = new OpResult(op.getId(), failure, false, logIndex);
+        continue;
+      }
+      if (!recordable[i]) {
+        // Not reached before the failure: admit it now only to learn whether it is a replay,
+        // a refusal (EXPIRED, ...) or a new operation to mark ROLLED_BACK.
+        Gate gate = admit(op, firstInBatch);
+        if (gate.result != null) {
+          results[i] = gate.result;
+          continue;
+        }
+        fingerprints[i] = gate.fingerprint;
+        firstInBatch.put(op.getId(), i);
+      }
+      ResultCode code = ok ? ResultCode.OK : ResultCode.ROLLED_BACK;
+      record(op, code, logIndex, fingerprints[i]);
+      results[i] = new OpResult(op.getId(), code, false, logIndex);
+    }
+    return List.of(results);
+  }
+
+  /** The admission decision for one operation: a final result, or go ahead with a fingerprint. */
+  private record Gate(OpResult result, byte[] fingerprint) {}
+
+  private Gate admit(Operation op, Map<String, Integer> pendingInBatch) {
+    String id = op.getId();
+    if (!isValidId(id)) {
+      return new Gate(new OpResult(id, ResultCode.INVALID_OPERATION_ID, false, 0), null);
+    }
+    byte[] fingerprint = fingerprint(op);
+    DedupeRecord seen = dedupe.get(id);
+    if (seen != null) {
+      if (MessageDigest.isEqual(seen.getFingerprint().toByteArray(), fingerprint)) {
+        return new Gate(new OpResult(id, seen.getCode(), true, seen.getAppliedIndex()), null);
+      }
+      return new Gate(new OpResult(id, ResultCode.DUPLICATE_ID, false, 0), null);
+    }
+    if (pendingInBatch != null && pendingInBatch.containsKey(id)) {
+      // Same id twice in one atomic batch: the second is a retry of the first, which has no
+      // stored result yet; refuse it as a duplicate so the batch cannot apply it twice.
+      return new Gate(new OpResult(id, ResultCode.DUPLICATE_ID, false, 0), null);
+    }
+    long created = op.getCreatedAtMillis();
+    if (created > nowMillis + limits.maxClockSkewMillis()) {
+      return new Gate(new OpResult(id, ResultCode.TIMESTAMP_IN_FUTURE, false, 0), null);
+    }
+    if (created < nowMillis - limits.dedupeWindowMillis() || created <= floorMillis) {
+      return new Gate(new OpResult(id, ResultCode.EXPIRED, false, 0), null);
+    }
+    return new Gate(null, fingerprint);
+  }
+
+  private ResultCode execute(Operation op, Txn txn) {
+    switch (op.getKindCase()) {
+      case CREATE_ACCOUNT:
+        {
+          String a = op.getCreateAccount().getAccount();
+          if (!isValidId(a)) {
+            return ResultCode.INVALID_ACCOUNT_ID;
+          }
+          if (txn.get(a) != null) {
+            return ResultCode.ACCOUNT_EXISTS;
+          }
+          if (accounts.size() + txn.created >= limits.maxAccounts()) {
+            return ResultCode.ACCOUNT_LIMIT_REACHED;
+          }
+          txn.put(a, new State(0, 1));
+          txn.created++;
+          return ResultCode.OK;
+        }
+      case MINT:
+        {
+          String a = op.getMint().getAccount();
+          long amount = op.getMint().getAmount();
+          State s = txn.get(a);
+          ResultCode bad = checkSingle(a, amount, s);
+          if (bad != null) {
+            return bad;
+          }
+          long minted = totalMinted + txn.minted;
+          if (Long.compareUnsigned(minted + amount, minted) < 0
+              || Long.compareUnsigned(s.balance() + amount, s.balance()) < 0) {
+            return ResultCode.AMOUNT_OVERFLOW;
+          }
+          txn.put(a, new State(s.balance() + amount, s.version() + 1));
+          txn.minted += amount;
+          return ResultCode.OK;
+        }
+      case BURN:
+        {
+          String a = op.getBurn().getAccount();
+          long amount = op.getBurn().getAmount();
+          State s = txn.get(a);
+          ResultCode bad = checkSingle(a, amount, s);
+          if (bad != null) {
+            return bad;
+          }
+          if (Long.compareUnsigned(s.balance(), amount) < 0) {
+            return ResultCode.INSUFFICIENT_FUNDS;
+          }
+          txn.put(a, new State(s.balance() - amount, s.version() + 1));
+          txn.burned += amount;
+          return ResultCode.OK;
+        }
+      case TRANSFER:
+        return transfer(op.getTransfer(), txn);
+      default:
+        return ResultCode.INVALID_OPERATION;
+    }
+  }
+
+  private static ResultCode checkSingle(String account, long amount, State s) {
+    if (!isValidId(account)) {
+      return ResultCode.INVALID_ACCOUNT_ID;
+    }
+    if (amount == 0) {
+      return ResultCode.INVALID_AMOUNT;
+    }
+    return s == null ? ResultCode.NO_SUCH_ACCOUNT : null;
+  }
+
+  private ResultCode transfer(io.cairn.proto.Transfer t, Txn txn) {
+    String from = t.getFrom();
+    String to = t.getTo();
+    long amount = t.getAmount();
+    if (!isValidId(from) || !isValidId(to)) {
+      return ResultCode.INVALID_ACCOUNT_ID;
+    }
+    if (from.equals(to)) {
+      return ResultCode.SAME_ACCOUNT;
+    }
+    if (amount == 0) {
+      return ResultCode.INVALID_AMOUNT;
+    }
+    State src = txn.get(from);
+    State dst = txn.get(to);
+    if (src == null || dst == null) {
+      return ResultCode.NO_SUCH_ACCOUNT;
+    }
+    if (t.hasExpectedFromVersion() && t.getExpectedFromVersion() != src.version()) {
+      return ResultCode.VERSION_MISMATCH;
+    }
+    if (Long.compareUnsigned(src.balance(), amount) < 0) {
+      return ResultCode.INSUFFICIENT_FUNDS;
+    }
+    if (Long.compareUnsigned(dst.balance() + amount, dst.balance()) < 0) {
+      // Unreachable while total supply fits in 64 bits; kept so a broken invariant is a code.
+      return ResultCode.AMOUNT_OVERFLOW;
+    }
+    txn.put(from, new State(src.balance() - amount, src.version() + 1));
+    txn.put(to, new State(dst.balance() + amount, dst.version() + 1));
+    return ResultCode.OK;
+  }
+
+  /** Staged changes over the live accounts; nothing is visible until {@link #commit()}. */
+  private final class Txn {
+    private final Map<String, State> staged = new HashMap<>();
+    private final List<String> order = new ArrayList<>();
+    long minted;
+    long burned;
+    int created;
+
+    State get(String id) {
+      State s = staged.get(id);
+      return s != null ? s : accounts.get(id);
+    }
+
+    void put(String id, State s) {
+      if (staged.put(id, s) == null) {
+        order.add(id);
+      }
+    }
+
+    void commit() {
+      for (String id : order) {
+        State next = staged.get(id);
+        State prev = accounts.put(id, next);
+        long before = prev == null ? 0 : prev.balance();
+        totalBalance += next.balance() - before;
+        changed.add(id);
+      }
+      totalMinted += minted;
+      totalBurned += burned;
+      assert totalMinted - totalBurned == totalBalance : "conservation broken";
+    }
+  }
+
+  private void record(Operation op, ResultCode code, long logIndex, byte[] fingerprint) {
+    while (dedupe.size() >= limits.dedupeMaxEntries() && !dedupeOrder.isEmpty()) {
+      DedupeRecord evicted = dedupe.remove(dedupeOrder.pollFirst());
+      // Any retry of the evicted id has created_at <= recorded_at + skew: make that EXPIRED.
+      floorMillis =
+          Math.max(floorMillis, evicted.getRecordedAtMillis() + limits.maxClockSkewMillis());
+    }
+    DedupeRecord r =
+        DedupeRecord.newBuilder()
+            .setOperation(op)
+            .setCode(code)
+            .setAppliedIndex(logIndex)
+            .setRecordedAtMillis(nowMillis)
+            .setFingerprint(ByteString.copyFrom(fingerprint))
+            .build();
+    dedupe.put(op.getId(), r);
+    dedupeOrder.addLast(op.getId());
+  }
+
+  private void evictByTime() {
+    long horizon = nowMillis - limits.dedupeWindowMillis() - limits.maxClockSkewMillis();
+    while (!dedupeOrder.isEmpty()) {
+      DedupeRecord oldest = dedupe.get(dedupeOrder.peekFirst());
+      if (oldest.getRecordedAtMillis() >= horizon) {
+        return;
+      }
+      dedupe.remove(dedupeOrder.pollFirst());
+    }
+  }
+
+  /**
+   * Canonical, version-independent identity of an operation's body: a hand-written encoding (not
+   * protobuf bytes, which are not canonical across library versions) hashed with SHA-256.
+   */
+  private byte[] fingerprint(Operation op) {
+    sha256.reset();
+    putLong(op.getKindCase().getNumber());
+    putLong(op.getCreatedAtMillis());
+    switch (op.getKindCase()) {
+      case CREATE_ACCOUNT -> putString(op.getCreateAccount().getAccount());
+      case MINT -> {
+        putString(op.getMint().getAccount());
+        putLong(op.getMint().getAmount());
+      }
+      case BURN -> {
+        putString(op.getBurn().getAccount());
+        putLong(op.getBurn().getAmount());
+      }
+      case TRANSFER -> {
+        var t = op.getTransfer();
+        putString(t.getFrom());
+        putString(t.getTo());
+        putLong(t.getAmount());
+        putLong(t.hasExpectedFromVersion() ? 1 : 0);
+        putLong(t.getExpectedFromVersion());
+      }
+      default -> {}
+    }
+    return sha256.digest();
+  }
+
+  private void putLong(long v) {
+    for (int shift = 56; shift >= 0; shift -= 8) {
+      sha256.update((byte) (v >>> shift));
+    }
+  }
+
+  private void putString(String s) {
+    byte[] b = s.getBytes(StandardCharsets.UTF_8);
+    putLong(b.length);
+    sha256.update(b);
+  }
+
+  // ---- reads (caller holds the state machine's read lock) ----
+
+  /** Accounts changed since the last drain, each once, sorted by id, with their current state. */
+  public List<Account> drainChangedAccounts() {
+    List<Account> out = new ArrayList<>(changed.size());
+    for (String id : changed) {
+      out.add(toProto(id, accounts.get(id)));
+    }
+    changed.clear();
+    return out;
+  }
+
+  public Optional<Account> account(String id) {
+    State s = accounts.get(id);
+    return s == null ? Optional.empty() : Optional.of(toProto(id, s));
+  }
+
+  /** Up to {@code limit} accounts with id greater than {@code startAfter}, in id order. */
+  public List<Account> accountsAfter(String startAfter, int limit) {
+    List<Account> out = new ArrayList<>(Math.min(limit, 1024));
+    for (Map.Entry<String, State> e : accounts.tailMap(startAfter, false).entrySet()) {
+      if (out.size() >= limit) {
+        break;
+      }
+      out.add(toProto(e.getKey(), e.getValue()));
+    }
+    return out;
+  }
+
+  /** The remembered record of an operation id, if it is still within the dedupe window. */
+  public Optional<DedupeRecord> operation(String id) {
+    return Optional.ofNullable(dedupe.get(id));
+  }
+
+  public LedgerTotals totals() {
+    return new LedgerTotals(
+        accounts.size(),
+        totalMinted,
+        totalBurned,
+        totalBalance,
+        dedupe.size(),
+        floorMillis,
+        nowMillis);
+  }
+
+  /** O(n) check of conservation and bookkeeping; throws naming what is wrong. */
+  public void checkInvariants() {
+    long sum = 0;
+    for (Map.Entry<String, State> e : accounts.entrySet()) {
+      long before = sum;
+      sum += e.getValue().balance();
+      if (Long.compareUnsigned(sum, before) < 0) {
+        throw new IllegalStateException("sum of balances overflows at account " + e.getKey());
+      }
+      if (e.getValue().version() < 1) {
+        throw new IllegalStateException("account " + e.getKey() + " has version < 1");
+      }
+    }
+    if (sum != totalBalance || totalMinted - totalBurned != sum) {
+      throw new IllegalStateException(
+          "conservation broken: minted "
+              + Long.toUnsignedString(totalMinted)
+              + " - burned "
+              + Long.toUnsignedString(totalBurned)
+              + " != sum of balances "
+              + Long.toUnsignedString(sum));
+    }
+    if (dedupe.size() != dedupeOrder.size()) {
+      throw new IllegalStateException(
+          "dedupe table has " + dedupe.size() + " records but " + dedupeOrder.size() + " in order");
+    }
+  }
+
+  private static Account toProto(String id, State s) {
+    return Account.newBuilder().setId(id).setBalance(s.balance()).setVersion(s.version()).build();
+  }
+
+  // ---- snapshots ----
+
+  /**
+   * Writes the header, every account in id order, then every dedupe record in eviction order, as
+   * length-delimited protobuf messages.
+   */
+  public void writeSnapshot(OutputStream out) throws IOException {
+    LedgerSnapshotHeader.newBuilder()
+        .setNowMillis(nowMillis)
+        .setFloorMillis(floorMillis)
+        .setTotalMinted(totalMinted)
+        .setTotalBurned(totalBurned)
+        .setAccountCount(accounts.size())
+        .setDedupeCount(dedupeOrder.size())
+        .build()
+        .writeDelimitedTo(out);
+    for (Map.Entry<String, State> e : accounts.entrySet()) {
+      toProto(e.getKey(), e.getValue()).writeDelimitedTo(out);
+    }
+    for (String id : dedupeOrder) {
+      dedupe.get(id).writeDelimitedTo(out);
+    }
+  }
+
+  /** Reads what {@link #writeSnapshot} wrote, validating it; IOException on any defect. */
+  public static Ledger readSnapshot(InputStream in, LedgerLimits limits) throws IOException {
+    LedgerSnapshotHeader h = LedgerSnapshotHeader.parseDelimitedFrom(in);
+    if (h == null) {
+      throw new IOException("ledger snapshot ends before its header");
+    }
+    Ledger l = new Ledger(limits);
+    l.nowMillis = h.getNowMillis();
+    l.floorMillis = h.getFloorMillis();
+    l.totalMinted = h.getTotalMinted();
+    l.totalBurned = h.getTotalBurned();
+    String previous = null;
+    for (long i = 0; i < h.getAccountCount(); i++) {
+      Account a = Account.parseDelimitedFrom(in);
+      if (a == null) {
+        throw new IOException("ledger snapshot ends after " + i + " of " + h.getAccountCount()
+            + " accounts");
+      }
+      if (!isValidId(a.getId()) || (previous != null && previous.compareTo(a.getId()) >= 0)) {
+        throw new IOException("ledger snapshot account " + i + " ('" + a.getId()
+            + "') is invalid or out of order");
+      }
+      l.accounts.put(a.getId(), new State(a.getBalance(), a.getVersion()));
+      l.totalBalance += a.getBalance();
+      previous = a.getId();
+    }
+    long lastRecorded = Long.MIN_VALUE;
+    for (long i = 0; i < h.getDedupeCount(); i++) {
+      DedupeRecord r = DedupeRecord.parseDelimitedFrom(in);
+      if (r == null) {
+        throw new IOException("ledger snapshot ends after " + i + " of " + h.getDedupeCount()
+            + " dedupe records");
+      }
+      String id = r.getOperation().getId();
+      if (!isValidId(id) || l.dedupe.containsKey(id) || r.getRecordedAtMillis() < lastRecorded) {
+        throw new IOException("ledger snapshot dedupe record " + i + " ('" + id
+            + "') is invalid, repeated or out of order");
+      }
+      l.dedupe.put(id, r);
+      l.dedupeOrder.addLast(id);
+      lastRecorded = r.getRecordedAtMillis();
+    }
+    try {
+      l.checkInvariants();
+    } catch (IllegalStateException e) {
+      throw new IOException("ledger snapshot is inconsistent: " + e.getMessage(), e);
+    }
+    return l;
+  }
+
+  private static MessageDigest newSha256() {
+    try {
+      return MessageDigest.getInstance("SHA-256");
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("SHA-256 is required by every JVM", e);
+    }
+  }
+}

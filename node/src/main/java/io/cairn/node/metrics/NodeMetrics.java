@@ -1,0 +1,152 @@
+package io.cairn.node.metrics;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.DistributionSummary;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import io.micrometer.core.instrument.binder.jvm.ClassLoaderMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
+import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
+import io.micrometer.core.instrument.binder.system.UptimeMetrics;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Supplier;
+import java.util.function.ToDoubleFunction;
+
+/**
+ * Every metric the node exports, in one place, so names stay consistent and the dashboard and
+ * alert rules have one list to check against. Meter names use dots; Prometheus shows them with
+ * underscores (e.g. {@code cairn.api.operations} becomes {@code cairn_api_operations_total}).
+ */
+public final class NodeMetrics implements AutoCloseable {
+  private final PrometheusMeterRegistry registry;
+  private final JvmGcMetrics gc = new JvmGcMetrics();
+  private final Map<String, Counter> counters = new ConcurrentHashMap<>();
+  private final Timer submitLatency;
+  private final Timer commitLatency;
+  private final Timer applyLatency;
+  private final Timer snapshotDuration;
+  private final DistributionSummary batchOperations;
+  private final DistributionSummary batchRequests;
+  private final DistributionSummary snapshotBytes;
+  private final Counter leaderChanges;
+
+  public NodeMetrics(String nodeId) {
+    this.registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    registry.config().commonTags("node", nodeId);
+    new ClassLoaderMetrics().bindTo(registry);
+    new JvmMemoryMetrics().bindTo(registry);
+    gc.bindTo(registry);
+    new JvmThreadMetrics().bindTo(registry);
+    new ProcessorMetrics().bindTo(registry);
+    new UptimeMetrics().bindTo(registry);
+    this.submitLatency = latency("cairn.api.submit.latency", "Submit, end to end on this node");
+    this.commitLatency =
+        latency("cairn.raft.commit.latency", "Log entry handed to Raft until applied here");
+    this.applyLatency = latency("cairn.state.apply.latency", "Applying one log entry");
+    this.snapshotDuration = latency("cairn.snapshot.duration", "Taking one snapshot");
+    this.batchOperations =
+        DistributionSummary.builder("cairn.batch.operations")
+            .description("Operations per log entry")
+            .publishPercentileHistogram()
+            .register(registry);
+    this.batchRequests =
+        DistributionSummary.builder("cairn.batch.requests")
+            .description("Client requests per log entry")
+            .publishPercentileHistogram()
+            .register(registry);
+    this.snapshotBytes =
+        DistributionSummary.builder("cairn.snapshot.size")
+            .baseUnit("bytes")
+            .description("Size of each snapshot taken")
+            .register(registry);
+    this.leaderChanges =
+        Counter.builder("cairn.raft.leader.changes")
+            .description("Leader changes seen by this node")
+            .register(registry);
+  }
+
+  private Timer latency(String name, String description) {
+    return Timer.builder(name)
+        .description(description)
+        .publishPercentileHistogram()
+        .minimumExpectedValue(Duration.ofMillis(1))
+        .maximumExpectedValue(Duration.ofSeconds(30))
+        .register(registry);
+  }
+
+  public MeterRegistry registry() {
+    return registry;
+  }
+
+  public PrometheusMeterRegistry prometheus() {
+    return registry;
+  }
+
+  /** One applied operation, by kind and result code. */
+  public void operation(String kind, String code) {
+    counter("cairn.api.operations", "Operations answered, by kind and result code", "kind", kind,
+            "code", code)
+        .increment();
+  }
+
+  /** A request refused before the log, by reason (overloaded, invalid, not_leader, ...). */
+  public void rejection(String reason) {
+    counter("cairn.api.rejections", "Requests refused before the log, by reason", "reason", reason)
+        .increment();
+  }
+
+  public Timer submitLatency() {
+    return submitLatency;
+  }
+
+  public Timer commitLatency() {
+    return commitLatency;
+  }
+
+  public Timer applyLatency() {
+    return applyLatency;
+  }
+
+  public void batch(int requests, int operations) {
+    batchRequests.record(requests);
+    batchOperations.record(operations);
+  }
+
+  public void snapshot(Duration took, long bytes) {
+    snapshotDuration.record(took);
+    snapshotBytes.record(bytes);
+  }
+
+  public void leaderChanged() {
+    leaderChanges.increment();
+  }
+
+  /** Registers a gauge read on each scrape. */
+  public <T> void gauge(String name, String description, T source, ToDoubleFunction<T> value) {
+    Gauge.builder(name, source, value).description(description).register(registry);
+  }
+
+  /** Registers a gauge of a supplier's current value. */
+  public void gauge(String name, String description, Supplier<Number> value) {
+    Gauge.builder(name, value).description(description).register(registry);
+  }
+
+  private Counter counter(String name, String description, String... tags) {
+    String key = name + String.join("|", tags);
+    return counters.computeIfAbsent(
+        key, k -> Counter.builder(name).description(description).tags(tags).register(registry));
+  }
+
+  @Override
+  public void close() {
+    gc.close();
+    registry.close();
+  }
+}

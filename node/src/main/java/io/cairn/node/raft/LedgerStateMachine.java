@@ -1,0 +1,380 @@
+package io.cairn.node.raft;
+
+import com.google.protobuf.ByteString;
+import com.google.protobuf.InvalidProtocolBufferException;
+import io.cairn.node.ledger.Ledger;
+import io.cairn.node.ledger.LedgerLimits;
+import io.cairn.node.ledger.OpResult;
+import io.cairn.node.merkle.MerkleTree;
+import io.cairn.node.metrics.NodeMetrics;
+import io.cairn.proto.Account;
+import io.cairn.proto.LogEntry;
+import io.cairn.proto.LogEntryReply;
+import io.cairn.proto.OperationResult;
+import io.cairn.proto.SnapshotHeader;
+import io.cairn.proto.Stamp;
+import io.cairn.proto.SubmitRequest;
+import io.cairn.proto.SubmitResponse;
+import java.io.File;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
+import java.util.function.Function;
+import org.apache.ratis.proto.RaftProtos.LogEntryProto;
+import org.apache.ratis.protocol.Message;
+import org.apache.ratis.protocol.RaftGroupId;
+import org.apache.ratis.protocol.RaftGroupMemberId;
+import org.apache.ratis.protocol.RaftPeerId;
+import org.apache.ratis.server.RaftServer;
+import org.apache.ratis.server.protocol.TermIndex;
+import org.apache.ratis.server.storage.FileInfo;
+import org.apache.ratis.server.storage.RaftStorage;
+import org.apache.ratis.statemachine.TransactionContext;
+import org.apache.ratis.statemachine.impl.BaseStateMachine;
+import org.apache.ratis.statemachine.impl.SimpleStateMachineStorage;
+import org.apache.ratis.statemachine.impl.SingleFileSnapshotInfo;
+import org.apache.ratis.thirdparty.com.google.protobuf.UnsafeByteOperations;
+import org.apache.ratis.util.MD5FileUtil;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Ratis glue around the pure {@link Ledger} and {@link MerkleTree}: decodes a log entry, applies
+ * each request in it, updates the tree once per entry, and replies with per-operation results
+ * stamped with (applied index, state root).
+ *
+ * <p>Threads: Ratis applies entries one at a time on its updater thread, under the write lock.
+ * API threads read under the read lock, so an account, the applied index and the root in one
+ * reply always belong together. A corrupt entry or snapshot fails loudly (the node stops) rather
+ * than diverging.
+ */
+public final class LedgerStateMachine extends BaseStateMachine {
+  private static final Logger LOG = LoggerFactory.getLogger(LedgerStateMachine.class);
+
+  /** A consistent, read-only view handed to readers while the read lock is held. */
+  public interface View {
+    Ledger ledger();
+
+    MerkleTree tree();
+
+    Stamp stamp();
+  }
+
+  private final String nodeId;
+  private final LedgerLimits limits;
+  private final long proofCacheEntries;
+  private final SimpleStateMachineStorage storage = new SimpleStateMachineStorage();
+  private final ReentrantReadWriteLock lock = new ReentrantReadWriteLock();
+  private final AppliedIndexWaiters waiters;
+  private final NodeMetrics metrics;
+
+  // Guarded by lock.
+  private Ledger ledger;
+  private MerkleTree tree;
+  private Stamp stamp;
+
+  public LedgerStateMachine(
+      String nodeId,
+      LedgerLimits limits,
+      long proofCacheEntries,
+      int maxIndexWaiters,
+      NodeMetrics metrics) {
+    this.nodeId = nodeId;
+    this.metrics = metrics;
+    this.limits = limits;
+    this.proofCacheEntries = proofCacheEntries;
+    this.waiters = new AppliedIndexWaiters(maxIndexWaiters);
+    resetToEmpty();
+  }
+
+  private void resetToEmpty() {
+    this.ledger = new Ledger(limits);
+    this.tree = new MerkleTree(proofCacheEntries);
+    this.stamp = stampOf(0, 0, tree.root());
+  }
+
+  @Override
+  public void initialize(RaftServer server, RaftGroupId groupId, RaftStorage raftStorage)
+      throws IOException {
+    super.initialize(server, groupId, raftStorage);
+    storage.init(raftStorage);
+    reinitialize();
+  }
+
+  @Override
+  public void reinitialize() throws IOException {
+    SingleFileSnapshotInfo snapshot = storage.loadLatestSnapshot();
+    if (snapshot == null) {
+      LOG.info("node={} no snapshot; starting from an empty ledger", nodeId);
+      return;
+    }
+    load(snapshot);
+  }
+
+  private void load(SingleFileSnapshotInfo snapshot) throws IOException {
+    Path file = snapshot.getFile().getPath();
+    if (!Files.exists(file)) {
+      throw new IOException("snapshot " + file + " is listed but missing");
+    }
+    if (snapshot.getFile().getFileDigest() != null) {
+      MD5FileUtil.verifySavedMD5(file.toFile(), snapshot.getFile().getFileDigest());
+    }
+    long started = System.nanoTime();
+    SnapshotFile.Loaded loaded = SnapshotFile.read(file, limits);
+    SnapshotHeader header = loaded.header();
+    TermIndex fromName = SimpleStateMachineStorage.getTermIndexFromSnapshotFile(file.toFile());
+    if (fromName.getIndex() != header.getAppliedIndex()
+        || fromName.getTerm() != header.getAppliedTerm()) {
+      throw new IOException(
+          "snapshot " + file + " header says " + header.getAppliedTerm() + ":"
+              + header.getAppliedIndex() + " but its name says " + fromName);
+    }
+    loaded.ledger().checkInvariants();
+    MerkleTree rebuilt =
+        MerkleTree.build(allAccounts(loaded.ledger()), proofCacheEntries);
+    byte[] root = rebuilt.root();
+    if (!Arrays.equals(root, header.getStateRoot().toByteArray())) {
+      throw new IOException(
+          "snapshot " + file + " is corrupt: recomputed state root " + hex(root)
+              + " differs from the stored " + hex(header.getStateRoot().toByteArray()));
+    }
+    lock.writeLock().lock();
+    try {
+      ledger = loaded.ledger();
+      tree = rebuilt;
+      stamp = stampOf(header.getAppliedIndex(), header.getAppliedTerm(), root);
+      updateLastAppliedTermIndex(header.getAppliedTerm(), header.getAppliedIndex());
+    } finally {
+      lock.writeLock().unlock();
+    }
+    waiters.advance(header.getAppliedIndex());
+    LOG.info(
+        "node={} loaded snapshot {} index={} accounts={} root={} in {} ms",
+        nodeId,
+        file,
+        header.getAppliedIndex(),
+        rebuilt.size(),
+        hex(root),
+        (System.nanoTime() - started) / 1_000_000);
+  }
+
+  private static List<Account> allAccounts(Ledger l) {
+    List<Account> all = new ArrayList<>();
+    String after = "";
+    while (true) {
+      List<Account> page = l.accountsAfter(after, 10_000);
+      if (page.isEmpty()) {
+        return all;
+      }
+      all.addAll(page);
+      after = page.get(page.size() - 1).getId();
+    }
+  }
+
+  @Override
+  public SimpleStateMachineStorage getStateMachineStorage() {
+    return storage;
+  }
+
+  @Override
+  public long takeSnapshot() throws IOException {
+    // Ratis calls this on the updater thread, so no entry is applied meanwhile; the read lock
+    // only keeps the state steady against a concurrent reinitialize().
+    lock.readLock().lock();
+    try {
+      long index = stamp.getAppliedIndex();
+      long term = stamp.getTerm();
+      if (index <= 0) {
+        return RaftLogIndexes.INVALID;
+      }
+      long started = System.nanoTime();
+      File file = storage.getSnapshotFile(term, index);
+      SnapshotHeader header =
+          SnapshotHeader.newBuilder()
+              .setFormatVersion(SnapshotFile.FORMAT_VERSION)
+              .setAppliedIndex(index)
+              .setAppliedTerm(term)
+              .setStateRoot(stamp.getStateRoot())
+              .build();
+      SnapshotFile.write(file.toPath(), header, ledger);
+      var md5 = MD5FileUtil.computeAndSaveMd5ForFile(file);
+      storage.updateLatestSnapshot(
+          new SingleFileSnapshotInfo(new FileInfo(file.toPath(), md5), term, index));
+      metrics.snapshot(Duration.ofNanos(System.nanoTime() - started), file.length());
+      LOG.info(
+          "node={} took snapshot {} ({} bytes) in {} ms",
+          nodeId,
+          file,
+          file.length(),
+          (System.nanoTime() - started) / 1_000_000);
+      return index;
+    } finally {
+      lock.readLock().unlock();
+    }
+  }
+
+  @Override
+  public CompletableFuture<Message> applyTransaction(TransactionContext trx) {
+    LogEntryProto entry = trx.getLogEntry();
+    long index = entry.getIndex();
+    long term = entry.getTerm();
+    LogEntry decoded;
+    try {
+      decoded =
+          LogEntry.parseFrom(
+              entry.getStateMachineLogEntry().getLogData().asReadOnlyByteBuffer());
+    } catch (InvalidProtocolBufferException e) {
+      // Invariant 6: a corrupt entry stops the node rather than letting replicas diverge.
+      LOG.error("node={} log entry {} is corrupt; stopping: {}", nodeId, index, e.getMessage());
+      return CompletableFuture.failedFuture(
+          new IllegalStateException("corrupt log entry at index " + index, e));
+    }
+    LogEntryReply reply;
+    long started = System.nanoTime();
+    lock.writeLock().lock();
+    try {
+      List<List<OpResult>> perRequest = new ArrayList<>(decoded.getRequestsCount());
+      for (SubmitRequest request : decoded.getRequestsList()) {
+        perRequest.add(ledger.apply(decoded.getLeaderTimeMillis(), index, request));
+      }
+      List<Account> changed = ledger.drainChangedAccounts();
+      if (!changed.isEmpty()) {
+        tree.putAll(changed);
+      }
+      stamp = stampOf(index, term, tree.root());
+      updateLastAppliedTermIndex(term, index);
+      reply = buildReply(perRequest, stamp);
+    } finally {
+      lock.writeLock().unlock();
+    }
+    metrics.applyLatency().record(System.nanoTime() - started, TimeUnit.NANOSECONDS);
+    waiters.advance(index);
+    return CompletableFuture.completedFuture(
+        Message.valueOf(UnsafeByteOperations.unsafeWrap(reply.toByteArray())));
+  }
+
+  private static LogEntryReply buildReply(List<List<OpResult>> perRequest, Stamp stamp) {
+    LogEntryReply.Builder reply = LogEntryReply.newBuilder();
+    for (List<OpResult> results : perRequest) {
+      SubmitResponse.Builder response = SubmitResponse.newBuilder().setStamp(stamp);
+      for (OpResult r : results) {
+        response.addResults(
+            OperationResult.newBuilder()
+                .setId(r.id())
+                .setCode(r.code())
+                .setReplayed(r.replayed())
+                .setAppliedIndex(r.appliedIndex()));
+      }
+      reply.addResponses(response);
+    }
+    return reply.build();
+  }
+
+  @Override
+  public void notifyTermIndexUpdated(long term, long index) {
+    // Configuration and metadata entries advance the applied index without touching the ledger.
+    lock.writeLock().lock();
+    try {
+      super.notifyTermIndexUpdated(term, index);
+      if (index > stamp.getAppliedIndex()) {
+        stamp = stamp.toBuilder().setAppliedIndex(index).setTerm(term).build();
+      }
+    } finally {
+      lock.writeLock().unlock();
+    }
+    waiters.advance(index);
+  }
+
+  @Override
+  public void notifyLeaderChanged(RaftGroupMemberId groupMemberId, RaftPeerId newLeaderId) {
+    metrics.leaderChanged();
+    LOG.info("node={} leader is now {}", nodeId, newLeaderId);
+  }
+
+  @Override
+  public CompletableFuture<Message> query(Message request) {
+    // Linearizable reads run Ratis's ReadIndex with an empty query; once it completes, this
+    // node has applied at least the read index and the API reads its local view.
+    return CompletableFuture.completedFuture(Message.EMPTY);
+  }
+
+  @Override
+  public CompletableFuture<Message> queryStale(Message request, long minIndex) {
+    // BaseStateMachine's version can hang when apply lags; stale reads go through
+    // awaitApplied() instead and never reach here.
+    return CompletableFuture.completedFuture(Message.EMPTY);
+  }
+
+  /** Reads a consistent view under the read lock. Keep {@code reader} short and non-blocking. */
+  public <T> T read(Function<View, T> reader) {
+    lock.readLock().lock();
+    try {
+      Ledger l = ledger;
+      MerkleTree t = tree;
+      Stamp s = stamp;
+      return reader.apply(
+          new View() {
+            @Override
+            public Ledger ledger() {
+              return l;
+            }
+
+            @Override
+            public MerkleTree tree() {
+              return t;
+            }
+
+            @Override
+            public Stamp stamp() {
+              return s;
+            }
+          });
+    } finally {
+      lock.readLock().unlock();
+    }
+  }
+
+  /** The current stamp (applied index, root, term). */
+  public Stamp stamp() {
+    lock.readLock().lock();
+    try {
+      return stamp;
+    } finally {
+      lock.readLock().unlock();
+    }
+  }
+
+  /** Completes once {@code index} is applied here; null when too many reads already wait. */
+  public CompletableFuture<Long> awaitApplied(long index) {
+    return waiters.await(index);
+  }
+
+  private Stamp stampOf(long index, long term, byte[] root) {
+    return Stamp.newBuilder()
+        .setNodeId(nodeId)
+        .setAppliedIndex(index)
+        .setTerm(term)
+        .setStateRoot(ByteString.copyFrom(root))
+        .build();
+  }
+
+  static String hex(byte[] b) {
+    StringBuilder sb = new StringBuilder(b.length * 2);
+    for (byte x : b) {
+      sb.append(Character.forDigit((x >> 4) & 0xf, 16)).append(Character.forDigit(x & 0xf, 16));
+    }
+    return sb.toString();
+  }
+
+  /** Ratis's "no snapshot taken" value. */
+  private static final class RaftLogIndexes {
+    static final long INVALID = -1;
+  }
+}

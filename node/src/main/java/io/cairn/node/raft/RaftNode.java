@@ -1,0 +1,180 @@
+package io.cairn.node.raft;
+
+import io.cairn.node.config.NodeConfig;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import org.apache.ratis.conf.RaftProperties;
+import org.apache.ratis.grpc.GrpcConfigKeys;
+import org.apache.ratis.protocol.ClientId;
+import org.apache.ratis.protocol.Message;
+import org.apache.ratis.protocol.RaftClientReply;
+import org.apache.ratis.protocol.RaftClientRequest;
+import org.apache.ratis.protocol.RaftGroup;
+import org.apache.ratis.protocol.RaftGroupId;
+import org.apache.ratis.protocol.RaftPeer;
+import org.apache.ratis.protocol.RaftPeerId;
+import org.apache.ratis.server.DivisionInfo;
+import org.apache.ratis.server.RaftServer;
+import org.apache.ratis.server.RaftServerConfigKeys;
+import org.apache.ratis.server.storage.RaftStorage;
+import org.apache.ratis.thirdparty.com.google.protobuf.UnsafeByteOperations;
+import org.apache.ratis.util.SizeInBytes;
+import org.apache.ratis.util.TimeDuration;
+
+/**
+ * One Ratis server in one Raft group, configured from {@link NodeConfig}. Submits requests
+ * straight into the local server ({@code submitClientRequestAsync}), so no Ratis client (and none
+ * of its retry pitfalls) sits on the write path.
+ */
+public final class RaftNode implements AutoCloseable {
+  private final NodeConfig config;
+  private final RaftGroup group;
+  private final RaftPeerId selfId;
+  private final LedgerStateMachine stateMachine;
+  private final RaftServer server;
+  private final ClientId clientId = ClientId.randomId();
+  private final AtomicLong callIds = new AtomicLong();
+
+  public RaftNode(NodeConfig config, LedgerStateMachine stateMachine) throws IOException {
+    this.config = config;
+    this.stateMachine = stateMachine;
+    this.selfId = RaftPeerId.valueOf(config.nodeId());
+    List<RaftPeer> peers =
+        config.peers().stream()
+            .map(p -> RaftPeer.newBuilder().setId(p.id()).setAddress(p.raftAddress()).build())
+            .toList();
+    this.group = RaftGroup.valueOf(groupId(config.get("cluster.group")), peers);
+    this.server =
+        RaftServer.newBuilder()
+            .setServerId(selfId)
+            .setGroup(group)
+            .setProperties(properties(config))
+            .setStateMachine(stateMachine)
+            // RECOVER is safe on a first start too; FORMAT would delete existing storage.
+            .setOption(RaftStorage.StartupOption.RECOVER)
+            .build();
+  }
+
+  /** Derives a stable group id from the group name, so every node agrees without coordination. */
+  static RaftGroupId groupId(String name) {
+    return RaftGroupId.valueOf(
+        UUID.nameUUIDFromBytes(("cairn-group:" + name).getBytes(StandardCharsets.UTF_8)));
+  }
+
+  static RaftProperties properties(NodeConfig c) {
+    RaftProperties p = new RaftProperties();
+    RaftServerConfigKeys.setStorageDir(p, List.of(c.dataDir().toFile()));
+    GrpcConfigKeys.Server.setPort(p, c.self().raftPort());
+    GrpcConfigKeys.Server.setHost(p, c.self().host());
+    RaftServerConfigKeys.Rpc.setTimeoutMin(
+        p, TimeDuration.valueOf(c.getLong("raft.election.timeout.min.millis"), TimeUnit.MILLISECONDS));
+    RaftServerConfigKeys.Rpc.setTimeoutMax(
+        p, TimeDuration.valueOf(c.getLong("raft.election.timeout.max.millis"), TimeUnit.MILLISECONDS));
+    // Acknowledged means durable (invariant 4): the log worker fsyncs before the leader counts
+    // its own vote, and followers fsync before they acknowledge.
+    RaftServerConfigKeys.Log.setUnsafeFlushEnabled(p, false);
+    RaftServerConfigKeys.Log.setLogMetadataEnabled(p, false);
+    RaftServerConfigKeys.Log.setSegmentSizeMax(p, SizeInBytes.valueOf(c.getLong("raft.log.segment.bytes")));
+    RaftServerConfigKeys.Log.setPurgeGap(p, c.getInt("raft.log.purge.gap"));
+    RaftServerConfigKeys.Log.setPurgeUptoSnapshotIndex(p, true);
+    RaftServerConfigKeys.Snapshot.setAutoTriggerEnabled(p, true);
+    RaftServerConfigKeys.Snapshot.setAutoTriggerThreshold(
+        p, c.getLong("raft.snapshot.threshold.entries"));
+    RaftServerConfigKeys.Snapshot.setRetentionFileNum(p, c.getInt("raft.snapshot.retention"));
+    RaftServerConfigKeys.Read.setOption(p, RaftServerConfigKeys.Read.Option.LINEARIZABLE);
+    RaftServerConfigKeys.Write.setElementLimit(p, c.getInt("raft.write.element.limit"));
+    RaftServerConfigKeys.Log.setQueueElementLimit(p, c.getInt("raft.write.element.limit"));
+    RaftServerConfigKeys.Log.setQueueByteLimit(
+        p, SizeInBytes.valueOf(c.getLong("raft.write.byte.limit")));
+    // Invariant 5: Ratis's async request pool is a cached (unbounded) pool by default.
+    GrpcConfigKeys.Server.setAsyncRequestThreadPoolCached(p, false);
+    GrpcConfigKeys.Server.setAsyncRequestThreadPoolSize(p, 16);
+    RaftServerConfigKeys.Write.setByteLimit(
+        p, SizeInBytes.valueOf(c.getLong("raft.write.byte.limit")));
+    long appenderBytes = c.getLong("raft.appender.buffer.bytes");
+    RaftServerConfigKeys.Log.Appender.setBufferByteLimit(p, SizeInBytes.valueOf(appenderBytes));
+    RaftServerConfigKeys.Log.Appender.setBufferElementLimit(p, 4096);
+    // Ratis requires the log write buffer to hold the largest appender batch plus framing.
+    RaftServerConfigKeys.Log.setWriteBufferSize(p, SizeInBytes.valueOf(appenderBytes + 64 * 1024));
+    GrpcConfigKeys.Server.setLeaderOutstandingAppendsMax(
+        p, c.getInt("raft.appender.outstanding.max"));
+    GrpcConfigKeys.setFlowControlWindow(
+        p, SizeInBytes.valueOf(c.getLong("raft.grpc.flow.control.window.bytes")));
+    // One entry may be as large as the appender buffer; leave room for framing.
+    GrpcConfigKeys.setMessageSizeMax(p, SizeInBytes.valueOf(appenderBytes + 2L * 1024 * 1024));
+    return p;
+  }
+
+  public void start() throws IOException {
+    server.start();
+  }
+
+  public LedgerStateMachine stateMachine() {
+    return stateMachine;
+  }
+
+  public String selfId() {
+    return selfId.toString();
+  }
+
+  public RaftGroup group() {
+    return group;
+  }
+
+  /** Role, term, leader of this node's division; null while the division is not up. */
+  public DivisionInfo info() {
+    try {
+      return server.getDivision(group.getGroupId()).getInfo();
+    } catch (IOException e) {
+      return null;
+    }
+  }
+
+  /** The index this node knows to be committed. */
+  public long commitIndex() {
+    try {
+      return server.getDivision(group.getGroupId()).getRaftLog().getLastCommittedIndex();
+    } catch (IOException e) {
+      return -1;
+    }
+  }
+
+  /** Appends {@code payload} as one log entry on this (leader) node. */
+  public CompletableFuture<RaftClientReply> submitWrite(byte[] payload) {
+    return submit(
+        Message.valueOf(UnsafeByteOperations.unsafeWrap(payload)),
+        RaftClientRequest.writeRequestType());
+  }
+
+  /** Runs Ratis's linearizable ReadIndex on this node (leader or follower). */
+  public CompletableFuture<RaftClientReply> readIndex() {
+    return submit(Message.EMPTY, RaftClientRequest.readRequestType());
+  }
+
+  private CompletableFuture<RaftClientReply> submit(Message message, RaftClientRequest.Type type) {
+    RaftClientRequest request =
+        RaftClientRequest.newBuilder()
+            .setClientId(clientId)
+            .setServerId(selfId)
+            .setGroupId(group.getGroupId())
+            .setCallId(callIds.incrementAndGet())
+            .setMessage(message)
+            .setType(type)
+            .build();
+    try {
+      return server.submitClientRequestAsync(request);
+    } catch (IOException e) {
+      return CompletableFuture.failedFuture(e);
+    }
+  }
+
+  @Override
+  public void close() throws IOException {
+    server.close();
+  }
+}

@@ -1,0 +1,252 @@
+package io.cairn.node.it;
+
+import io.cairn.proto.ClusterStatusRequest;
+import io.cairn.proto.ClusterStatusResponse;
+import io.cairn.proto.LedgerServiceGrpc;
+import io.grpc.ManagedChannel;
+import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A real Cairn cluster for tests: one JVM process per node on 127.0.0.1 with free ports, real
+ * Ratis with fsync, killed with SIGKILL when asked. Logs go to {@code target/it-logs/<name>/}.
+ * Every wait is bounded; {@link #close()} kills whatever is still running.
+ */
+public final class LocalCluster implements AutoCloseable {
+  private final String name;
+  private final int size;
+  private final Path dataRoot;
+  private final Path logDir;
+  private final int[] raftPorts;
+  private final int[] apiPorts;
+  private final List<String> extraArgs;
+  private final Process[] processes;
+  private final ManagedChannel[] channels;
+
+  public LocalCluster(String name, int size, Path dataRoot, Map<String, String> settings)
+      throws IOException {
+    this.name = name;
+    this.size = size;
+    this.dataRoot = dataRoot;
+    this.logDir = Path.of("target", "it-logs", name);
+    Files.createDirectories(logDir);
+    this.raftPorts = new int[size];
+    this.apiPorts = new int[size];
+    for (int i = 0; i < size; i++) {
+      raftPorts[i] = freePort();
+      apiPorts[i] = freePort();
+    }
+    this.extraArgs = new ArrayList<>();
+    // Fast elections for tests; the defaults favour stability on busy machines.
+    extraArgs.add("raft.election.timeout.min.millis=500");
+    extraArgs.add("raft.election.timeout.max.millis=1000");
+    settings.forEach((k, v) -> extraArgs.add(k + "=" + v));
+    this.processes = new Process[size];
+    this.channels = new ManagedChannel[size];
+  }
+
+  /** Starts every node and waits (bounded) until one of them is leader. */
+  public LocalCluster start() throws Exception {
+    for (int i = 1; i <= size; i++) {
+      startNode(i);
+    }
+    awaitLeader(Duration.ofSeconds(60));
+    return this;
+  }
+
+  public int size() {
+    return size;
+  }
+
+  public String endpoint(int node) {
+    return "127.0.0.1:" + apiPorts[node - 1];
+  }
+
+  public List<String> endpoints() {
+    List<String> out = new ArrayList<>();
+    for (int i = 1; i <= size; i++) {
+      out.add(endpoint(i));
+    }
+    return out;
+  }
+
+  public Path dataDir(int node) {
+    return dataRoot.resolve("n" + node);
+  }
+
+  public Path logFile(int node) {
+    return logDir.resolve("n" + node + ".log");
+  }
+
+  public String peers() {
+    StringBuilder sb = new StringBuilder();
+    for (int i = 1; i <= size; i++) {
+      if (sb.length() > 0) {
+        sb.append(',');
+      }
+      sb.append("n").append(i).append("=127.0.0.1:").append(raftPorts[i - 1]).append(':')
+          .append(apiPorts[i - 1]);
+    }
+    return sb.toString();
+  }
+
+  /** Launches node {@code node}'s JVM; does not wait for it to be ready. */
+  public Process startNode(int node) throws IOException {
+    List<String> cmd = new ArrayList<>();
+    cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    cmd.add("-Xmx512m");
+    cmd.add("-XX:+UseSerialGC");
+    cmd.add("-cp");
+    cmd.add(System.getProperty("java.class.path"));
+    cmd.add("io.cairn.node.Main");
+    cmd.add("--set");
+    cmd.add("node.id=n" + node);
+    cmd.add("--set");
+    cmd.add("cluster.peers=" + peers());
+    cmd.add("--set");
+    cmd.add("node.data.dir=" + dataDir(node));
+    for (String kv : extraArgs) {
+      cmd.add("--set");
+      cmd.add(kv);
+    }
+    ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
+    pb.redirectOutput(ProcessBuilder.Redirect.appendTo(logFile(node).toFile()));
+    Process p = pb.start();
+    processes[node - 1] = p;
+    return p;
+  }
+
+  /** SIGKILL: the node gets no chance to flush or say goodbye. */
+  public void kill(int node) throws InterruptedException {
+    Process p = processes[node - 1];
+    if (p != null && p.isAlive()) {
+      p.destroyForcibly();
+      p.waitFor(10, TimeUnit.SECONDS);
+    }
+    processes[node - 1] = null;
+  }
+
+  public void restart(int node) throws Exception {
+    kill(node);
+    startNode(node);
+  }
+
+  public boolean isRunning(int node) {
+    Process p = processes[node - 1];
+    return p != null && p.isAlive();
+  }
+
+  public Process process(int node) {
+    return processes[node - 1];
+  }
+
+  /** One node's own view of the cluster, or empty if it does not answer within 2 s. */
+  public Optional<ClusterStatusResponse> status(int node) {
+    try {
+      return Optional.of(
+          LedgerServiceGrpc.newBlockingStub(channel(node))
+              .withDeadlineAfter(2, TimeUnit.SECONDS)
+              .clusterStatus(ClusterStatusRequest.getDefaultInstance()));
+    } catch (RuntimeException e) {
+      return Optional.empty();
+    }
+  }
+
+  /** Waits until some running node reports itself leader; returns its number. */
+  public int awaitLeader(Duration timeout) throws InterruptedException {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (System.nanoTime() < deadline) {
+      boolean anyRunning = false;
+      for (int i = 1; i <= size; i++) {
+        anyRunning |= isRunning(i);
+      }
+      if (!anyRunning) {
+        throw new IllegalStateException("every node exited; logs in " + logDir);
+      }
+      for (int i = 1; i <= size; i++) {
+        if (isRunning(i)) {
+          Optional<ClusterStatusResponse> s = status(i);
+          if (s.isPresent() && s.get().getRole().equals("LEADER")) {
+            return i;
+          }
+        }
+      }
+      Thread.sleep(100);
+    }
+    throw new IllegalStateException("no leader within " + timeout + "; logs in " + logDir);
+  }
+
+  /** Waits until every running node has applied at least {@code index}. */
+  public void awaitApplied(long index, Duration timeout) throws InterruptedException {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (System.nanoTime() < deadline) {
+      boolean all = true;
+      for (int i = 1; i <= size; i++) {
+        if (isRunning(i)) {
+          Optional<ClusterStatusResponse> s = status(i);
+          all &= s.isPresent() && s.get().getAppliedIndex() >= index;
+        }
+      }
+      if (all) {
+        return;
+      }
+      Thread.sleep(100);
+    }
+    throw new IllegalStateException("nodes did not apply index " + index + " within " + timeout);
+  }
+
+  public String log(int node) throws IOException {
+    return Files.readString(logFile(node), StandardCharsets.UTF_8);
+  }
+
+  private synchronized ManagedChannel channel(int node) {
+    if (channels[node - 1] == null) {
+      channels[node - 1] = NettyChannelBuilder.forTarget(endpoint(node)).usePlaintext().build();
+    }
+    return channels[node - 1];
+  }
+
+  private static int freePort() throws IOException {
+    try (ServerSocket s = new ServerSocket(0)) {
+      s.setReuseAddress(true);
+      return s.getLocalPort();
+    }
+  }
+
+  @Override
+  public void close() {
+    try {
+      for (int i = 1; i <= size; i++) {
+        kill(i);
+      }
+      for (ManagedChannel c : channels) {
+        if (c != null) {
+          c.shutdownNow();
+          c.awaitTermination(2, TimeUnit.SECONDS);
+        }
+      }
+    } catch (InterruptedException e) {
+      for (Process p : processes) {
+        if (p != null) {
+          p.destroyForcibly();
+        }
+      }
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  @Override
+  public String toString() {
+    return "LocalCluster(" + name + ", " + size + " nodes)";
+  }
+}

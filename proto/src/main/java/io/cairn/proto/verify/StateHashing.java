@@ -1,0 +1,100 @@
+package io.cairn.proto.verify;
+
+import io.cairn.proto.Account;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+
+/**
+ * The hashing rules of Cairn's state commitment, shared by node and client. Written to be
+ * reimplemented byte for byte in any language:
+ *
+ * <ul>
+ *   <li>{@code H} is SHA-256.
+ *   <li>key of an account = {@code H(UTF-8 bytes of the account id)}: a 256-bit path, most
+ *       significant bit of byte 0 first.
+ *   <li>value encoding of an account = {@code u16 len(id) || id (UTF-8) || u64 balance || u64
+ *       version}, integers big-endian, balance and version unsigned.
+ *   <li>value hash = {@code H(0x00 || value encoding)}.
+ *   <li>leaf hash = {@code H(0x01 || key || value hash)}.
+ *   <li>internal hash = {@code H(0x02 || left || right)}.
+ *   <li>empty subtree = 32 zero bytes.
+ * </ul>
+ *
+ * The tree is a compressed sparse Merkle tree: a subtree that holds a single leaf is represented
+ * by that leaf's hash at the depth where its path first diverges from every other key, and an
+ * empty subtree by the empty hash. The root of an empty ledger is the empty hash.
+ */
+public final class StateHashing {
+  public static final int HASH_BYTES = 32;
+  public static final int KEY_BITS = 256;
+  private static final byte VALUE = 0x00;
+  private static final byte LEAF = 0x01;
+  private static final byte INTERNAL = 0x02;
+  private static final byte[] EMPTY = new byte[HASH_BYTES];
+
+  private StateHashing() {}
+
+  /** The hash of an empty subtree (a copy). */
+  public static byte[] empty() {
+    return EMPTY.clone();
+  }
+
+  public static boolean isEmpty(byte[] hash) {
+    return MessageDigest.isEqual(hash, EMPTY);
+  }
+
+  public static byte[] key(String accountId) {
+    return sha256().digest(accountId.getBytes(StandardCharsets.UTF_8));
+  }
+
+  public static byte[] valueEncoding(Account a) {
+    byte[] id = a.getId().getBytes(StandardCharsets.UTF_8);
+    if (id.length > 0xFFFF) {
+      throw new IllegalArgumentException("account id too long to encode");
+    }
+    return ByteBuffer.allocate(2 + id.length + 16)
+        .putShort((short) id.length)
+        .put(id)
+        .putLong(a.getBalance())
+        .putLong(a.getVersion())
+        .array();
+  }
+
+  public static byte[] valueHash(Account a) {
+    MessageDigest md = sha256();
+    md.update(VALUE);
+    md.update(valueEncoding(a));
+    return md.digest();
+  }
+
+  public static byte[] leafHash(byte[] key, byte[] valueHash) {
+    MessageDigest md = sha256();
+    md.update(LEAF);
+    md.update(key);
+    md.update(valueHash);
+    return md.digest();
+  }
+
+  public static byte[] internalHash(byte[] left, byte[] right) {
+    MessageDigest md = sha256();
+    md.update(INTERNAL);
+    md.update(left);
+    md.update(right);
+    return md.digest();
+  }
+
+  /** Bit {@code depth} of a key, 0 = most significant bit of byte 0. */
+  public static int bit(byte[] key, int depth) {
+    return (key[depth >>> 3] >>> (7 - (depth & 7))) & 1;
+  }
+
+  static MessageDigest sha256() {
+    try {
+      return MessageDigest.getInstance("SHA-256");
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("SHA-256 is required by every JVM", e);
+    }
+  }
+}

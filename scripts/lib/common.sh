@@ -1,0 +1,27 @@
+# Shared helpers for Cairn's scripts (sourced, not run).
+CAIRN_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+CAIRN_VERSION=0.1.0-SNAPSHOT
+NODE_JAR=$CAIRN_ROOT/node/target/cairn-node-$CAIRN_VERSION.jar
+CLI_JAR=$CAIRN_ROOT/cli/target/cairn-cli-$CAIRN_VERSION.jar
+
+say() { printf '%s\n' "$*" >&2; }
+die() { printf 'error: %s\n' "$*" >&2; exit 1; }
+
+# True when a jar is missing or older than any source or pom it is built from.
+stale() {
+  local jar=$1; shift
+  [ -f "$jar" ] || return 0
+  [ -n "$(find "$@" "$CAIRN_ROOT/pom.xml" -newer "$jar" -type f -print -quit 2>/dev/null)" ]
+}
+
+# Builds the node and CLI jars (and their lib/ folders) when sources changed.
+ensure_built() {
+  command -v java >/dev/null || die "java not found: install a JDK 17 (apt-get install openjdk-17-jdk-headless)"
+  command -v mvn >/dev/null || die "mvn not found: install Maven (apt-get install maven)"
+  if stale "$NODE_JAR" "$CAIRN_ROOT/node/src/main" "$CAIRN_ROOT/node/pom.xml" "$CAIRN_ROOT/proto/src/main" \
+     || stale "$CLI_JAR" "$CAIRN_ROOT/cli/src/main" "$CAIRN_ROOT/cli/pom.xml" "$CAIRN_ROOT/client/src/main"; then
+    say "building node and cli (mvn package, tests skipped; 'scripts/test' runs them)..."
+    (cd "$CAIRN_ROOT" && mvn -B -q -DskipTests -pl node,cli -am package) >&2 \
+      || die "build failed (run: mvn -DskipTests -pl node,cli -am package)"
+  fi
+}
