@@ -374,12 +374,13 @@ public final class Ledger {
 
   /**
    * Canonical, version-independent identity of an operation's body: a hand-written encoding (not
-   * protobuf bytes, which are not canonical across library versions) hashed with SHA-256.
+   * protobuf bytes, which are not canonical across library versions) hashed with SHA-256. The
+   * creation time is left out: a person re-issuing the same transfer under the same id is a
+   * retry, whatever their clock says now.
    */
   private byte[] fingerprint(Operation op) {
     sha256.reset();
     putLong(op.getKindCase().getNumber());
-    putLong(op.getCreatedAtMillis());
     switch (op.getKindCase()) {
       case CREATE_ACCOUNT -> putString(op.getCreateAccount().getAccount());
       case MINT -> {

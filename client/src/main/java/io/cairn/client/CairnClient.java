@@ -1,0 +1,351 @@
+package io.cairn.client;
+
+import io.cairn.client.internal.Caller;
+import io.cairn.proto.ClusterStatusRequest;
+import io.cairn.proto.ClusterStatusResponse;
+import io.cairn.proto.GetAccountRequest;
+import io.cairn.proto.GetAccountResponse;
+import io.cairn.proto.GetProofRequest;
+import io.cairn.proto.GetProofResponse;
+import io.cairn.proto.GetTransferRequest;
+import io.cairn.proto.GetTransferResponse;
+import io.cairn.proto.LedgerServiceGrpc.LedgerServiceStub;
+import io.cairn.proto.LedgerSummary;
+import io.cairn.proto.LedgerSummaryRequest;
+import io.cairn.proto.ListAccountsRequest;
+import io.cairn.proto.ListAccountsResponse;
+import io.cairn.proto.Operation;
+import io.cairn.proto.OperationResult;
+import io.cairn.proto.ReadOptions;
+import io.cairn.proto.SubmitRequest;
+import io.cairn.proto.SubmitResponse;
+import io.cairn.proto.verify.ProofVerifier;
+import io.grpc.Status;
+import java.time.Duration;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * A thread-safe client of a Cairn cluster. Writes go to the leader (followed through NOT_LEADER
+ * redirects) and are retried with exponential backoff and full jitter, bounded by attempts and
+ * total time; every operation carries a client-made id and creation time, so retries are applied
+ * at most once. Reads are linearizable unless {@link ReadOptions} say otherwise.
+ *
+ * <p>Ledger outcomes (INSUFFICIENT_FUNDS, ...) are result codes in {@link OperationResult}, not
+ * exceptions. Transport and cluster failures throw {@link CairnException}; a write whose outcome
+ * is unknown throws {@link OutcomeUnknownException} with the operation ids. Blocking methods wait
+ * at most the total timeout. {@link #close()} frees every channel and thread.
+ */
+public final class CairnClient implements AutoCloseable {
+  private final Caller caller;
+  private final ScheduledThreadPoolExecutor timer;
+  private final ThreadPoolExecutor callbacks;
+  private final long maxRequestBytes;
+  private final AtomicBoolean closed = new AtomicBoolean();
+
+  private CairnClient(Builder b) {
+    this.timer = new ScheduledThreadPoolExecutor(1, daemon("cairn-client-timer"));
+    this.timer.setRemoveOnCancelPolicy(true);
+    this.callbacks =
+        new ThreadPoolExecutor(
+            b.callbackThreads,
+            b.callbackThreads,
+            30,
+            TimeUnit.SECONDS,
+            new ArrayBlockingQueue<>(65_536),
+            daemon("cairn-client-callback"),
+            new ThreadPoolExecutor.CallerRunsPolicy());
+    this.maxRequestBytes = b.maxRequestBytes;
+    this.caller =
+        new Caller(
+            b.endpoints,
+            new Caller.Policy(
+                b.attemptTimeout.toMillis(),
+                b.totalTimeout.toMillis(),
+                b.maxAttempts,
+                b.backoffBase.toMillis(),
+                b.backoffMax.toMillis()),
+            timer,
+            callbacks);
+  }
+
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  // ---- writes ----
+
+  public OperationResult createAccount(String account) {
+    return single(Ops.createAccount(Ops.newId(), account));
+  }
+
+  public OperationResult mint(String account, long amount) {
+    return single(Ops.mint(Ops.newId(), account, amount));
+  }
+
+  public OperationResult burn(String account, long amount) {
+    return single(Ops.burn(Ops.newId(), account, amount));
+  }
+
+  public OperationResult transfer(String from, String to, long amount) {
+    return single(Ops.transfer(Ops.newId(), from, to, amount));
+  }
+
+  /** A transfer with a caller-chosen id: calling again with the same id and body is a retry. */
+  public OperationResult transfer(String id, String from, String to, long amount) {
+    return single(Ops.transfer(id, from, to, amount));
+  }
+
+  /** Submits one operation (built with {@link Ops}) and returns its result. */
+  public OperationResult single(Operation op) {
+    return join(singleAsync(op));
+  }
+
+  public CompletableFuture<OperationResult> singleAsync(Operation op) {
+    return submitAsync(List.of(op), false).thenApply(r -> r.getResults(0));
+  }
+
+  public CompletableFuture<OperationResult> transferAsync(String from, String to, long amount) {
+    return singleAsync(Ops.transfer(Ops.newId(), from, to, amount));
+  }
+
+  /** Submits operations in one request; {@code atomic} makes them all-or-nothing. */
+  public SubmitResponse submit(List<Operation> ops, boolean atomic) {
+    return join(submitAsync(ops, atomic));
+  }
+
+  public CompletableFuture<SubmitResponse> submitAsync(List<Operation> ops, boolean atomic) {
+    SubmitRequest request =
+        SubmitRequest.newBuilder().addAllOperations(ops).setAtomic(atomic).build();
+    if (request.getSerializedSize() > maxRequestBytes) {
+      return CompletableFuture.failedFuture(
+          new CairnException(
+              Status.Code.INVALID_ARGUMENT,
+              null,
+              false,
+              "request is " + request.getSerializedSize() + " bytes; the limit is "
+                  + maxRequestBytes,
+              null));
+    }
+    List<String> ids = ops.stream().map(Operation::getId).toList();
+    return caller.call(Caller.Kind.WRITE, null, request, LedgerServiceStub::submit, ids);
+  }
+
+  // ---- reads ----
+
+  public GetAccountResponse getAccount(String account) {
+    return getAccount(account, ReadOptions.getDefaultInstance());
+  }
+
+  public GetAccountResponse getAccount(String account, ReadOptions read) {
+    return read(
+        GetAccountRequest.newBuilder().setAccount(account).setRead(read).build(),
+        LedgerServiceStub::getAccount);
+  }
+
+  /**
+   * The account, returned only after its Merkle proof checks out against the root the node
+   * stamped on the reply; throws {@link CairnException} when the proof does not verify.
+   */
+  public GetAccountResponse verifiedAccount(String account) {
+    GetAccountResponse r =
+        read(
+            GetAccountRequest.newBuilder().setAccount(account).setWithProof(true).build(),
+            LedgerServiceStub::getAccount);
+    ProofVerifier.Result verdict =
+        ProofVerifier.verify(r.getProof(), r.getStamp().getStateRoot().toByteArray());
+    boolean consistent =
+        verdict.valid()
+            && r.getProof().getPresent() == r.getFound()
+            && (!r.getFound() || r.getProof().getLeaf().equals(r.getAccount()));
+    if (!consistent) {
+      throw new CairnException(
+          Status.Code.DATA_LOSS,
+          null,
+          false,
+          "proof for " + account + " does not verify: "
+              + (verdict.valid() ? "proof and reply disagree" : verdict.reason()),
+          null);
+    }
+    return r;
+  }
+
+  public GetProofResponse proof(String account) {
+    return read(
+        GetProofRequest.newBuilder().setAccount(account).build(), LedgerServiceStub::getProof);
+  }
+
+  /** The stored result of an operation id (any kind), if still within the dedupe window. */
+  public GetTransferResponse getTransfer(String id) {
+    return read(GetTransferRequest.newBuilder().setId(id).build(), LedgerServiceStub::getTransfer);
+  }
+
+  public ListAccountsResponse listAccounts(String startAfter, int limit) {
+    return read(
+        ListAccountsRequest.newBuilder().setStartAfter(startAfter).setLimit(limit).build(),
+        LedgerServiceStub::listAccounts);
+  }
+
+  public LedgerSummary summary() {
+    return read(LedgerSummaryRequest.getDefaultInstance(), LedgerServiceStub::getLedgerSummary);
+  }
+
+  /** The cluster as seen by whichever node answers first. */
+  public ClusterStatusResponse status() {
+    return read(ClusterStatusRequest.getDefaultInstance(), LedgerServiceStub::clusterStatus);
+  }
+
+  /** One node's own view; a single attempt at that endpoint, no failover. */
+  public ClusterStatusResponse status(String endpoint) {
+    return join(
+        caller.call(
+            Caller.Kind.PINNED,
+            endpoint,
+            ClusterStatusRequest.getDefaultInstance(),
+            LedgerServiceStub::clusterStatus,
+            List.of()));
+  }
+
+  /** Endpoints known now: the configured ones and any leader the cluster pointed to. */
+  public List<String> endpoints() {
+    return caller.endpoints();
+  }
+
+  private <Q, R> R read(Q request, Caller.Rpc<Q, R> rpc) {
+    return join(caller.call(Caller.Kind.READ, null, request, rpc, List.of()));
+  }
+
+  private static <T> T join(CompletableFuture<T> f) {
+    try {
+      return f.get();
+    } catch (ExecutionException | CompletionException e) {
+      Throwable c = e.getCause();
+      if (c instanceof CairnException ce) {
+        throw ce;
+      }
+      throw new CairnException(Status.Code.UNKNOWN, null, false, String.valueOf(c), c);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new CairnException(Status.Code.CANCELLED, null, false, "interrupted", e);
+    }
+  }
+
+  /** Closes every channel and stops the client's threads; idempotent. */
+  @Override
+  public void close() {
+    if (!closed.compareAndSet(false, true)) {
+      return;
+    }
+    caller.close();
+    timer.shutdownNow();
+    callbacks.shutdown();
+    try {
+      callbacks.awaitTermination(2, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    callbacks.shutdownNow();
+  }
+
+  private static java.util.concurrent.ThreadFactory daemon(String name) {
+    AtomicInteger n = new AtomicInteger();
+    return r -> {
+      Thread t = new Thread(r, name + "-" + n.incrementAndGet());
+      t.setDaemon(true);
+      return t;
+    };
+  }
+
+  /** Settings of a {@link CairnClient}; every one has a bounded default. */
+  public static final class Builder {
+    private List<String> endpoints = List.of("127.0.0.1:7201", "127.0.0.1:7202", "127.0.0.1:7203");
+    private Duration attemptTimeout = Duration.ofSeconds(3);
+    private Duration totalTimeout = Duration.ofSeconds(15);
+    private int maxAttempts = 12;
+    private Duration backoffBase = Duration.ofMillis(20);
+    private Duration backoffMax = Duration.ofSeconds(1);
+    private int callbackThreads = 2;
+    private long maxRequestBytes = 1 << 20;
+
+    private Builder() {}
+
+    /** host:port of one or more nodes; reads go to the first, writes to the leader. */
+    public Builder endpoints(List<String> endpoints) {
+      if (endpoints.isEmpty()) {
+        throw new IllegalArgumentException("at least one endpoint is required");
+      }
+      for (String e : endpoints) {
+        int colon = e.lastIndexOf(':');
+        if (colon <= 0 || colon == e.length() - 1) {
+          throw new IllegalArgumentException("endpoint '" + e + "' is not host:port");
+        }
+      }
+      this.endpoints = List.copyOf(endpoints);
+      return this;
+    }
+
+    /** Deadline of each attempt (default 3 s). */
+    public Builder attemptTimeout(Duration d) {
+      this.attemptTimeout = positive(d);
+      return this;
+    }
+
+    /** Deadline of the whole call including retries (default 15 s). */
+    public Builder totalTimeout(Duration d) {
+      this.totalTimeout = positive(d);
+      return this;
+    }
+
+    /** Most attempts per call (default 12). */
+    public Builder maxAttempts(int n) {
+      if (n < 1) {
+        throw new IllegalArgumentException("maxAttempts must be >= 1");
+      }
+      this.maxAttempts = n;
+      return this;
+    }
+
+    /** Exponential backoff with full jitter between base and max (default 20 ms .. 1 s). */
+    public Builder backoff(Duration base, Duration max) {
+      this.backoffBase = positive(base);
+      this.backoffMax = positive(max);
+      return this;
+    }
+
+    /** Threads running gRPC callbacks (default 2). */
+    public Builder callbackThreads(int n) {
+      if (n < 1) {
+        throw new IllegalArgumentException("callbackThreads must be >= 1");
+      }
+      this.callbackThreads = n;
+      return this;
+    }
+
+    /** Requests larger than this are refused before sending (default 1 MiB, the node's). */
+    public Builder maxRequestBytes(long bytes) {
+      this.maxRequestBytes = bytes;
+      return this;
+    }
+
+    public CairnClient build() {
+      return new CairnClient(this);
+    }
+
+    private static Duration positive(Duration d) {
+      if (Objects.requireNonNull(d).isNegative() || d.isZero()) {
+        throw new IllegalArgumentException("duration must be positive: " + d);
+      }
+      return d;
+    }
+  }
+
+}

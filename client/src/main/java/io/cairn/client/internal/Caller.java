@@ -1,0 +1,282 @@
+package io.cairn.client.internal;
+
+import io.cairn.client.CairnException;
+import io.cairn.client.OutcomeUnknownException;
+import io.cairn.proto.ErrorDetail;
+import io.cairn.proto.LedgerServiceGrpc;
+import io.grpc.ManagedChannel;
+import io.grpc.Metadata;
+import io.grpc.Status;
+import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import io.grpc.protobuf.ProtoUtils;
+import io.grpc.stub.StreamObserver;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The retry engine behind {@code CairnClient}: picks an endpoint (the known leader for writes,
+ * the preferred endpoint for reads), runs one attempt with its own deadline, classifies the
+ * failure and retries with exponential backoff and full jitter, bounded by attempts and by total
+ * time. Never retries forever; never hides an unknown write outcome.
+ */
+public final class Caller implements AutoCloseable {
+  public static final Metadata.Key<ErrorDetail> DETAIL_KEY =
+      Metadata.Key.of(
+          "cairn-error-bin", ProtoUtils.metadataMarshaller(ErrorDetail.getDefaultInstance()));
+
+  /** One unary RPC on the async stub, e.g. {@code LedgerServiceStub::submit}. */
+  @FunctionalInterface
+  public interface Rpc<Q, R> {
+    void call(LedgerServiceGrpc.LedgerServiceStub stub, Q request, StreamObserver<R> response);
+  }
+
+  /** Per-client limits. */
+  public record Policy(
+      long attemptTimeoutMillis,
+      long totalTimeoutMillis,
+      int maxAttempts,
+      long backoffBaseMillis,
+      long backoffMaxMillis) {}
+
+  private final List<String> endpoints;
+  private final Map<String, ManagedChannel> channels = new ConcurrentHashMap<>();
+  private final Policy policy;
+  private final ScheduledExecutorService timer;
+  private final ExecutorService callbacks;
+  private volatile String leader;
+  private volatile boolean closed;
+
+  public Caller(
+      List<String> endpoints,
+      Policy policy,
+      ScheduledExecutorService timer,
+      ExecutorService callbacks) {
+    this.endpoints = new CopyOnWriteArrayList<>(endpoints);
+    this.policy = policy;
+    this.timer = timer;
+    this.callbacks = callbacks;
+  }
+
+  /** What a call is: a write (to the leader; retried as long as ids make it safe) or a read. */
+  public enum Kind {
+    WRITE,
+    READ,
+    /** A read that must be answered by one given endpoint, never another. */
+    PINNED
+  }
+
+  /** Runs {@code rpc} with retries; {@code ids} are the write's operation ids (for errors). */
+  public <Q, R> CompletableFuture<R> call(
+      Kind kind,
+      String pinned,
+      Q request,
+      Rpc<Q, R> rpc,
+      List<String> ids) {
+    CompletableFuture<R> result = new CompletableFuture<>();
+    Attempts<Q, R> a = new Attempts<>(kind, pinned, request, rpc, ids, result);
+    a.next(0);
+    return result;
+  }
+
+  private final class Attempts<Q, R> {
+    final Kind kind;
+    final String pinned;
+    final Q request;
+    final Rpc<Q, R> rpc;
+    final List<String> ids;
+    final CompletableFuture<R> result;
+    final long deadlineNanos;
+    int attempt;
+    int readIndex;
+    boolean mayHaveApplied;
+
+    Attempts(
+        Kind kind,
+        String pinned,
+        Q request,
+        Rpc<Q, R> rpc,
+        List<String> ids,
+        CompletableFuture<R> result) {
+      this.kind = kind;
+      this.pinned = pinned;
+      this.request = request;
+      this.rpc = rpc;
+      this.ids = ids;
+      this.result = result;
+      this.deadlineNanos =
+          System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(policy.totalTimeoutMillis());
+    }
+
+    void next(long delayMillis) {
+      if (delayMillis <= 0) {
+        run();
+        return;
+      }
+      try {
+        timer.schedule(this::run, delayMillis, TimeUnit.MILLISECONDS);
+      } catch (java.util.concurrent.RejectedExecutionException e) {
+        finish(new CairnException(Status.Code.CANCELLED, null, false, "client is closed", e));
+      }
+    }
+
+    private String endpoint() {
+      if (kind == Kind.PINNED) {
+        return pinned;
+      }
+      if (kind == Kind.WRITE && leader != null) {
+        return leader;
+      }
+      return endpoints.get(Math.floorMod(readIndex, endpoints.size()));
+    }
+
+    void run() {
+      if (closed) {
+        finish(new CairnException(Status.Code.CANCELLED, null, false, "client is closed", null));
+        return;
+      }
+      attempt++;
+      long remainingMillis = TimeUnit.NANOSECONDS.toMillis(deadlineNanos - System.nanoTime());
+      long timeout = Math.min(policy.attemptTimeoutMillis(), Math.max(1, remainingMillis));
+      String target = endpoint();
+      StreamObserver<R> observer =
+          new StreamObserver<R>() {
+            @Override
+            public void onNext(R value) {
+              result.complete(value);
+            }
+
+            @Override
+            public void onError(Throwable t) {
+              Status s = Status.fromThrowable(t);
+              Metadata trailers = Status.trailersFromThrowable(t);
+              ErrorDetail d = trailers == null ? null : trailers.get(DETAIL_KEY);
+              failed(target, s, d, t);
+            }
+
+            @Override
+            public void onCompleted() {
+              if (!result.isDone()) {
+                failed(target, Status.INTERNAL.withDescription("no response"), null, null);
+              }
+            }
+          };
+      try {
+        rpc.call(
+            LedgerServiceGrpc.newStub(channel(target))
+                .withDeadlineAfter(timeout, TimeUnit.MILLISECONDS),
+            request,
+            observer);
+      } catch (RuntimeException e) {
+        failed(target, Status.fromThrowable(e), null, e);
+      }
+    }
+
+    private void failed(String target, Status status, ErrorDetail detail, Throwable cause) {
+      Status.Code code = status.getCode();
+      boolean retryable =
+          code == Status.Code.UNAVAILABLE
+              || code == Status.Code.DEADLINE_EXCEEDED
+              || (code == Status.Code.RESOURCE_EXHAUSTED && detail != null)
+              || code == Status.Code.ABORTED;
+      String message = target + ": " + code + (status.getDescription() == null ? "" : ": "
+          + status.getDescription());
+      CairnException error = new CairnException(code, detail, retryable, message, cause);
+      if (kind == Kind.WRITE && !(detail != null && detail.getNotApplied())) {
+        // Without the node's word that nothing reached the log, assume it may have.
+        mayHaveApplied |= code != Status.Code.INVALID_ARGUMENT;
+      }
+      if (!retryable || kind == Kind.PINNED) {
+        finish(error);
+        return;
+      }
+      long delay = backoff();
+      if (detail != null && detail.getKind() == ErrorDetail.Kind.NOT_LEADER
+          && !detail.getLeaderEndpoint().isEmpty()) {
+        String hinted = detail.getLeaderEndpoint();
+        if (!endpoints.contains(hinted)) {
+          endpoints.add(hinted);
+        }
+        if (kind == Kind.WRITE) {
+          leader = hinted;
+          delay = 0; // a redirect is not a failure of the cluster: go at once
+        } else if (kind == Kind.READ) {
+          readIndex++;
+        }
+      } else {
+        if (kind == Kind.WRITE && target.equals(leader)) {
+          leader = null;
+        }
+        if (kind != Kind.PINNED) {
+          readIndex++;
+        }
+      }
+      if (detail != null && detail.getRetryAfterMillis() > 0) {
+        delay = Math.max(delay, detail.getRetryAfterMillis());
+      }
+      long remaining = TimeUnit.NANOSECONDS.toMillis(deadlineNanos - System.nanoTime());
+      if (attempt >= policy.maxAttempts() || remaining <= delay) {
+        finish(error);
+        return;
+      }
+      next(delay);
+    }
+
+    /** Full jitter: uniform in [0, min(max, base * 2^attempt)]. */
+    private long backoff() {
+      long cap =
+          Math.min(
+              policy.backoffMaxMillis(),
+              policy.backoffBaseMillis() << Math.min(20, Math.max(0, attempt - 1)));
+      return ThreadLocalRandom.current().nextLong(cap + 1);
+    }
+
+    private void finish(CairnException last) {
+      if (kind == Kind.WRITE && mayHaveApplied && last.isRetryable()) {
+        result.completeExceptionally(new OutcomeUnknownException(ids, last));
+      } else {
+        result.completeExceptionally(last);
+      }
+    }
+  }
+
+  private ManagedChannel channel(String endpoint) {
+    return channels.computeIfAbsent(
+        endpoint,
+        e ->
+            NettyChannelBuilder.forTarget(e)
+                .usePlaintext()
+                .executor(callbacks)
+                .maxInboundMessageSize(64 << 20)
+                .keepAliveTime(30, TimeUnit.SECONDS)
+                .keepAliveTimeout(10, TimeUnit.SECONDS)
+                .build());
+  }
+
+  /** The endpoints known now: the configured ones plus any leader a node pointed to. */
+  public List<String> endpoints() {
+    return List.copyOf(endpoints);
+  }
+
+  @Override
+  public void close() {
+    closed = true;
+    for (ManagedChannel c : channels.values()) {
+      c.shutdownNow();
+    }
+    for (ManagedChannel c : channels.values()) {
+      try {
+        c.awaitTermination(2, TimeUnit.SECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return;
+      }
+    }
+  }
+}
