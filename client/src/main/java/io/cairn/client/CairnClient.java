@@ -1,6 +1,8 @@
 package io.cairn.client;
 
 import io.cairn.client.internal.Caller;
+import io.cairn.client.internal.Coalescer;
+import io.cairn.client.internal.OpValidator;
 import io.cairn.proto.ClusterStatusRequest;
 import io.cairn.proto.ClusterStatusResponse;
 import io.cairn.proto.GetAccountRequest;
@@ -47,6 +49,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  */
 public final class CairnClient implements AutoCloseable {
   private final Caller caller;
+  private final Coalescer coalescer;
   private final ScheduledThreadPoolExecutor timer;
   private final ThreadPoolExecutor callbacks;
   private final long maxRequestBytes;
@@ -76,6 +79,15 @@ public final class CairnClient implements AutoCloseable {
                 b.backoffMax.toMillis()),
             timer,
             callbacks);
+    this.coalescer =
+        b.coalesceMaxOps <= 1
+            ? null
+            : new Coalescer(
+                request -> sendWrite(request),
+                b.coalesceMaxQueued,
+                b.coalesceMaxInflight,
+                b.coalesceMaxOps,
+                b.maxRequestBytes - 1024);
   }
 
   public static Builder builder() {
@@ -110,7 +122,19 @@ public final class CairnClient implements AutoCloseable {
     return join(singleAsync(op));
   }
 
+  /**
+   * Submits one operation. Concurrent single operations from many threads share requests (up to
+   * {@link Builder#coalesce} operations each), each caller still getting its own result or error.
+   */
   public CompletableFuture<OperationResult> singleAsync(Operation op) {
+    String invalid = OpValidator.check(op);
+    if (invalid != null) {
+      return CompletableFuture.failedFuture(
+          new CairnException(Status.Code.INVALID_ARGUMENT, null, false, invalid, null));
+    }
+    if (coalescer != null) {
+      return coalescer.submit(op);
+    }
     return submitAsync(List.of(op), false).thenApply(r -> r.getResults(0));
   }
 
@@ -136,7 +160,11 @@ public final class CairnClient implements AutoCloseable {
                   + maxRequestBytes,
               null));
     }
-    List<String> ids = ops.stream().map(Operation::getId).toList();
+    return sendWrite(request);
+  }
+
+  private CompletableFuture<SubmitResponse> sendWrite(SubmitRequest request) {
+    List<String> ids = request.getOperationsList().stream().map(Operation::getId).toList();
     return caller.call(Caller.Kind.WRITE, null, request, LedgerServiceStub::submit, ids);
   }
 
@@ -245,6 +273,9 @@ public final class CairnClient implements AutoCloseable {
     if (!closed.compareAndSet(false, true)) {
       return;
     }
+    if (coalescer != null) {
+      coalescer.close();
+    }
     caller.close();
     timer.shutdownNow();
     callbacks.shutdown();
@@ -275,6 +306,9 @@ public final class CairnClient implements AutoCloseable {
     private Duration backoffMax = Duration.ofSeconds(1);
     private int callbackThreads = 2;
     private long maxRequestBytes = 1 << 20;
+    private int coalesceMaxOps = 1000;
+    private int coalesceMaxInflight = 4;
+    private int coalesceMaxQueued = 65_536;
 
     private Builder() {}
 
@@ -333,6 +367,20 @@ public final class CairnClient implements AutoCloseable {
     /** Requests larger than this are refused before sending (default 1 MiB, the node's). */
     public Builder maxRequestBytes(long bytes) {
       this.maxRequestBytes = bytes;
+      return this;
+    }
+
+    /**
+     * Coalescing of concurrent single operations: at most {@code maxOps} per request (default
+     * 1000, the node's per-request limit; 1 turns coalescing off) and {@code maxInflight}
+     * coalesced requests on the wire at once (default 4).
+     */
+    public Builder coalesce(int maxOps, int maxInflight) {
+      if (maxOps < 1 || maxInflight < 1) {
+        throw new IllegalArgumentException("coalesce limits must be >= 1");
+      }
+      this.coalesceMaxOps = maxOps;
+      this.coalesceMaxInflight = maxInflight;
       return this;
     }
 

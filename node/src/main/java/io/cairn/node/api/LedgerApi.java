@@ -132,8 +132,7 @@ final class LedgerApi extends LedgerServiceGrpc.LedgerServiceImplBase {
     int n = Math.min(request.getOperationsCount(), response.getResultsCount());
     for (int i = 0; i < n; i++) {
       metrics.operation(
-          request.getOperations(i).getKindCase().name().toLowerCase(java.util.Locale.ROOT),
-          response.getResults(i).getCode().name());
+          request.getOperations(i).getKindCase(), response.getResults(i).getCode());
     }
   }
 

@@ -1,5 +1,7 @@
 package io.cairn.node.metrics;
 
+import io.cairn.proto.Operation;
+import io.cairn.proto.ResultCode;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.Gauge;
@@ -28,6 +30,10 @@ public final class NodeMetrics implements AutoCloseable {
   private final PrometheusMeterRegistry registry;
   private final JvmGcMetrics gc = new JvmGcMetrics();
   private final Map<String, Counter> counters = new ConcurrentHashMap<>();
+  private static final int CODES = ResultCode.values().length;
+  // Benign race: two threads may both look a counter up; the registry returns the same one.
+  private final Counter[] operationCounters =
+      new Counter[Operation.KindCase.values().length * CODES];
   private final Timer submitLatency;
   private final Timer commitLatency;
   private final Timer applyLatency;
@@ -89,11 +95,22 @@ public final class NodeMetrics implements AutoCloseable {
     return registry;
   }
 
-  /** One applied operation, by kind and result code. */
-  public void operation(String kind, String code) {
-    counter("cairn.api.operations", "Operations answered, by kind and result code", "kind", kind,
-            "code", code)
-        .increment();
+  /** One applied operation, by kind and result code (counters cached: this is per operation). */
+  public void operation(Operation.KindCase kind, ResultCode code) {
+    int slot = kind.ordinal() * CODES + code.ordinal();
+    Counter c = operationCounters[slot];
+    if (c == null) {
+      c =
+          counter(
+              "cairn.api.operations",
+              "Operations answered, by kind and result code",
+              "kind",
+              kind.name().toLowerCase(java.util.Locale.ROOT),
+              "code",
+              code.name());
+      operationCounters[slot] = c;
+    }
+    c.increment();
   }
 
   /** A request refused before the log, by reason (overloaded, invalid, not_leader, ...). */

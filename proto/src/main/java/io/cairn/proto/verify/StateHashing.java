@@ -90,11 +90,20 @@ public final class StateHashing {
     return (key[depth >>> 3] >>> (7 - (depth & 7))) & 1;
   }
 
+  // One digest per thread: MessageDigest.getInstance does a provider lookup on every call.
+  private static final ThreadLocal<MessageDigest> DIGEST =
+      ThreadLocal.withInitial(
+          () -> {
+            try {
+              return MessageDigest.getInstance("SHA-256");
+            } catch (NoSuchAlgorithmException e) {
+              throw new IllegalStateException("SHA-256 is required by every JVM", e);
+            }
+          });
+
   static MessageDigest sha256() {
-    try {
-      return MessageDigest.getInstance("SHA-256");
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException("SHA-256 is required by every JVM", e);
-    }
+    MessageDigest md = DIGEST.get();
+    md.reset();
+    return md;
   }
 }
