@@ -6,6 +6,7 @@ import io.cairn.node.config.NodeConfig;
 import io.cairn.node.ledger.LedgerLimits;
 import io.cairn.node.metrics.MetricsServer;
 import io.cairn.node.metrics.NodeMetrics;
+import io.cairn.node.metrics.RatisMetricsBridge;
 import io.cairn.node.raft.LedgerStateMachine;
 import io.cairn.node.raft.RaftNode;
 import java.util.concurrent.CountDownLatch;
@@ -86,6 +87,7 @@ public final class Main {
               config.nodeId(),
               limits,
               config.getLong("merkle.proof.cache.max.entries"),
+              config.getLong("merkle.enabled") == 1,
               config.getInt("api.max.pending.requests"),
               metrics);
       RaftNode raft = new RaftNode(config, sm);
@@ -95,6 +97,8 @@ public final class Main {
         throw new IllegalStateException("the raft group did not start (see errors above)");
       }
       registerRaftGauges(metrics, raft);
+      int bridged = RatisMetricsBridge.bind(metrics.registry());
+      LOG.info("exporting {} Ratis metrics through /metrics", bridged);
       ApiServer api = new ApiServer(config, raft, metrics);
       MetricsServer metricsServer = null;
       try {
@@ -132,6 +136,32 @@ public final class Main {
           "cairn.raft.is.leader",
           "1 when this node is the leader",
           () -> raft.info() != null && raft.info().isLeader() ? 1 : 0);
+      m.gauge(
+          "cairn.raft.follower.lag.max",
+          "On the leader: entries the slowest follower is behind the commit index (0 elsewhere)",
+          () -> {
+            var info = raft.info();
+            if (info == null || !info.isLeader()) {
+              return 0;
+            }
+            long commit = raft.commitIndex();
+            long lag = 0;
+            for (long match : info.getFollowerMatchIndices()) {
+              lag = Math.max(lag, commit - match);
+            }
+            return lag;
+          });
+      m.gauge(
+          "cairn.state.root.prefix",
+          "First 48 bits of the state root; replicas at the same applied index must agree",
+          () -> {
+            byte[] root = sm.stamp().getStateRoot().toByteArray();
+            long v = 0;
+            for (int i = 0; i < 6 && i < root.length; i++) {
+              v = (v << 8) | (root[i] & 0xff);
+            }
+            return v;
+          });
       m.gauge(
           "cairn.ledger.accounts",
           "Accounts in the ledger",

@@ -57,6 +57,7 @@ final class LedgerApi extends LedgerServiceGrpc.LedgerServiceImplBase {
   private final long writeTimeoutMillis;
   private final long readTimeoutMillis;
   private final int listMaxLimit;
+  private final boolean merkleEnabled;
 
   LedgerApi(
       NodeConfig config,
@@ -88,6 +89,7 @@ final class LedgerApi extends LedgerServiceGrpc.LedgerServiceImplBase {
     this.writeTimeoutMillis = config.getLong("api.write.timeout.millis");
     this.readTimeoutMillis = config.getLong("api.read.timeout.millis");
     this.listMaxLimit = config.getInt("api.list.max.limit");
+    this.merkleEnabled = config.getLong("merkle.enabled") == 1;
   }
 
   // ---- writes ----
@@ -138,11 +140,20 @@ final class LedgerApi extends LedgerServiceGrpc.LedgerServiceImplBase {
 
   // ---- reads ----
 
+  private StatusRuntimeException proofsOff() {
+    return Status.FAILED_PRECONDITION
+        .withDescription("this node runs with merkle.enabled=0 (benchmark mode): no proofs")
+        .asRuntimeException();
+  }
+
   @Override
   public void getAccount(GetAccountRequest request, StreamObserver<GetAccountResponse> out) {
     StatusRuntimeException invalid =
         first(RequestValidator.account("account", request.getAccount()),
             RequestValidator.readOptions(request.getRead()));
+    if (invalid == null && request.getWithProof() && !merkleEnabled) {
+      invalid = proofsOff();
+    }
     if (invalid != null) {
       out.onError(invalid);
       return;
@@ -167,6 +178,9 @@ final class LedgerApi extends LedgerServiceGrpc.LedgerServiceImplBase {
     StatusRuntimeException invalid =
         first(RequestValidator.account("account", request.getAccount()),
             RequestValidator.readOptions(request.getRead()));
+    if (invalid == null && !merkleEnabled) {
+      invalid = proofsOff();
+    }
     if (invalid != null) {
       out.onError(invalid);
       return;

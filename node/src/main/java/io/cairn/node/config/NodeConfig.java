@@ -149,6 +149,13 @@ public final class NodeConfig {
               1_000_000_000,
               "Most accounts; further creates get ACCOUNT_LIMIT_REACHED."),
           number(
+              "merkle.enabled",
+              1,
+              "0/1",
+              0,
+              1,
+              "1: maintain the state root. 0 is for benchmarks only (roots stay empty, no proofs)."),
+          number(
               "merkle.proof.cache.max.entries",
               100_000,
               "proofs",

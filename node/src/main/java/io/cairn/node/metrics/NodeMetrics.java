@@ -76,6 +76,15 @@ public final class NodeMetrics implements AutoCloseable {
         Counter.builder("cairn.raft.leader.changes")
             .description("Leader changes seen by this node")
             .register(registry);
+    // Registered up front at zero so dashboards and rate() see the series before the first one.
+    for (String reason : new String[] {"invalid", "not_leader", "overloaded", "failed"}) {
+      rejection(reason, 0);
+    }
+  }
+
+  private void rejection(String reason, double amount) {
+    counter("cairn.api.rejections", "Requests refused before the log, by reason", "reason", reason)
+        .increment(amount);
   }
 
   private Timer latency(String name, String description) {
@@ -115,8 +124,7 @@ public final class NodeMetrics implements AutoCloseable {
 
   /** A request refused before the log, by reason (overloaded, invalid, not_leader, ...). */
   public void rejection(String reason) {
-    counter("cairn.api.rejections", "Requests refused before the log, by reason", "reason", reason)
-        .increment();
+    rejection(reason, 1);
   }
 
   public Timer submitLatency() {

@@ -70,6 +70,7 @@ public final class LedgerStateMachine extends BaseStateMachine {
   private final String nodeId;
   private final LedgerLimits limits;
   private final long proofCacheEntries;
+  private final boolean merkleEnabled;
   private final SimpleStateMachineStorage storage = new SimpleStateMachineStorage();
   private final ReentrantReadWriteLock lock = new ReentrantReadWriteLock();
   private final AppliedIndexWaiters waiters;
@@ -84,9 +85,11 @@ public final class LedgerStateMachine extends BaseStateMachine {
       String nodeId,
       LedgerLimits limits,
       long proofCacheEntries,
+      boolean merkleEnabled,
       int maxIndexWaiters,
       NodeMetrics metrics) {
     this.nodeId = nodeId;
+    this.merkleEnabled = merkleEnabled;
     this.metrics = metrics;
     this.limits = limits;
     this.proofCacheEntries = proofCacheEntries;
@@ -138,7 +141,9 @@ public final class LedgerStateMachine extends BaseStateMachine {
     }
     loaded.ledger().checkInvariants();
     MerkleTree rebuilt =
-        MerkleTree.build(allAccounts(loaded.ledger()), proofCacheEntries);
+        merkleEnabled
+            ? MerkleTree.build(allAccounts(loaded.ledger()), proofCacheEntries)
+            : new MerkleTree(proofCacheEntries);
     byte[] root = rebuilt.root();
     if (!Arrays.equals(root, header.getStateRoot().toByteArray())) {
       throw new IOException(
@@ -245,7 +250,7 @@ public final class LedgerStateMachine extends BaseStateMachine {
         perRequest.add(ledger.apply(decoded.getLeaderTimeMillis(), index, request));
       }
       List<Account> changed = ledger.drainChangedAccounts();
-      if (!changed.isEmpty()) {
+      if (!changed.isEmpty() && merkleEnabled) {
         tree.putAll(changed);
       }
       stamp = stampOf(index, term, tree.root());

@@ -29,6 +29,7 @@ public final class LocalCluster implements AutoCloseable {
   private final Path logDir;
   private final int[] raftPorts;
   private final int[] apiPorts;
+  private final int[] metricsPorts;
   private final List<String> extraArgs;
   private final Process[] processes;
   private final ManagedChannel[] channels;
@@ -42,9 +43,11 @@ public final class LocalCluster implements AutoCloseable {
     Files.createDirectories(logDir);
     this.raftPorts = new int[size];
     this.apiPorts = new int[size];
+    this.metricsPorts = new int[size];
     for (int i = 0; i < size; i++) {
       raftPorts[i] = freePort();
       apiPorts[i] = freePort();
+      metricsPorts[i] = freePort();
     }
     this.extraArgs = new ArrayList<>();
     // Fast elections for tests; the defaults favour stability on busy machines.
@@ -78,6 +81,11 @@ public final class LocalCluster implements AutoCloseable {
       out.add(endpoint(i));
     }
     return out;
+  }
+
+  /** http://127.0.0.1:PORT of node {@code node}'s /metrics, /health and /ready. */
+  public String metricsUrl(int node) {
+    return "http://127.0.0.1:" + metricsPorts[node - 1];
   }
 
   public Path dataDir(int node) {
@@ -115,6 +123,8 @@ public final class LocalCluster implements AutoCloseable {
     cmd.add("cluster.peers=" + peers());
     cmd.add("--set");
     cmd.add("node.data.dir=" + dataDir(node));
+    cmd.add("--set");
+    cmd.add("metrics.port=" + metricsPorts[node - 1]);
     for (String kv : extraArgs) {
       cmd.add("--set");
       cmd.add(kv);
