@@ -1,0 +1,269 @@
+package io.cairn.cli;
+
+import io.cairn.client.CairnClient;
+import io.cairn.client.CairnException;
+import io.cairn.client.Ops;
+import io.cairn.client.OutcomeUnknownException;
+import io.cairn.proto.Operation;
+import io.cairn.proto.OperationResult;
+import io.cairn.proto.ResultCode;
+import io.cairn.proto.SubmitResponse;
+import java.io.PrintWriter;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicLongArray;
+import org.HdrHistogram.Histogram;
+import org.HdrHistogram.Recorder;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * Closed-loop load: N threads share one client; each submits one request of B transfers and waits
+ * for its result, again and again, for the duration. Latency per request goes to HdrHistogram
+ * (microseconds). Failures are counted and the run goes on (a leader kill shows as errors or
+ * unknowns, then recovery).
+ */
+@Command(
+    name = "bench",
+    description = {
+      "Measure transfer throughput and latency: N concurrent callers, each submitting one",
+      "request of B transfers at a time and waiting for it. Prints a progress line per second",
+      "on stderr and the result on stdout (one JSON object with --json)."
+    })
+final class BenchCmd extends Cairnctl.Base {
+  @Option(names = "--clients", paramLabel = "N", defaultValue = "64", description = "Concurrent callers (default ${DEFAULT-VALUE}).")
+  int clients;
+
+  @Option(names = "--duration", paramLabel = "SECONDS", defaultValue = "20", description = "Measured time (default ${DEFAULT-VALUE}).")
+  int durationSeconds;
+
+  @Option(names = "--warmup", paramLabel = "SECONDS", defaultValue = "5", description = "Unmeasured load first, for the JITs (default ${DEFAULT-VALUE}).")
+  int warmupSeconds;
+
+  @Option(names = "--batch", paramLabel = "B", defaultValue = "1", description = "Transfers per request (default ${DEFAULT-VALUE}).")
+  int batch;
+
+  @Option(names = "--accounts", paramLabel = "A", defaultValue = "1000", description = "Accounts to move money between (default ${DEFAULT-VALUE}).")
+  int accounts;
+
+  @Option(names = "--rate", paramLabel = "R", defaultValue = "0", description = "Cap on requests per second over all callers (0: closed loop).")
+  double rate;
+
+  @Option(names = "--no-coalesce", description = "One RPC per request: turn off the client's coalescing of concurrent callers.")
+  boolean noCoalesce;
+
+  private final Recorder recorder = new Recorder(TimeUnit.SECONDS.toMicros(60), 3);
+  private final AtomicLong ops = new AtomicLong();
+  private final AtomicLong requests = new AtomicLong();
+  private final AtomicLong errors = new AtomicLong();
+  private final AtomicLong unknown = new AtomicLong();
+  private final AtomicLongArray byCode = new AtomicLongArray(ResultCode.values().length);
+  private volatile boolean measuring;
+
+  @Override
+  public Integer call() throws Exception {
+    if (clients < 1 || clients > 4096 || batch < 1 || batch > 1000 || accounts < 2
+        || accounts > 1_000_000 || durationSeconds < 1 || durationSeconds > 3600
+        || warmupSeconds < 0 || warmupSeconds > 600 || rate < 0) {
+      throw new IllegalArgumentException(
+          "bounds: --clients 1..4096, --batch 1..1000, --accounts 2..1000000, --duration 1..3600,"
+              + " --warmup 0..600, --rate >= 0");
+    }
+    PrintWriter err = spec.commandLine().getErr();
+    String run = Ops.newId().substring(0, 6).replaceAll("[^A-Za-z0-9]", "x");
+    CairnClient.Builder builder =
+        CairnClient.builder()
+            .endpoints(endpoints())
+            .callbackThreads(4)
+            .totalTimeout(Duration.ofMillis((long) (global().timeoutSeconds * 1000)));
+    if (noCoalesce) {
+      builder.coalesce(1, 1);
+    } else {
+      builder.coalesce(1000, 2);
+    }
+    try (CairnClient client = builder.build()) {
+      String[] names = setUp(client, run, err);
+      long start = System.nanoTime();
+      long measureFrom = start + TimeUnit.SECONDS.toNanos(warmupSeconds);
+      long end = measureFrom + TimeUnit.SECONDS.toNanos(durationSeconds);
+      List<Thread> workers = new ArrayList<>();
+      for (int w = 0; w < clients; w++) {
+        int worker = w;
+        Thread t = new Thread(() -> work(client, names, worker, end), "bench-" + w);
+        t.setDaemon(true);
+        t.start();
+        workers.add(t);
+      }
+      Histogram total = progress(err, start, measureFrom, end);
+      for (Thread t : workers) {
+        t.join(TimeUnit.SECONDS.toMillis(global().timeoutSeconds > 0 ? (long) global().timeoutSeconds + 5 : 20));
+      }
+      total.add(recorder.getIntervalHistogram());
+      report(total, run);
+      return Cairnctl.OK;
+    }
+  }
+
+  private String[] setUp(CairnClient client, String run, PrintWriter err) {
+    String[] names = new String[accounts];
+    List<Operation> ops = new ArrayList<>();
+    for (int i = 0; i < accounts; i++) {
+      names[i] = "bench-" + run + "-" + i;
+      ops.add(Ops.createAccount(Ops.newId(), names[i]));
+      ops.add(Ops.mint(Ops.newId(), names[i], 1_000_000_000L));
+      if (ops.size() >= 500 || i == accounts - 1) {
+        SubmitResponse r = client.submit(ops, false);
+        for (OperationResult res : r.getResultsList()) {
+          if (res.getCode() != ResultCode.OK) {
+            throw new IllegalStateException("bench set-up failed: " + res.getCode());
+          }
+        }
+        ops.clear();
+      }
+    }
+    err.printf("set up %d accounts (bench-%s-*)%n", accounts, run);
+    err.flush();
+    return names;
+  }
+
+  private void work(CairnClient client, String[] names, int worker, long end) {
+    SplittableRandom rnd = new SplittableRandom(worker * 0x9E3779B97F4A7C15L + System.nanoTime());
+    double perThreadRate = rate > 0 ? rate / clients : 0;
+    long next = System.nanoTime();
+    List<Operation> ops = new ArrayList<>(batch);
+    while (System.nanoTime() < end) {
+      if (perThreadRate > 0) {
+        long wait = next - System.nanoTime();
+        if (wait > 0) {
+          java.util.concurrent.locks.LockSupport.parkNanos(Math.min(wait, end - System.nanoTime()));
+        }
+        next += (long) (1e9 / perThreadRate);
+      }
+      ops.clear();
+      for (int i = 0; i < batch; i++) {
+        int a = rnd.nextInt(names.length);
+        int b = (a + 1 + rnd.nextInt(names.length - 1)) % names.length;
+        ops.add(Ops.transfer(Ops.newId(), names[a], names[b], 1));
+      }
+      long t0 = System.nanoTime();
+      try {
+        if (batch == 1) {
+          count(client.single(ops.get(0)));
+        } else {
+          for (OperationResult r : client.submit(ops, false).getResultsList()) {
+            count(r);
+          }
+        }
+        long micros = TimeUnit.NANOSECONDS.toMicros(System.nanoTime() - t0);
+        if (measuring) {
+          recorder.recordValue(Math.min(micros, TimeUnit.SECONDS.toMicros(60)));
+          requests.incrementAndGet();
+        }
+      } catch (OutcomeUnknownException e) {
+        if (measuring) {
+          unknown.addAndGet(batch);
+        }
+      } catch (CairnException e) {
+        if (measuring) {
+          errors.addAndGet(batch);
+        }
+      }
+    }
+  }
+
+  private void count(OperationResult r) {
+    if (measuring) {
+      ops.incrementAndGet();
+      byCode.incrementAndGet(r.getCode().ordinal());
+    }
+  }
+
+  private Histogram progress(PrintWriter err, long start, long measureFrom, long end)
+      throws InterruptedException {
+    Histogram total = new Histogram(TimeUnit.SECONDS.toMicros(60), 3);
+    long lastOps = 0;
+    long lastErr = 0;
+    while (System.nanoTime() < end) {
+      long now = System.nanoTime();
+      if (!measuring && now >= measureFrom) {
+        recorder.getIntervalHistogram(); // drop warm-up samples
+        measuring = true;
+      }
+      Thread.sleep(Math.max(1, Math.min(1000, TimeUnit.NANOSECONDS.toMillis(end - now))));
+      if (measuring) {
+        total.add(recorder.getIntervalHistogram());
+      }
+      long o = ops.get();
+      long e = errors.get() + unknown.get();
+      err.printf(
+          "%5.1fs %s transfers %d (%d/s) errors %d%n",
+          (System.nanoTime() - start) / 1e9,
+          measuring ? "measuring" : "warm-up  ",
+          o,
+          o - lastOps,
+          e - lastErr);
+      err.flush();
+      lastOps = o;
+      lastErr = e;
+    }
+    return total;
+  }
+
+  private void report(Histogram h, String run) {
+    double secs = durationSeconds;
+    Map<String, Object> codes = Json.object();
+    Map<ResultCode, Long> byCodeMap = new EnumMap<>(ResultCode.class);
+    for (ResultCode c : ResultCode.values()) {
+      if (c != ResultCode.UNRECOGNIZED && byCode.get(c.ordinal()) > 0) {
+        codes.put(c.name(), byCode.get(c.ordinal()));
+        byCodeMap.put(c, byCode.get(c.ordinal()));
+      }
+    }
+    Map<String, Object> j = Json.object();
+    j.put("ops", ops.get());
+    j.put("errors", errors.get());
+    j.put("unknown", unknown.get());
+    j.put("by_code", codes);
+    j.put("throughput_per_sec", ops.get() / secs);
+    j.put("requests_per_sec", requests.get() / secs);
+    j.put("p50_ms", h.getValueAtPercentile(50) / 1000.0);
+    j.put("p90_ms", h.getValueAtPercentile(90) / 1000.0);
+    j.put("p99_ms", h.getValueAtPercentile(99) / 1000.0);
+    j.put("p999_ms", h.getValueAtPercentile(99.9) / 1000.0);
+    j.put("max_ms", h.getMaxValue() / 1000.0);
+    j.put("clients", clients);
+    j.put("batch", batch);
+    j.put("coalescing", !noCoalesce);
+    j.put("duration_s", durationSeconds);
+    j.put("warmup_s", warmupSeconds);
+    j.put("endpoints", endpoints());
+    j.put("run", run);
+    String human =
+        String.format(
+            "transfers %d in %ds: %.0f/s (%d requests/s), errors %d, unknown %d%n"
+                + "latency per request (ms): p50 %.2f  p90 %.2f  p99 %.2f  p99.9 %.2f  max %.2f%n"
+                + "result codes %s; %d clients, batch %d, coalescing %s",
+            ops.get(),
+            durationSeconds,
+            ops.get() / secs,
+            Math.round(requests.get() / secs),
+            errors.get(),
+            unknown.get(),
+            h.getValueAtPercentile(50) / 1000.0,
+            h.getValueAtPercentile(90) / 1000.0,
+            h.getValueAtPercentile(99) / 1000.0,
+            h.getValueAtPercentile(99.9) / 1000.0,
+            h.getMaxValue() / 1000.0,
+            byCodeMap,
+            clients,
+            batch,
+            noCoalesce ? "off" : "on");
+    emit(human, j);
+  }
+}
