@@ -65,6 +65,20 @@ final class BenchCmd extends Cairnctl.Base {
   private final AtomicLong unknown = new AtomicLong();
   private final AtomicLongArray byCode = new AtomicLongArray(ResultCode.values().length);
   private volatile boolean measuring;
+  // The first distinct error messages (bounded), so a report says what went wrong, not just how often.
+  private final java.util.concurrent.ConcurrentHashMap<String, AtomicLong> errorKinds =
+      new java.util.concurrent.ConcurrentHashMap<>();
+
+  private void noteError(Exception e) {
+    String key = e.getClass().getSimpleName() + ": " + String.valueOf(e.getMessage()).replaceAll("[0-9A-Za-z_-]{22}", "<id>");
+    AtomicLong n = errorKinds.get(key);
+    if (n == null && errorKinds.size() < 20) {
+      n = errorKinds.computeIfAbsent(key, k -> new AtomicLong());
+    }
+    if (n != null) {
+      n.incrementAndGet();
+    }
+  }
 
   @Override
   public Integer call() throws Exception {
@@ -166,10 +180,12 @@ final class BenchCmd extends Cairnctl.Base {
           requests.incrementAndGet();
         }
       } catch (OutcomeUnknownException e) {
+        noteError(e);
         if (measuring) {
           unknown.addAndGet(batch);
         }
       } catch (CairnException e) {
+        noteError(e);
         if (measuring) {
           errors.addAndGet(batch);
         }
@@ -244,6 +260,9 @@ final class BenchCmd extends Cairnctl.Base {
     j.put("warmup_s", warmupSeconds);
     j.put("endpoints", endpoints());
     j.put("run", run);
+    Map<String, Object> kinds = Json.object();
+    errorKinds.forEach((k, v) -> kinds.put(k, v.get()));
+    j.put("error_kinds", kinds);
     String human =
         String.format(
             "transfers %d in %ds: %.0f/s (%d requests/s), errors %d, unknown %d%n"
@@ -264,6 +283,8 @@ final class BenchCmd extends Cairnctl.Base {
             clients,
             batch,
             noCoalesce ? "off" : "on");
-    emit(human, j);
+    StringBuilder errs = new StringBuilder();
+    errorKinds.forEach((k, v) -> errs.append("\n  ").append(v.get()).append(" x ").append(k));
+    emit(human + (errs.length() > 0 ? "\nerrors seen:" + errs : ""), j);
   }
 }

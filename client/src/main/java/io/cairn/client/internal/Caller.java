@@ -96,6 +96,9 @@ public final class Caller implements AutoCloseable {
     int attempt;
     int readIndex;
     boolean mayHaveApplied;
+    // Endpoints that failed at the transport in this call: a stale NOT_LEADER hint naming one
+    // of them (common while an election is under way) must not be followed without backoff.
+    final java.util.Set<String> failedHere = new java.util.HashSet<>();
 
     Attempts(
         Kind kind,
@@ -197,15 +200,21 @@ public final class Caller implements AutoCloseable {
         return;
       }
       long delay = backoff();
+      if (detail == null) {
+        failedHere.add(target);
+      }
       if (detail != null && detail.getKind() == ErrorDetail.Kind.NOT_LEADER
           && !detail.getLeaderEndpoint().isEmpty()) {
         String hinted = detail.getLeaderEndpoint();
         if (!endpoints.contains(hinted)) {
           endpoints.add(hinted);
         }
-        if (kind == Kind.WRITE) {
+        if (kind == Kind.WRITE && !failedHere.contains(hinted)) {
           leader = hinted;
-          delay = 0; // a redirect is not a failure of the cluster: go at once
+          delay = 0; // a fresh redirect is not a failure of the cluster: go at once
+        } else if (kind == Kind.WRITE) {
+          leader = null; // the hint names a node that just failed: an election is under way
+          readIndex++;
         } else if (kind == Kind.READ) {
           readIndex++;
         }
