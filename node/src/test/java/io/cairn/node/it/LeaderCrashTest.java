@@ -48,6 +48,8 @@ class LeaderCrashTest {
       long applied = load.verify(client);
       long index = client.summary().getStamp().getAppliedIndex();
       cluster.awaitApplied(index, Duration.ofSeconds(60));
+      // The restarted node caught up from the log: its root must equal the others'.
+      cluster.assertRootsAgree(Duration.ofSeconds(30));
       System.out.printf(
           "leader-crash: killed n%d, new leader n%d; ok=%d unknown=%d applied=%d%n",
           leader, newLeader, okAfter, load.unknown.size(), applied);

@@ -215,6 +215,39 @@ public final class LocalCluster implements AutoCloseable {
     throw new IllegalStateException("nodes did not apply index " + index + " within " + timeout);
   }
 
+  /**
+   * Waits until every running node reports the same applied index, then asserts they report the
+   * same state root (replicas at equal index must agree). Returns that index.
+   */
+  public long assertRootsAgree(Duration timeout) throws InterruptedException {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (true) {
+      java.util.Set<Long> indexes = new java.util.HashSet<>();
+      java.util.Set<com.google.protobuf.ByteString> roots = new java.util.HashSet<>();
+      for (int i = 1; i <= size; i++) {
+        if (isRunning(i)) {
+          Optional<ClusterStatusResponse> s = status(i);
+          if (s.isEmpty()) {
+            indexes.add(-1L);
+            continue;
+          }
+          indexes.add(s.get().getAppliedIndex());
+          roots.add(s.get().getStateRoot());
+        }
+      }
+      if (indexes.size() == 1 && !indexes.contains(-1L)) {
+        if (roots.size() != 1) {
+          throw new AssertionError("nodes at index " + indexes + " report different roots");
+        }
+        return indexes.iterator().next();
+      }
+      if (System.nanoTime() > deadline) {
+        throw new AssertionError("applied indexes never converged: " + indexes);
+      }
+      Thread.sleep(50);
+    }
+  }
+
   public String log(int node) throws IOException {
     return Files.readString(logFile(node), StandardCharsets.UTF_8);
   }
