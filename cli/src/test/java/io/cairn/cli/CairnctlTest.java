@@ -1,0 +1,102 @@
+package io.cairn.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.google.protobuf.ByteString;
+import io.cairn.proto.ClusterStatusResponse;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class CairnctlTest {
+  record Run(int code, String out, String err) {}
+
+  static Run run(String... args) {
+    StringWriter out = new StringWriter();
+    StringWriter err = new StringWriter();
+    int code = Cairnctl.run(args, new PrintWriter(out, true), new PrintWriter(err, true));
+    return new Run(code, out.toString(), err.toString());
+  }
+
+  @Test
+  void amountsAreUnsigned64BitDecimals() {
+    assertEquals(-1L, Cairnctl.amount("18446744073709551615"));
+    assertEquals(250, Cairnctl.amount("250"));
+    assertThrows(IllegalArgumentException.class, () -> Cairnctl.amount("18446744073709551616"));
+    assertThrows(IllegalArgumentException.class, () -> Cairnctl.amount("-1"));
+    assertThrows(IllegalArgumentException.class, () -> Cairnctl.amount("0"));
+    assertThrows(IllegalArgumentException.class, () -> Cairnctl.amount("ten"));
+  }
+
+  @Test
+  void badInputExitsWithTwoAndOneLine() {
+    Run r = run("mint", "alice", "ten");
+    assertEquals(Cairnctl.USAGE, r.code());
+    assertTrue(r.err().startsWith("cairnctl: amount 'ten'"), r.err());
+    assertEquals(Cairnctl.USAGE, run("transfer", "alice").code());
+    assertEquals(Cairnctl.USAGE, run("--no-such-flag", "summary").code());
+    assertEquals(Cairnctl.USAGE, run("account").code());
+  }
+
+  @Test
+  void anUnreachableClusterExitsWithThree() {
+    Run r = run("--endpoint", "127.0.0.1:1", "--timeout", "1", "summary");
+    assertEquals(Cairnctl.TRANSPORT, r.code());
+    assertTrue(r.err().startsWith("cairnctl: "), r.err());
+  }
+
+  @Test
+  void helpListsExitCodes() {
+    Run r = run("--help");
+    assertEquals(0, r.code());
+    assertTrue(r.out().contains("Exit codes:"));
+    assertTrue(r.out().contains("outcome unknown"));
+  }
+
+  @Test
+  void jsonPrintsUnsignedNumbersAndEscapesStrings() {
+    Map<String, Object> o = Json.object();
+    o.put("balance", Json.u64(-1L));
+    o.put("name", "a\"b\\c\n");
+    o.put("list", List.of(1, true));
+    assertEquals(
+        "{\"balance\": 18446744073709551615, \"name\": \"a\\\"b\\\\c\\n\", \"list\": [1, true]}",
+        Json.write(o));
+  }
+
+  static ClusterStatusResponse node(String id, String role, long index, int root) {
+    return ClusterStatusResponse.newBuilder()
+        .setNodeId(id)
+        .setRole(role)
+        .setAppliedIndex(index)
+        .setStateRoot(ByteString.copyFrom(new byte[] {(byte) root}))
+        .build();
+  }
+
+  @Test
+  void clusterStatusFlagsDifferentRootsAtTheSameIndex() {
+    var agree =
+        new ClusterStatusView(
+            List.of(
+                new ClusterStatusView.Row("n1", "h:1", node("n1", "LEADER", 10, 1)),
+                new ClusterStatusView.Row("n2", "h:2", node("n2", "FOLLOWER", 9, 2)),
+                new ClusterStatusView.Row("n3", "h:3", null)));
+    assertTrue(agree.rootsAgree(), "different indexes may have different roots");
+    String json = Json.write(agree.json());
+    assertTrue(json.contains("\"role\": \"LEADER\""), json);
+    assertTrue(json.contains("\"reachable\": false"), json);
+    var disagree =
+        new ClusterStatusView(
+            List.of(
+                new ClusterStatusView.Row("n1", "h:1", node("n1", "LEADER", 10, 1)),
+                new ClusterStatusView.Row("n2", "h:2", node("n2", "FOLLOWER", 10, 2))));
+    assertFalse(disagree.rootsAgree());
+    assertTrue(disagree.text().contains("WARNING"));
+    assertTrue(Json.write(disagree.json()).contains("\"root_agreement\": false"));
+  }
+}

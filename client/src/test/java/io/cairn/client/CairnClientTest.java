@@ -1,0 +1,203 @@
+package io.cairn.client;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.cairn.client.internal.Caller;
+import io.cairn.proto.ErrorDetail;
+import io.cairn.proto.LedgerServiceGrpc;
+import io.cairn.proto.Operation;
+import io.cairn.proto.OperationResult;
+import io.cairn.proto.ResultCode;
+import io.cairn.proto.Stamp;
+import io.cairn.proto.SubmitRequest;
+import io.cairn.proto.SubmitResponse;
+import io.grpc.Metadata;
+import io.grpc.Server;
+import io.grpc.Status;
+import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import io.grpc.stub.StreamObserver;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Function;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/** The client's retry, redirect and coalescing rules against real gRPC servers on loopback. */
+class CairnClientTest {
+  private final List<Server> servers = new ArrayList<>();
+
+  /** A node whose Submit answer is scripted per call number (0-based). */
+  final class FakeNode extends LedgerServiceGrpc.LedgerServiceImplBase {
+    final List<SubmitRequest> calls = new CopyOnWriteArrayList<>();
+    final Function<Integer, Status> failure;
+    final Function<Integer, ErrorDetail> detail;
+    final int port;
+
+    FakeNode(Function<Integer, Status> failure, Function<Integer, ErrorDetail> detail)
+        throws Exception {
+      this.failure = failure;
+      this.detail = detail;
+      Server s =
+          NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0))
+              .addService(this)
+              .build()
+              .start();
+      servers.add(s);
+      this.port = s.getPort();
+    }
+
+    String endpoint() {
+      return "127.0.0.1:" + port;
+    }
+
+    @Override
+    public void submit(SubmitRequest request, StreamObserver<SubmitResponse> out) {
+      int n = calls.size();
+      calls.add(request);
+      Status st = failure.apply(n);
+      if (st != null) {
+        Metadata trailers = new Metadata();
+        ErrorDetail d = detail.apply(n);
+        if (d != null) {
+          trailers.put(Caller.DETAIL_KEY, d);
+        }
+        out.onError(st.asRuntimeException(trailers));
+        return;
+      }
+      SubmitResponse.Builder r = SubmitResponse.newBuilder().setStamp(Stamp.newBuilder().setNodeId("fake"));
+      for (Operation op : request.getOperationsList()) {
+        r.addResults(OperationResult.newBuilder().setId(op.getId()).setCode(ResultCode.OK).setAppliedIndex(7));
+      }
+      out.onNext(r.build());
+      out.onCompleted();
+    }
+  }
+
+  @AfterEach
+  void stop() {
+    servers.forEach(Server::shutdownNow);
+  }
+
+  CairnClient client(List<String> endpoints, int attempts) {
+    return CairnClient.builder()
+        .endpoints(endpoints)
+        .maxAttempts(attempts)
+        .totalTimeout(Duration.ofSeconds(5))
+        .backoff(Duration.ofMillis(1), Duration.ofMillis(5))
+        .build();
+  }
+
+  @Test
+  void notLeaderRedirectIsFollowedAndRemembered() throws Exception {
+    FakeNode leader = new FakeNode(n -> null, n -> null);
+    FakeNode follower =
+        new FakeNode(
+            n -> Status.UNAVAILABLE,
+            n -> ErrorDetail.newBuilder().setKind(ErrorDetail.Kind.NOT_LEADER)
+                .setLeaderEndpoint(leader.endpoint()).setNotApplied(true).build());
+    try (CairnClient c = client(List.of(follower.endpoint()), 5)) {
+      assertEquals(ResultCode.OK, c.transfer("t-1", "a", "b", 1).getCode());
+      assertEquals(ResultCode.OK, c.transfer("t-2", "a", "b", 1).getCode());
+      assertEquals(1, follower.calls.size(), "the second write should go straight to the leader");
+      assertEquals(2, leader.calls.size());
+      assertTrue(c.endpoints().contains(leader.endpoint()));
+    }
+  }
+
+  @Test
+  void invalidArgumentIsNotRetried() throws Exception {
+    FakeNode node = new FakeNode(n -> Status.INVALID_ARGUMENT.withDescription("bad"), n -> null);
+    try (CairnClient c = client(List.of(node.endpoint()), 5)) {
+      CairnException e = assertThrows(CairnException.class, () -> c.transfer("t", "a", "b", 1));
+      assertFalse(e.isRetryable());
+      assertFalse(e instanceof OutcomeUnknownException);
+      assertEquals(1, node.calls.size());
+    }
+  }
+
+  @Test
+  void overloadIsRetriedThenSucceeds() throws Exception {
+    FakeNode node =
+        new FakeNode(
+            n -> n < 2 ? Status.RESOURCE_EXHAUSTED : null,
+            n -> ErrorDetail.newBuilder().setKind(ErrorDetail.Kind.OVERLOADED)
+                .setRetryAfterMillis(10).setNotApplied(true).build());
+    try (CairnClient c = client(List.of(node.endpoint()), 5)) {
+      assertEquals(ResultCode.OK, c.transfer("t", "a", "b", 1).getCode());
+      assertEquals(3, node.calls.size());
+    }
+  }
+
+  @Test
+  void exhaustedRetriesThatMayHaveAppliedAreOutcomeUnknownWithTheIdsAndTheSameOperation()
+      throws Exception {
+    FakeNode node = new FakeNode(n -> Status.UNAVAILABLE, n -> null);
+    try (CairnClient c = client(List.of(node.endpoint()), 4)) {
+      OutcomeUnknownException e =
+          assertThrows(OutcomeUnknownException.class, () -> c.transfer("pay-1", "a", "b", 1));
+      assertEquals(List.of("pay-1"), e.operationIds());
+      assertEquals(4, node.calls.size());
+      Operation first = node.calls.get(0).getOperations(0);
+      for (SubmitRequest r : node.calls) {
+        assertEquals(first, r.getOperations(0), "a retry must resend the identical operation");
+      }
+    }
+  }
+
+  @Test
+  void refusalsKnownNotToBeAppliedAreNotOutcomeUnknown() throws Exception {
+    FakeNode node =
+        new FakeNode(
+            n -> Status.UNAVAILABLE,
+            n -> ErrorDetail.newBuilder().setKind(ErrorDetail.Kind.NO_LEADER).setNotApplied(true).build());
+    try (CairnClient c = client(List.of(node.endpoint()), 3)) {
+      CairnException e = assertThrows(CairnException.class, () -> c.transfer("t", "a", "b", 1));
+      assertFalse(e instanceof OutcomeUnknownException);
+      assertTrue(e.isRetryable());
+    }
+  }
+
+  @Test
+  void concurrentSingleOperationsShareRequestsAndEachGetsItsOwnResult() throws Exception {
+    FakeNode node = new FakeNode(n -> null, n -> null);
+    try (CairnClient c = client(List.of(node.endpoint()), 3)) {
+      List<CompletableFuture<OperationResult>> futures = new ArrayList<>();
+      for (int i = 0; i < 200; i++) {
+        futures.add(c.singleAsync(Ops.transfer("t" + i, "a", "b", 1)));
+      }
+      for (int i = 0; i < 200; i++) {
+        assertEquals("t" + i, futures.get(i).get().getId());
+      }
+      assertTrue(node.calls.size() < 200, "no coalescing: " + node.calls.size() + " requests");
+    }
+  }
+
+  @Test
+  void aMalformedOperationFailsAloneBeforeSending() throws Exception {
+    FakeNode node = new FakeNode(n -> null, n -> null);
+    try (CairnClient c = client(List.of(node.endpoint()), 3)) {
+      CairnException e = assertThrows(CairnException.class, () -> c.transfer("t", "a", "a", 1));
+      assertEquals(Status.Code.INVALID_ARGUMENT, e.code());
+      assertEquals(0, node.calls.size());
+    }
+  }
+
+  @Test
+  void closeIsIdempotentAndLaterCallsFailFast() throws Exception {
+    FakeNode node = new FakeNode(n -> null, n -> null);
+    CairnClient c = client(List.of(node.endpoint()), 3);
+    c.close();
+    c.close();
+    AtomicInteger before = new AtomicInteger(node.calls.size());
+    assertThrows(CairnException.class, () -> c.transfer("t", "a", "b", 1));
+    assertEquals(before.get(), node.calls.size());
+  }
+}
