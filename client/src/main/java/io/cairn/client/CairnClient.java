@@ -191,10 +191,14 @@ public final class CairnClient implements AutoCloseable {
             LedgerServiceStub::getAccount);
     ProofVerifier.Result verdict =
         ProofVerifier.verify(r.getProof(), r.getStamp().getStateRoot().toByteArray());
+    // A node could send a valid proof about some other account: check it is about this one.
     boolean consistent =
         verdict.valid()
+            && r.getProof().getAccount().equals(account)
             && r.getProof().getPresent() == r.getFound()
-            && (!r.getFound() || r.getProof().getLeaf().equals(r.getAccount()));
+            && (!r.getFound()
+                || (r.getAccount().getId().equals(account)
+                    && r.getProof().getLeaf().equals(r.getAccount())));
     if (!consistent) {
       throw new CairnException(
           Status.Code.DATA_LOSS,
@@ -301,7 +305,7 @@ public final class CairnClient implements AutoCloseable {
     private List<String> endpoints = List.of("127.0.0.1:7201", "127.0.0.1:7202", "127.0.0.1:7203");
     private Duration attemptTimeout = Duration.ofSeconds(3);
     private Duration totalTimeout = Duration.ofSeconds(15);
-    private int maxAttempts = 12;
+    private int maxAttempts = 30;
     private Duration backoffBase = Duration.ofMillis(20);
     private Duration backoffMax = Duration.ofSeconds(1);
     private int callbackThreads = 2;
@@ -339,7 +343,7 @@ public final class CairnClient implements AutoCloseable {
       return this;
     }
 
-    /** Most attempts per call (default 12). */
+    /** Most attempts per call (default 30; the total timeout usually ends a call first). */
     public Builder maxAttempts(int n) {
       if (n < 1) {
         throw new IllegalArgumentException("maxAttempts must be >= 1");

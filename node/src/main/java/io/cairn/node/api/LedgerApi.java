@@ -360,6 +360,17 @@ final class LedgerApi extends LedgerServiceGrpc.LedgerServiceImplBase {
   private StatusRuntimeException readFailure(org.apache.ratis.protocol.RaftClientReply reply) {
     WriteFailure f = WriteBatcher.failureOf(reply.getException());
     String leader = f.leaderId().isEmpty() ? leaderId(raft.info()) : f.leaderId();
+    if (f.kind() != ErrorDetail.Kind.NOT_LEADER || leader.equals(raft.selfId())) {
+      // A just-elected leader cannot serve ReadIndex until it commits in its term: pointing the
+      // client at itself would only burn its attempts. Ask it to come back shortly.
+      return ApiErrors.of(
+          Status.UNAVAILABLE.withDescription("read not possible yet (" + f.getMessage() + ")"),
+          ErrorDetail.newBuilder()
+              .setKind(ErrorDetail.Kind.NOT_READY)
+              .setRetryAfterMillis(100)
+              .setNotApplied(true)
+              .build());
+    }
     return ApiErrors.notLeader(leader, endpointsById.getOrDefault(leader, ""), true);
   }
 
