@@ -2,6 +2,8 @@ package io.cairn.node;
 
 import io.cairn.node.api.ApiServer;
 import io.cairn.node.config.ConfigException;
+import io.cairn.node.config.ConfigWatcher;
+import io.cairn.node.config.HotSettings;
 import io.cairn.node.config.NodeConfig;
 import io.cairn.node.ledger.LedgerLimits;
 import io.cairn.node.metrics.MetricsServer;
@@ -31,6 +33,7 @@ public final class Main {
       return;
     }
     System.setProperty("cairn.node", config.nodeId());
+    System.setProperty("cairn.log.level", config.get("log.level"));
     org.slf4j.bridge.SLF4JBridgeHandler.removeHandlersForRootLogger();
     org.slf4j.bridge.SLF4JBridgeHandler.install();
     Logger log = LoggerFactory.getLogger(Main.class);
@@ -65,12 +68,19 @@ public final class Main {
     private final ApiServer api;
     private final NodeMetrics metrics;
     private final MetricsServer metricsServer;
+    private final ConfigWatcher watcher;
 
-    private Node(RaftNode raft, ApiServer api, NodeMetrics metrics, MetricsServer metricsServer) {
+    private Node(
+        RaftNode raft,
+        ApiServer api,
+        NodeMetrics metrics,
+        MetricsServer metricsServer,
+        ConfigWatcher watcher) {
       this.raft = raft;
       this.api = api;
       this.metrics = metrics;
       this.metricsServer = metricsServer;
+      this.watcher = watcher;
     }
 
     public static Node start(NodeConfig config) throws Exception {
@@ -99,7 +109,28 @@ public final class Main {
       registerRaftGauges(metrics, raft);
       int bridged = RatisMetricsBridge.bind(metrics.registry());
       LOG.info("exporting {} Ratis metrics through /metrics", bridged);
-      ApiServer api = new ApiServer(config, raft, metrics);
+      HotSettings hot = new HotSettings(config);
+      hot.view()
+          .forEach(
+              (key, value) ->
+                  io.micrometer.core.instrument.Gauge.builder("cairn.config.value", value, v -> v.get())
+                      .tag("key", key)
+                      .description("Live value of a hot-reloadable configuration key")
+                      .register(metrics.registry()));
+      ConfigWatcher watcher =
+          new ConfigWatcher(
+              config,
+              hot,
+              (key, value) -> {
+                if (key.equals("log.level")) {
+                  ((ch.qos.logback.classic.Logger) LoggerFactory.getLogger("io.cairn"))
+                      .setLevel(ch.qos.logback.classic.Level.toLevel(value));
+                } else if (key.equals("merkle.proof.cache.max.entries")) {
+                  sm.setProofCacheEntries(Long.parseLong(value));
+                }
+              },
+              outcome -> metrics.configReload(outcome.name().toLowerCase(java.util.Locale.ROOT)));
+      ApiServer api = new ApiServer(config, raft, metrics, hot);
       MetricsServer metricsServer = null;
       try {
         api.start();
@@ -121,7 +152,8 @@ public final class Main {
         raft.close();
         throw e;
       }
-      return new Node(raft, api, metrics, metricsServer);
+      watcher.start();
+      return new Node(raft, api, metrics, metricsServer, watcher);
     }
 
     private static void registerRaftGauges(NodeMetrics m, RaftNode raft) {
@@ -194,6 +226,7 @@ public final class Main {
 
     @Override
     public void close() {
+      watcher.close();
       if (metricsServer != null) {
         metricsServer.close();
       }

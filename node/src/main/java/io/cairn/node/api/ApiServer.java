@@ -1,5 +1,6 @@
 package io.cairn.node.api;
 
+import io.cairn.node.config.HotSettings;
 import io.cairn.node.config.NodeConfig;
 import io.cairn.node.metrics.NodeMetrics;
 import io.cairn.node.raft.RaftNode;
@@ -38,7 +39,7 @@ public final class ApiServer implements AutoCloseable {
   private final ThreadPoolExecutor executor;
   private final HealthStatusManager health = new HealthStatusManager();
 
-  public ApiServer(NodeConfig config, RaftNode raft, NodeMetrics metrics) {
+  public ApiServer(NodeConfig config, RaftNode raft, NodeMetrics metrics, HotSettings hot) {
     NodeConfig.Peer self = config.self();
     String host = config.get("api.bind.host").isEmpty() ? self.host() : config.get("api.bind.host");
     long maxRequestBytes = config.getLong("api.max.request.bytes");
@@ -49,10 +50,9 @@ public final class ApiServer implements AutoCloseable {
             metrics,
             config.getInt("api.max.pending.requests"),
             config.getInt("batch.max.inflight.entries"),
-            config.getInt("batch.max.ops"),
-            config.getLong("batch.max.bytes"),
-            config.getLong("batch.linger.micros"));
-    LedgerApi api = new LedgerApi(config, raft, batcher, executor, metrics);
+            hot,
+            config.getLong("batch.max.bytes"));
+    LedgerApi api = new LedgerApi(config, raft, batcher, executor, metrics, hot);
     int inflightLimit = config.getInt("batch.max.inflight.entries");
     metrics.gauge("cairn.batch.queue.depth", "Submits waiting to be batched", batcher, WriteBatcher::queued);
     metrics.gauge(

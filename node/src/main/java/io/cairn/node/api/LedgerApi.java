@@ -1,5 +1,6 @@
 package io.cairn.node.api;
 
+import io.cairn.node.config.HotSettings;
 import io.cairn.node.config.NodeConfig;
 import io.cairn.node.ledger.LedgerTotals;
 import io.cairn.node.metrics.NodeMetrics;
@@ -54,9 +55,7 @@ final class LedgerApi extends LedgerServiceGrpc.LedgerServiceImplBase {
   private final Executor responder;
   private final Map<String, String> endpointsById;
   private final List<Member> members;
-  private final long writeTimeoutMillis;
-  private final long readTimeoutMillis;
-  private final int listMaxLimit;
+  private final HotSettings hot;
   private final boolean merkleEnabled;
 
   LedgerApi(
@@ -64,15 +63,16 @@ final class LedgerApi extends LedgerServiceGrpc.LedgerServiceImplBase {
       RaftNode raft,
       WriteBatcher batcher,
       Executor responder,
-      NodeMetrics metrics) {
+      NodeMetrics metrics,
+      HotSettings hot) {
+    this.hot = hot;
     this.raft = raft;
     this.metrics = metrics;
     this.state = raft.stateMachine();
     this.batcher = batcher;
     this.responder = responder;
     this.validator =
-        new RequestValidator(
-            config.getInt("api.max.ops.per.request"), config.getLong("api.max.request.bytes"));
+        new RequestValidator(hot, config.getLong("api.max.request.bytes"));
     this.endpointsById =
         config.peers().stream()
             .collect(Collectors.toMap(NodeConfig.Peer::id, NodeConfig.Peer::apiEndpoint));
@@ -86,9 +86,6 @@ final class LedgerApi extends LedgerServiceGrpc.LedgerServiceImplBase {
                         .setApiEndpoint(p.apiEndpoint())
                         .build())
             .toList();
-    this.writeTimeoutMillis = config.getLong("api.write.timeout.millis");
-    this.readTimeoutMillis = config.getLong("api.read.timeout.millis");
-    this.listMaxLimit = config.getInt("api.list.max.limit");
     this.merkleEnabled = config.getLong("merkle.enabled") == 1;
   }
 
@@ -117,7 +114,7 @@ final class LedgerApi extends LedgerServiceGrpc.LedgerServiceImplBase {
       return;
     }
     pending
-        .orTimeout(writeTimeoutMillis, TimeUnit.MILLISECONDS)
+        .orTimeout(hot.get("api.write.timeout.millis"), TimeUnit.MILLISECONDS)
         .whenComplete(
             (response, err) -> {
               metrics.submitLatency().record(System.nanoTime() - started, TimeUnit.NANOSECONDS);
@@ -240,6 +237,7 @@ final class LedgerApi extends LedgerServiceGrpc.LedgerServiceImplBase {
       out.onError(invalid);
       return;
     }
+    int listMaxLimit = hot.getInt("api.list.max.limit");
     int limit = request.getLimit() == 0 ? 100 : Math.min(request.getLimit(), listMaxLimit);
     read(
         request.getRead(),
@@ -324,7 +322,7 @@ final class LedgerApi extends LedgerServiceGrpc.LedgerServiceImplBase {
       ready = awaitIndex(options.getMinAppliedIndex());
     }
     ready
-        .orTimeout(readTimeoutMillis, TimeUnit.MILLISECONDS)
+        .orTimeout(hot.get("api.read.timeout.millis"), TimeUnit.MILLISECONDS)
         .whenComplete(
             (ignored, err) -> {
               if (err != null) {

@@ -1,5 +1,6 @@
 package io.cairn.node.api;
 
+import io.cairn.node.config.HotSettings;
 import io.cairn.node.ledger.Ledger;
 import io.cairn.proto.Operation;
 import io.cairn.proto.ReadOptions;
@@ -11,11 +12,11 @@ import io.grpc.StatusRuntimeException;
  * the same rules again deterministically, so this is about clear errors, not safety.
  */
 final class RequestValidator {
-  private final int maxOpsPerRequest;
+  private final HotSettings hot;
   private final long maxRequestBytes;
 
-  RequestValidator(int maxOpsPerRequest, long maxRequestBytes) {
-    this.maxOpsPerRequest = maxOpsPerRequest;
+  RequestValidator(HotSettings hot, long maxRequestBytes) {
+    this.hot = hot;
     this.maxRequestBytes = maxRequestBytes;
   }
 
@@ -27,6 +28,7 @@ final class RequestValidator {
           "is " + request.getSerializedSize() + " bytes; the limit is " + maxRequestBytes);
     }
     int n = request.getOperationsCount();
+    int maxOpsPerRequest = hot.getInt("api.max.ops.per.request");
     if (n == 0) {
       return ApiErrors.invalid("operations", "at least one operation is required");
     }

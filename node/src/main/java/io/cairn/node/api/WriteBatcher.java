@@ -1,5 +1,6 @@
 package io.cairn.node.api;
 
+import io.cairn.node.config.HotSettings;
 import io.cairn.node.metrics.NodeMetrics;
 import io.cairn.node.raft.RaftNode;
 import io.cairn.proto.ErrorDetail;
@@ -42,9 +43,8 @@ final class WriteBatcher implements AutoCloseable {
   private final NodeMetrics metrics;
   private final ArrayBlockingQueue<Pending> queue;
   private final Semaphore inflight;
-  private final int maxOps;
+  private final HotSettings hot;
   private final long maxBytes;
-  private final long lingerMicros;
   private final Thread thread;
   private final AtomicLong entries = new AtomicLong();
   private final AtomicLong requests = new AtomicLong();
@@ -56,16 +56,14 @@ final class WriteBatcher implements AutoCloseable {
       NodeMetrics metrics,
       int maxPending,
       int maxInflightEntries,
-      int maxOps,
-      long maxBytes,
-      long lingerMicros) {
+      HotSettings hot,
+      long maxBytes) {
     this.raft = raft;
     this.metrics = metrics;
     this.queue = new ArrayBlockingQueue<>(maxPending);
     this.inflight = new Semaphore(maxInflightEntries);
-    this.maxOps = maxOps;
+    this.hot = hot;
     this.maxBytes = maxBytes;
-    this.lingerMicros = lingerMicros;
     this.thread = new Thread(this::run, "cairn-batcher");
     this.thread.setDaemon(true);
     this.thread.start();
@@ -110,8 +108,9 @@ final class WriteBatcher implements AutoCloseable {
             return;
           }
         }
+        long lingerMicros = hot.get("batch.linger.micros");
         if (idle && lingerMicros > 0) {
-          linger(first.request().getOperationsCount());
+          linger(first.request().getOperationsCount(), lingerMicros);
         }
         List<Pending> batch = drain(first);
         submit(batch);
@@ -125,7 +124,8 @@ final class WriteBatcher implements AutoCloseable {
     }
   }
 
-  private void linger(int opsSoFar) {
+  private void linger(int opsSoFar, long lingerMicros) {
+    int maxOps = hot.getInt("batch.max.ops");
     long deadline = System.nanoTime() + TimeUnit.MICROSECONDS.toNanos(lingerMicros);
     while (opsSoFar + queue.size() < maxOps && System.nanoTime() < deadline) {
       java.util.concurrent.locks.LockSupport.parkNanos(100_000);
@@ -133,6 +133,7 @@ final class WriteBatcher implements AutoCloseable {
   }
 
   private List<Pending> drain(Pending first) {
+    int maxOps = hot.getInt("batch.max.ops");
     List<Pending> batch = new ArrayList<>();
     batch.add(first);
     int ops = first.request().getOperationsCount();

@@ -9,14 +9,15 @@ public final class ConfigDoc {
 
   public static String markdown() {
     StringBuilder sb = new StringBuilder();
-    sb.append("| key | default | unit | range | environment | what it bounds |\n");
-    sb.append("|---|---|---|---|---|---|\n");
+    sb.append("| key | default | unit | range | environment | reload | what it bounds |\n");
+    sb.append("|---|---|---|---|---|---|---|\n");
     for (ConfigKey k : NodeConfig.KEYS) {
       sb.append("| `").append(k.name()).append("` | ")
           .append(k.defaultValue().isEmpty() ? "—" : "`" + k.defaultValue() + "`").append(" | ")
           .append(k.unit()).append(" | ")
           .append(k.isNumeric() ? k.min() + "–" + k.max() : "").append(" | `")
           .append(k.envName()).append("` | ")
+          .append(NodeConfig.HOT_KEYS.contains(k.name()) ? "hot" : "restart").append(" | ")
           .append(k.description()).append(" |\n");
     }
     return sb.toString();

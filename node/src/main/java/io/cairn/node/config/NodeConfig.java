@@ -33,6 +33,11 @@ public final class NodeConfig {
               "",
               "Every member as id=host:raftPort:apiPort, comma separated. Required."),
           text("cluster.group", "cairn", "Raft group name; the group id is derived from it."),
+          text(
+              "node.profile",
+              "balanced",
+              "Preset group of limits: low-power, balanced or throughput (see README)."),
+          text("log.level", "INFO", "Level of Cairn's own loggers: ERROR, WARN, INFO, DEBUG, TRACE."),
           text("node.data.dir", "", "Raft log and snapshots (default data/<node.id>)."),
           text("api.bind.host", "", "Address the API binds to (default: host of this peer)."),
           number(
@@ -242,6 +247,60 @@ public final class NodeConfig {
 
   private static final Map<String, ConfigKey> BY_NAME = index();
 
+  /**
+   * Keys a running node re-reads from its config file when the file changes. Everything else
+   * (peers, ports, storage, Raft and ledger limits, queue capacities) is fixed for the life of
+   * the process: changing it in the file is logged and ignored until a restart.
+   */
+  public static final java.util.Set<String> HOT_KEYS =
+      java.util.Set.of(
+          "log.level",
+          "batch.max.ops",
+          "batch.linger.micros",
+          "api.max.ops.per.request",
+          "api.list.max.limit",
+          "api.write.timeout.millis",
+          "api.read.timeout.millis",
+          "merkle.proof.cache.max.entries");
+
+  /** Coherent groups of limits; a profile's values sit between the defaults and the file. */
+  public static final Map<String, Map<String, String>> PROFILES =
+      Map.of(
+          "balanced",
+          Map.of(),
+          "low-power",
+          Map.ofEntries(
+              Map.entry("batch.max.ops", "512"),
+              Map.entry("batch.max.inflight.entries", "2"),
+              Map.entry("api.max.pending.requests", "1024"),
+              Map.entry("api.max.concurrent.calls.per.connection", "256"),
+              Map.entry("merkle.proof.cache.max.entries", "10000"),
+              Map.entry("ledger.dedupe.max.entries", "100000"),
+              Map.entry("raft.write.element.limit", "256"),
+              Map.entry("raft.appender.buffer.bytes", Long.toString(2 * MIB)),
+              Map.entry("raft.appender.outstanding.max", "4"),
+              Map.entry("raft.grpc.flow.control.window.bytes", Long.toString(MIB)),
+              Map.entry("raft.snapshot.threshold.entries", "20000")),
+          "throughput",
+          Map.ofEntries(
+              Map.entry("batch.max.ops", "8192"),
+              Map.entry("batch.max.inflight.entries", "16"),
+              Map.entry("api.max.pending.requests", "32768"),
+              Map.entry("merkle.proof.cache.max.entries", "500000"),
+              Map.entry("ledger.dedupe.max.entries", "2000000"),
+              Map.entry("raft.write.element.limit", "4096"),
+              Map.entry("raft.appender.buffer.bytes", Long.toString(16 * MIB)),
+              Map.entry("raft.appender.outstanding.max", "16"),
+              Map.entry("raft.grpc.flow.control.window.bytes", Long.toString(8 * MIB)),
+              Map.entry("raft.snapshot.threshold.entries", "200000")));
+
+  private static final java.util.Set<String> LOG_LEVELS =
+      java.util.Set.of("ERROR", "WARN", "INFO", "DEBUG", "TRACE");
+
+  private Path sourceFile;
+  private Map<String, String> sourceEnv = Map.of();
+  private Map<String, String> sourceFlags = Map.of();
+
   private final Map<String, String> values;
   private final String nodeId;
   private final List<Peer> peers;
@@ -252,6 +311,10 @@ public final class NodeConfig {
       if (key.isNumeric()) {
         checkRange(key, values.get(key.name()));
       }
+    }
+    if (!LOG_LEVELS.contains(get("log.level"))) {
+      throw new ConfigException(
+          "log.level: '" + get("log.level") + "' is not one of ERROR, WARN, INFO, DEBUG, TRACE");
     }
     this.nodeId = require("node.id");
     this.peers = Peer.parseList(require("cluster.peers"));
@@ -275,13 +338,29 @@ public final class NodeConfig {
     for (ConfigKey key : KEYS) {
       merged.put(key.name(), key.defaultValue());
     }
+    Properties props = new Properties();
     if (file != null) {
-      Properties props = new Properties();
       try (Reader r = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
         props.load(r);
       } catch (IOException e) {
         throw new ConfigException("config file " + file + ": " + e.getMessage());
       }
+    }
+    // The profile is chosen by the highest-precedence source that names one, then sits just
+    // above the defaults so the file, the environment and flags can still override its values.
+    String profile =
+        flags.getOrDefault(
+            "node.profile",
+            env.getOrDefault(
+                "CAIRN_NODE_PROFILE", props.getProperty("node.profile", "balanced")))
+            .trim();
+    Map<String, String> preset = PROFILES.get(profile);
+    if (preset == null) {
+      throw new ConfigException(
+          "node.profile: '" + profile + "' is not one of " + new TreeMap<>(PROFILES).keySet());
+    }
+    merged.putAll(preset);
+    if (file != null) {
       for (String name : new TreeMap<>(propsAsMap(props)).keySet()) {
         put(merged, name, props.getProperty(name).trim(), "in " + file);
       }
@@ -298,7 +377,21 @@ public final class NodeConfig {
     if (merged.get("node.data.dir").isEmpty()) {
       merged.put("node.data.dir", "data/" + merged.get("node.id"));
     }
-    return new NodeConfig(merged);
+    NodeConfig c = new NodeConfig(merged);
+    c.sourceFile = file;
+    c.sourceEnv = Map.copyOf(env);
+    c.sourceFlags = Map.copyOf(flags);
+    return c;
+  }
+
+  /** The config file this configuration was read from, or null. */
+  public Path file() {
+    return sourceFile;
+  }
+
+  /** Reads the same sources again (the file may have changed); throws if it no longer validates. */
+  public NodeConfig reload() throws ConfigException {
+    return load(sourceFile, sourceEnv, sourceFlags);
   }
 
   /** Parses {@code --config FILE} and {@code --set k=v} arguments. */

@@ -217,6 +217,11 @@ public final class MerkleTree {
     return p.build();
   }
 
+  /** Resizes the proof cache (hot configuration); 0 empties and disables it. */
+  public void setProofCacheMaxEntries(long maxEntries) {
+    proofs.policy().eviction().ifPresent(e -> e.setMaximum(maxEntries));
+  }
+
   public CacheStats cacheStats() {
     return proofs.stats();
   }

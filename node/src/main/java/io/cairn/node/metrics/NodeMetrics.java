@@ -149,6 +149,12 @@ public final class NodeMetrics implements AutoCloseable {
     snapshotBytes.record(bytes);
   }
 
+  /** A config file reload, by outcome (applied, refused). */
+  public void configReload(String outcome) {
+    counter("cairn.config.reloads", "Config file reloads, by outcome", "outcome", outcome)
+        .increment();
+  }
+
   public void leaderChanged() {
     leaderChanges.increment();
   }

@@ -69,7 +69,7 @@ public final class LedgerStateMachine extends BaseStateMachine {
 
   private final String nodeId;
   private final LedgerLimits limits;
-  private final long proofCacheEntries;
+  private volatile long proofCacheEntries;
   private final boolean merkleEnabled;
   private final SimpleStateMachineStorage storage = new SimpleStateMachineStorage();
   private final ReentrantReadWriteLock lock = new ReentrantReadWriteLock();
@@ -343,6 +343,17 @@ public final class LedgerStateMachine extends BaseStateMachine {
           });
     } finally {
       lock.readLock().unlock();
+    }
+  }
+
+  /** Resizes the Merkle proof cache now and for trees built later (snapshot loads). */
+  public void setProofCacheEntries(long entries) {
+    lock.writeLock().lock();
+    try {
+      proofCacheEntries = entries;
+      tree.setProofCacheMaxEntries(entries);
+    } finally {
+      lock.writeLock().unlock();
     }
   }
 

@@ -93,4 +93,38 @@ class NodeConfigTest {
       }
     }
   }
+
+  @Test
+  void aProfileSetsItsGroupAndTheFileStillOverridesIt(@TempDir Path dir) throws Exception {
+    Path file = dir.resolve("node.properties");
+    Files.writeString(
+        file, "node.id=n1\ncluster.peers=" + PEERS + "\nnode.profile=low-power\nbatch.max.ops=600\n");
+    NodeConfig c = load(file, Map.of(), Map.of());
+    assertEquals(600, c.getLong("batch.max.ops"));
+    assertEquals(2, c.getLong("batch.max.inflight.entries"));
+    NodeConfig t = load(file, Map.of("CAIRN_NODE_PROFILE", "throughput"), Map.of());
+    assertEquals(16, t.getLong("batch.max.inflight.entries"));
+    assertEquals(600, t.getLong("batch.max.ops"));
+  }
+
+  @Test
+  void unknownProfileAndLogLevelAreRefused() {
+    ConfigException p =
+        assertThrows(
+            ConfigException.class,
+            () -> load(null, Map.of(), Map.of("node.id", "n1", "cluster.peers", PEERS, "node.profile", "turbo")));
+    assertTrue(p.getMessage().startsWith("node.profile: 'turbo' is not one of"), p.getMessage());
+    ConfigException l =
+        assertThrows(
+            ConfigException.class,
+            () -> load(null, Map.of(), Map.of("node.id", "n1", "cluster.peers", PEERS, "log.level", "LOUD")));
+    assertTrue(l.getMessage().startsWith("log.level: 'LOUD'"), l.getMessage());
+  }
+
+  @Test
+  void everyProfileValidates() throws Exception {
+    for (String profile : NodeConfig.PROFILES.keySet()) {
+      load(null, Map.of(), Map.of("node.id", "n1", "cluster.peers", PEERS, "node.profile", profile));
+    }
+  }
 }

@@ -33,6 +33,7 @@ public final class LocalCluster implements AutoCloseable {
   private final List<String> extraArgs;
   private final Process[] processes;
   private final ManagedChannel[] channels;
+  private Path configFile;
 
   public LocalCluster(String name, int size, Path dataRoot, Map<String, String> settings)
       throws IOException {
@@ -56,6 +57,12 @@ public final class LocalCluster implements AutoCloseable {
     settings.forEach((k, v) -> extraArgs.add(k + "=" + v));
     this.processes = new Process[size];
     this.channels = new ManagedChannel[size];
+  }
+
+  /** Every node reads this config file (and watches it for hot keys). */
+  public LocalCluster configFile(Path file) {
+    this.configFile = file;
+    return this;
   }
 
   /** Starts every node and waits (bounded) until one of them is leader. */
@@ -117,6 +124,10 @@ public final class LocalCluster implements AutoCloseable {
     cmd.add("-cp");
     cmd.add(System.getProperty("java.class.path"));
     cmd.add("io.cairn.node.Main");
+    if (configFile != null) {
+      cmd.add("--config");
+      cmd.add(configFile.toString());
+    }
     cmd.add("--set");
     cmd.add("node.id=n" + node);
     cmd.add("--set");
