@@ -78,7 +78,8 @@ public final class CairnClient implements AutoCloseable {
                 b.backoffBase.toMillis(),
                 b.backoffMax.toMillis()),
             timer,
-            callbacks);
+            callbacks,
+            b.resolver);
     this.coalescer =
         b.coalesceMaxOps <= 1
             ? null
@@ -313,6 +314,7 @@ public final class CairnClient implements AutoCloseable {
     private int coalesceMaxOps = 1000;
     private int coalesceMaxInflight = 4;
     private int coalesceMaxQueued = 65_536;
+    private java.util.function.UnaryOperator<String> resolver = e -> e;
 
     private Builder() {}
 
@@ -385,6 +387,16 @@ public final class CairnClient implements AutoCloseable {
       }
       this.coalesceMaxOps = maxOps;
       this.coalesceMaxInflight = maxInflight;
+      return this;
+    }
+
+    /**
+     * Maps an endpoint as nodes advertise it (host:port, e.g. in a NOT_LEADER redirect) to the
+     * host:port to dial, for clients that cannot resolve the nodes' own names (NAT, containers).
+     * Default: dial what is advertised.
+     */
+    public Builder addressResolver(java.util.function.UnaryOperator<String> resolver) {
+      this.resolver = Objects.requireNonNull(resolver);
       return this;
     }
 

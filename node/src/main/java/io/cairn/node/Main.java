@@ -85,6 +85,9 @@ public final class Main {
 
     public static Node start(NodeConfig config) throws Exception {
       LOG.info("starting with {}", config.asMap());
+      if (config.getLong("debug.unsafe.local.reads") == 1) {
+        LOG.warn("debug.unsafe.local.reads=1: reads are NOT linearizable (testing only)");
+      }
       LedgerLimits limits =
           new LedgerLimits(
               config.getLong("ledger.dedupe.window.millis"),

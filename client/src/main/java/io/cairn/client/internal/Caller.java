@@ -50,6 +50,7 @@ public final class Caller implements AutoCloseable {
   private final Policy policy;
   private final ScheduledExecutorService timer;
   private final ExecutorService callbacks;
+  private final java.util.function.UnaryOperator<String> resolver;
   private volatile String leader;
   private volatile boolean closed;
 
@@ -57,7 +58,9 @@ public final class Caller implements AutoCloseable {
       List<String> endpoints,
       Policy policy,
       ScheduledExecutorService timer,
-      ExecutorService callbacks) {
+      ExecutorService callbacks,
+      java.util.function.UnaryOperator<String> resolver) {
+    this.resolver = resolver;
     this.endpoints = new CopyOnWriteArrayList<>(endpoints);
     this.policy = policy;
     this.timer = timer;
@@ -256,8 +259,10 @@ public final class Caller implements AutoCloseable {
   }
 
   private ManagedChannel channel(String endpoint) {
+    // Channels are keyed by the address dialled, so a resolver that starts answering a new
+    // address (a node that came back elsewhere) gets a new channel.
     return channels.computeIfAbsent(
-        endpoint,
+        resolver.apply(endpoint),
         e ->
             NettyChannelBuilder.forTarget(e)
                 .usePlaintext()

@@ -56,6 +56,7 @@ final class LedgerApi extends LedgerServiceGrpc.LedgerServiceImplBase {
   private final Map<String, String> endpointsById;
   private final List<Member> members;
   private final HotSettings hot;
+  private final boolean unsafeLocalReads;
   private final boolean merkleEnabled;
 
   LedgerApi(
@@ -87,6 +88,7 @@ final class LedgerApi extends LedgerServiceGrpc.LedgerServiceImplBase {
                         .build())
             .toList();
     this.merkleEnabled = config.getLong("merkle.enabled") == 1;
+    this.unsafeLocalReads = config.getLong("debug.unsafe.local.reads") == 1;
   }
 
   // ---- writes ----
@@ -308,7 +310,7 @@ final class LedgerApi extends LedgerServiceGrpc.LedgerServiceImplBase {
   private <T> void read(
       ReadOptions options, StreamObserver<T> out, Function<LedgerStateMachine.View, T> reader) {
     CompletableFuture<?> ready;
-    if (options.getConsistency() == Consistency.LINEARIZABLE) {
+    if (options.getConsistency() == Consistency.LINEARIZABLE && !unsafeLocalReads) {
       ready =
           raft.readIndex()
               .thenCompose(

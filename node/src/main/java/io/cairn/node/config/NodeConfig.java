@@ -168,6 +168,14 @@ public final class NodeConfig {
               100_000_000,
               "Caffeine cache of built proofs (0 disables it)."),
           number(
+              "debug.unsafe.local.reads",
+              0,
+              "0/1",
+              0,
+              1,
+              "TESTING ONLY. 1 serves linearizable reads locally, skipping ReadIndex: wrong under"
+                  + " partitions. The chaos suite sets it to prove its checker catches stale reads."),
+          number(
               "raft.election.timeout.min.millis",
               1000,
               "ms",
