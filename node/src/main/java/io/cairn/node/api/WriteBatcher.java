@@ -34,7 +34,8 @@ import org.slf4j.LoggerFactory;
 final class WriteBatcher implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(WriteBatcher.class);
 
-  record Pending(SubmitRequest request, int bytes, CompletableFuture<SubmitResponse> future) {}
+  record Pending(
+      SubmitRequest request, int bytes, long queuedNanos, CompletableFuture<SubmitResponse> future) {}
 
   /** Counters for metrics and benchmarks. */
   record Stats(long entries, long requests, long operations) {}
@@ -74,7 +75,9 @@ final class WriteBatcher implements AutoCloseable {
     if (closed) {
       return null;
     }
-    Pending p = new Pending(request, request.getSerializedSize(), new CompletableFuture<>());
+    Pending p =
+        new Pending(
+            request, request.getSerializedSize(), System.nanoTime(), new CompletableFuture<>());
     return queue.offer(p) ? p.future() : null;
   }
 
@@ -154,7 +157,9 @@ final class WriteBatcher implements AutoCloseable {
   private void submit(List<Pending> batch) {
     LogEntry.Builder entry = LogEntry.newBuilder().setLeaderTimeMillis(System.currentTimeMillis());
     int ops = 0;
+    long now = System.nanoTime();
     for (Pending p : batch) {
+      metrics.admissionWait().record(now - p.queuedNanos(), TimeUnit.NANOSECONDS);
       entry.addRequests(p.request());
       ops += p.request().getOperationsCount();
     }

@@ -37,6 +37,7 @@ public final class NodeMetrics implements AutoCloseable {
   private final Timer submitLatency;
   private final Timer commitLatency;
   private final Timer applyLatency;
+  private final Timer admissionWait;
   private final Timer snapshotDuration;
   private final DistributionSummary batchOperations;
   private final DistributionSummary batchRequests;
@@ -56,6 +57,8 @@ public final class NodeMetrics implements AutoCloseable {
     this.commitLatency =
         latency("cairn.raft.commit.latency", "Log entry handed to Raft until applied here");
     this.applyLatency = latency("cairn.state.apply.latency", "Applying one log entry");
+    this.admissionWait =
+        latency("cairn.batch.queue.wait", "Admitted submit waiting to be put into a log entry");
     this.snapshotDuration = latency("cairn.snapshot.duration", "Taking one snapshot");
     this.batchOperations =
         DistributionSummary.builder("cairn.batch.operations")
@@ -137,6 +140,10 @@ public final class NodeMetrics implements AutoCloseable {
 
   public Timer applyLatency() {
     return applyLatency;
+  }
+
+  public Timer admissionWait() {
+    return admissionWait;
   }
 
   public void batch(int requests, int operations) {

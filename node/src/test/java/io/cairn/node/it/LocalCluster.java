@@ -42,6 +42,10 @@ public final class LocalCluster implements AutoCloseable {
     this.dataRoot = dataRoot;
     this.logDir = Path.of("target", "it-logs", name);
     Files.createDirectories(logDir);
+    for (int i = 1; i <= size; i++) {
+      // Fresh logs per cluster: tests read them, and a previous run's lines must not count.
+      Files.deleteIfExists(logDir.resolve("n" + i + ".log"));
+    }
     this.raftPorts = new int[size];
     this.apiPorts = new int[size];
     this.metricsPorts = new int[size];
