@@ -71,15 +71,12 @@ class ChaosSuiteTest {
     assertTrue(r.transfersOk() > 0, "no transfer succeeded: " + r.summary());
   }
 
-  /**
-   * Two nodes' wall clocks skewed by +20 s and -20 s (libfaketime) while leaders are killed.
-   * Safety is asserted; progress is not: runs so far were nearly unavailable under skew, an open
-   * problem recorded in the README.
-   */
+  /** Two nodes' clocks 20 s ahead and 20 s behind while leaders are killed and move. */
   @Test
   void historiesStayValidUnderClockSkew() throws Exception {
     ChaosRun.Result r = run("suite-skew", "skew", Map.of(), null);
     assertTrue(r.valid(), r.summary());
+    assertTrue(r.transfersOk() > 0, "no transfer succeeded: " + r.summary());
   }
 
   @Test

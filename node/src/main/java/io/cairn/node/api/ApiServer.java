@@ -51,7 +51,8 @@ public final class ApiServer implements AutoCloseable {
             config.getInt("api.max.pending.requests"),
             config.getInt("batch.max.inflight.entries"),
             hot,
-            config.getLong("batch.max.bytes"));
+            config.getLong("batch.max.bytes"),
+            config.getLong("debug.clock.offset.millis"));
     LedgerApi api = new LedgerApi(config, raft, batcher, executor, metrics, hot);
     int inflightLimit = config.getInt("batch.max.inflight.entries");
     metrics.gauge("cairn.batch.queue.depth", "Submits waiting to be batched", batcher, WriteBatcher::queued);

@@ -46,6 +46,7 @@ final class WriteBatcher implements AutoCloseable {
   private final Semaphore inflight;
   private final HotSettings hot;
   private final long maxBytes;
+  private final long clockOffsetMillis;
   private final Thread thread;
   private final AtomicLong entries = new AtomicLong();
   private final AtomicLong requests = new AtomicLong();
@@ -58,7 +59,9 @@ final class WriteBatcher implements AutoCloseable {
       int maxPending,
       int maxInflightEntries,
       HotSettings hot,
-      long maxBytes) {
+      long maxBytes,
+      long clockOffsetMillis) {
+    this.clockOffsetMillis = clockOffsetMillis;
     this.raft = raft;
     this.metrics = metrics;
     this.queue = new ArrayBlockingQueue<>(maxPending);
@@ -155,7 +158,9 @@ final class WriteBatcher implements AutoCloseable {
   }
 
   private void submit(List<Pending> batch) {
-    LogEntry.Builder entry = LogEntry.newBuilder().setLeaderTimeMillis(System.currentTimeMillis());
+    // The one wall-clock read in Cairn's semantics: ledger time for the dedupe window.
+    LogEntry.Builder entry =
+        LogEntry.newBuilder().setLeaderTimeMillis(System.currentTimeMillis() + clockOffsetMillis);
     int ops = 0;
     long now = System.nanoTime();
     for (Pending p : batch) {

@@ -176,6 +176,14 @@ public final class NodeConfig {
               "TESTING ONLY. 1 serves linearizable reads locally, skipping ReadIndex: wrong under"
                   + " partitions. The chaos suite sets it to prove its checker catches stale reads."),
           number(
+              "debug.clock.offset.millis",
+              0,
+              "ms",
+              -86_400_000,
+              86_400_000,
+              "TESTING ONLY. Added to this node's wall clock where Cairn reads it (the leader's"
+                  + " entry timestamp): the chaos suite's clock-skew fault."),
+          number(
               "raft.election.timeout.min.millis",
               1000,
               "ms",
