@@ -402,7 +402,7 @@ public final class ChaosRun {
     } finally {
       pool.shutdownNow();
     }
-    List<NodeState> nodes = agreedNodes(admin, Duration.ofSeconds(30));
+    List<NodeState> nodes = agreedNodes(admin, Duration.ofSeconds(60));
     return new Final(initial, setupIndex, balances, lookups, nodes);
   }
 

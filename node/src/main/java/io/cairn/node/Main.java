@@ -33,6 +33,15 @@ public final class Main {
       return;
     }
     System.setProperty("cairn.node", config.nodeId());
+    // A peer that restarts may come back at a new address under the same name (containers,
+    // Kubernetes pods). gRPC re-resolves a name at most once per networkaddress.cache.ttl
+    // (30 s by default), during which the leader keeps dialling the old address; 5 s bounds
+    // that. Seen in the chaos suite: a restarted follower stuck 30 s behind. A user's own
+    // setting wins.
+    if (System.getProperty("networkaddress.cache.ttl") == null) {
+      System.setProperty("networkaddress.cache.ttl", "5");
+      java.security.Security.setProperty("networkaddress.cache.ttl", "5");
+    }
     System.setProperty("cairn.log.level", config.get("log.level"));
     org.slf4j.bridge.SLF4JBridgeHandler.removeHandlersForRootLogger();
     org.slf4j.bridge.SLF4JBridgeHandler.install();
