@@ -41,6 +41,7 @@ import org.apache.ratis.statemachine.impl.BaseStateMachine;
 import org.apache.ratis.statemachine.impl.SimpleStateMachineStorage;
 import org.apache.ratis.statemachine.impl.SingleFileSnapshotInfo;
 import org.apache.ratis.thirdparty.com.google.protobuf.UnsafeByteOperations;
+import org.apache.ratis.util.LifeCycle;
 import org.apache.ratis.util.MD5FileUtil;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -108,11 +109,33 @@ public final class LedgerStateMachine extends BaseStateMachine {
       throws IOException {
     super.initialize(server, groupId, raftStorage);
     storage.init(raftStorage);
-    reinitialize();
+    getLifeCycle().startAndTransition(this::loadLatest, IOException.class);
   }
 
+  /**
+   * Ratis pauses the state machine before it installs a snapshot sent by the leader (a follower
+   * too far behind for the log, or a node that just joined), then calls {@link #reinitialize()}.
+   * Its updater insists on the PAUSED state there; without this, installing stops the node.
+   */
   @Override
-  public void reinitialize() throws IOException {
+  public synchronized void pause() {
+    if (getLifeCycleState() == LifeCycle.State.RUNNING) {
+      getLifeCycle().transition(LifeCycle.State.PAUSING);
+      getLifeCycle().transition(LifeCycle.State.PAUSED);
+    }
+  }
+
+  /** Loads the newest snapshot on disk (one just installed from the leader, or our own). */
+  @Override
+  public synchronized void reinitialize() throws IOException {
+    loadLatest();
+    if (getLifeCycleState() == LifeCycle.State.PAUSED) {
+      getLifeCycle().transition(LifeCycle.State.STARTING);
+      getLifeCycle().transition(LifeCycle.State.RUNNING);
+    }
+  }
+
+  private void loadLatest() throws IOException {
     SingleFileSnapshotInfo snapshot = storage.loadLatestSnapshot();
     if (snapshot == null) {
       LOG.info("node={} no snapshot; starting from an empty ledger", nodeId);
