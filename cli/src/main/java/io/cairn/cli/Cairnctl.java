@@ -11,6 +11,7 @@ import io.cairn.proto.GetAccountResponse;
 import io.cairn.proto.GetTransferResponse;
 import io.cairn.proto.LedgerSummary;
 import io.cairn.proto.ListAccountsResponse;
+import io.cairn.proto.MembershipResponse;
 import io.cairn.proto.Operation;
 import io.cairn.proto.OperationResult;
 import io.cairn.proto.ReadOptions;
@@ -156,6 +157,26 @@ public final class Cairnctl {
 
     void emit(String human, Object json) {
       out().println(global().json ? Json.write(json) : human);
+    }
+
+    int membership(String what, MembershipResponse r) {
+      Map<String, Object> j = Json.object();
+      List<Object> members = new ArrayList<>();
+      StringBuilder human = new StringBuilder(what + "; members (term " + r.getTerm() + "):");
+      for (var m : r.getMembersList()) {
+        Map<String, Object> mj = Json.object();
+        mj.put("id", m.getId());
+        mj.put("raft_address", m.getRaftAddress());
+        mj.put("api_endpoint", m.getApiEndpoint());
+        members.add(mj);
+        human.append(System.lineSeparator())
+            .append("  ").append(m.getId()).append("  raft ").append(m.getRaftAddress())
+            .append("  api ").append(m.getApiEndpoint());
+      }
+      j.put("members", members);
+      j.put("term", Json.u64(r.getTerm()));
+      emit(human.toString(), j);
+      return OK;
     }
 
     int result(OperationResult r, String what) {
@@ -489,7 +510,10 @@ public final class Cairnctl {
     }
   }
 
-  @Command(name = "cluster", description = "Cluster administration.", subcommands = ClusterStatus.class)
+  @Command(
+      name = "cluster",
+      description = "Cluster administration.",
+      subcommands = {ClusterStatus.class, AddMember.class, RemoveMember.class})
   static final class ClusterCmd implements Runnable {
     @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
@@ -523,6 +547,49 @@ public final class Cairnctl {
         ClusterStatusView view = new ClusterStatusView(rows);
         emit(view.text(), view.json());
         return OK;
+      }
+    }
+  }
+
+  @Command(
+      name = "add-member",
+      description = {
+        "Add a voting member. Start the new node first with cluster.join=1 (and its own",
+        "cluster.peers entry); the leader sends it the log or a snapshot before it votes.",
+        "Idempotent: re-running it after a timeout is safe."
+      })
+  static final class AddMember extends Base {
+    @Parameters(index = "0", paramLabel = "ID", description = "The new node's node.id.")
+    String id;
+
+    @Parameters(index = "1", paramLabel = "RAFT_ADDRESS", description = "host:port of its Raft endpoint.")
+    String raftAddress;
+
+    @Parameters(index = "2", paramLabel = "API_ENDPOINT", description = "host:port of its API endpoint.")
+    String apiEndpoint;
+
+    @Override
+    public Integer call() {
+      try (CairnClient c = client()) {
+        return membership("added " + id, c.addMember(id, raftAddress, apiEndpoint));
+      }
+    }
+  }
+
+  @Command(
+      name = "remove-member",
+      description = {
+        "Remove a member (the leader too: it steps down). Stop the removed node afterwards.",
+        "Idempotent: removing an id that is not a member succeeds."
+      })
+  static final class RemoveMember extends Base {
+    @Parameters(index = "0", paramLabel = "ID", description = "The member's node.id.")
+    String id;
+
+    @Override
+    public Integer call() {
+      try (CairnClient c = client()) {
+        return membership("removed " + id, c.removeMember(id));
       }
     }
   }

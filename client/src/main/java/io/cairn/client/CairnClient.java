@@ -3,6 +3,7 @@ package io.cairn.client;
 import io.cairn.client.internal.Caller;
 import io.cairn.client.internal.Coalescer;
 import io.cairn.client.internal.OpValidator;
+import io.cairn.proto.AddMemberRequest;
 import io.cairn.proto.ClusterStatusRequest;
 import io.cairn.proto.ClusterStatusResponse;
 import io.cairn.proto.GetAccountRequest;
@@ -16,9 +17,11 @@ import io.cairn.proto.LedgerSummary;
 import io.cairn.proto.LedgerSummaryRequest;
 import io.cairn.proto.ListAccountsRequest;
 import io.cairn.proto.ListAccountsResponse;
+import io.cairn.proto.MembershipResponse;
 import io.cairn.proto.Operation;
 import io.cairn.proto.OperationResult;
 import io.cairn.proto.ReadOptions;
+import io.cairn.proto.RemoveMemberRequest;
 import io.cairn.proto.SubmitRequest;
 import io.cairn.proto.SubmitResponse;
 import io.cairn.proto.verify.ProofVerifier;
@@ -246,6 +249,40 @@ public final class CairnClient implements AutoCloseable {
             ClusterStatusRequest.getDefaultInstance(),
             LedgerServiceStub::clusterStatus,
             List.of()));
+  }
+
+  /**
+   * Adds a voting member (admin). Start the new node first with {@code cluster.join=1}; the
+   * leader brings it up to date before it votes. Idempotent: adding a member already present with
+   * the same addresses succeeds, so retrying after any failure is safe.
+   *
+   * @param id the new node's {@code node.id}
+   * @param raftAddress host:port of its Raft endpoint
+   * @param apiEndpoint host:port of its API endpoint
+   * @return the committed membership
+   */
+  public MembershipResponse addMember(String id, String raftAddress, String apiEndpoint) {
+    AddMemberRequest request =
+        AddMemberRequest.newBuilder()
+            .setId(id)
+            .setRaftAddress(raftAddress)
+            .setApiEndpoint(apiEndpoint)
+            .build();
+    return join(
+        caller.call(Caller.Kind.WRITE, null, request, LedgerServiceStub::addMember, List.of()));
+  }
+
+  /**
+   * Removes a member (admin), the leader included (it steps down once the change commits).
+   * Idempotent: removing an id that is not a member succeeds.
+   *
+   * @return the committed membership
+   */
+  public MembershipResponse removeMember(String id) {
+    RemoveMemberRequest request = RemoveMemberRequest.newBuilder().setId(id).build();
+    return join(
+        caller.call(
+            Caller.Kind.WRITE, null, request, LedgerServiceStub::removeMember, List.of()));
   }
 
   /** Endpoints known now: the configured ones and any leader the cluster pointed to. */

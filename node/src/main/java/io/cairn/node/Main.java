@@ -12,6 +12,7 @@ import io.cairn.node.metrics.RatisMetricsBridge;
 import io.cairn.node.raft.LedgerStateMachine;
 import io.cairn.node.raft.RaftNode;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -61,7 +62,22 @@ public final class Main {
       System.out.println(
           "cairn node " + config.nodeId() + " ready: api " + config.self().apiEndpoint()
               + ", raft " + config.self().raftAddress() + ", data " + config.dataDir());
-      stopped.await();
+      // A division that closes under us (the leader told this node it was removed from the
+      // group, or Raft failed) leaves a process that can only answer NOT_READY: exit instead,
+      // so a supervisor or operator sees it.
+      int deadChecks = 0;
+      while (!stopped.await(1, TimeUnit.SECONDS)) {
+        var info = node.raft().info();
+        deadChecks = info == null || !info.isAlive() ? deadChecks + 1 : 0;
+        if (deadChecks >= 3) {
+          log.error(
+              "this node's Raft group is closed (state {}): it was removed from the group, or"
+                  + " Raft failed (see errors above); exiting. To bring a removed node back: run"
+                  + " cairnctl cluster add-member for it, then start it again.",
+              info == null ? "gone" : info.getLifeCycleState());
+          System.exit(3);
+        }
+      }
     } catch (Exception e) {
       log.error("start-up failed: {}", e.getMessage(), e);
       System.err.println("cairn-node: start-up failed: " + e.getMessage());

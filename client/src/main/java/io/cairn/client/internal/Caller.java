@@ -98,6 +98,9 @@ public final class Caller implements AutoCloseable {
     final long deadlineNanos;
     int attempt;
     int readIndex;
+    // A read sent back with NOT_LEADER goes to the named leader next (linearizable reads are
+    // served by the leader only).
+    String redirect;
     boolean mayHaveApplied;
     // Endpoints that failed at the transport in this call: a stale NOT_LEADER hint naming one
     // of them (common while an election is under way) must not be followed without backoff.
@@ -138,6 +141,11 @@ public final class Caller implements AutoCloseable {
       }
       if (kind == Kind.WRITE && leader != null) {
         return leader;
+      }
+      if (redirect != null) {
+        String r = redirect;
+        redirect = null;
+        return r;
       }
       return endpoints.get(Math.floorMod(readIndex, endpoints.size()));
     }
@@ -218,6 +226,9 @@ public final class Caller implements AutoCloseable {
         } else if (kind == Kind.WRITE) {
           leader = null; // the hint names a node that just failed: an election is under way
           readIndex++;
+        } else if (kind == Kind.READ && !failedHere.contains(hinted)) {
+          redirect = hinted;
+          delay = 0;
         } else if (kind == Kind.READ) {
           readIndex++;
         }

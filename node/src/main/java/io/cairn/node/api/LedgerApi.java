@@ -6,6 +6,7 @@ import io.cairn.node.ledger.LedgerTotals;
 import io.cairn.node.metrics.NodeMetrics;
 import io.cairn.node.raft.LedgerStateMachine;
 import io.cairn.node.raft.RaftNode;
+import io.cairn.proto.AddMemberRequest;
 import io.cairn.proto.ClusterStatusRequest;
 import io.cairn.proto.ClusterStatusResponse;
 import io.cairn.proto.Consistency;
@@ -21,8 +22,9 @@ import io.cairn.proto.LedgerSummary;
 import io.cairn.proto.LedgerSummaryRequest;
 import io.cairn.proto.ListAccountsRequest;
 import io.cairn.proto.ListAccountsResponse;
-import io.cairn.proto.Member;
+import io.cairn.proto.MembershipResponse;
 import io.cairn.proto.ReadOptions;
+import io.cairn.proto.RemoveMemberRequest;
 import io.cairn.proto.SubmitRequest;
 import io.cairn.proto.SubmitResponse;
 import io.grpc.Status;
@@ -54,7 +56,7 @@ final class LedgerApi extends LedgerServiceGrpc.LedgerServiceImplBase {
   private final RequestValidator validator;
   private final Executor responder;
   private final Map<String, String> endpointsById;
-  private final List<Member> members;
+  private final Membership membership;
   private final HotSettings hot;
   private final boolean unsafeLocalReads;
   private final boolean merkleEnabled;
@@ -77,16 +79,7 @@ final class LedgerApi extends LedgerServiceGrpc.LedgerServiceImplBase {
     this.endpointsById =
         config.peers().stream()
             .collect(Collectors.toMap(NodeConfig.Peer::id, NodeConfig.Peer::apiEndpoint));
-    this.members =
-        config.peers().stream()
-            .map(
-                p ->
-                    Member.newBuilder()
-                        .setId(p.id())
-                        .setRaftAddress(p.raftAddress())
-                        .setApiEndpoint(p.apiEndpoint())
-                        .build())
-            .toList();
+    this.membership = new Membership(raft, hot);
     this.merkleEnabled = config.getLong("merkle.enabled") == 1;
     this.unsafeLocalReads = config.getLong("debug.unsafe.local.reads") == 1;
   }
@@ -106,7 +99,7 @@ final class LedgerApi extends LedgerServiceGrpc.LedgerServiceImplBase {
     if (info == null || !info.isLeader()) {
       metrics.rejection("not_leader");
       String leader = leaderId(info);
-      out.onError(ApiErrors.notLeader(leader, endpointsById.getOrDefault(leader, ""), true));
+      out.onError(ApiErrors.notLeader(leader, endpointOf(leader), true));
       return;
     }
     CompletableFuture<SubmitResponse> pending = batcher.offer(request);
@@ -290,14 +283,49 @@ final class LedgerApi extends LedgerServiceGrpc.LedgerServiceImplBase {
             .setRole(info == null ? "UNKNOWN" : roleName(info.getCurrentRole()))
             .setTerm(info == null ? 0 : info.getCurrentTerm())
             .setLeaderId(leader)
-            .setLeaderEndpoint(endpointsById.getOrDefault(leader, ""))
+            .setLeaderEndpoint(endpointOf(leader))
             .setAppliedIndex(stamp.getAppliedIndex())
             .setCommitIndex(Math.max(0, raft.commitIndex()))
             .setStateRoot(stamp.getStateRoot())
-            .addAllMembers(members)
+            .addAllMembers(Membership.members(raft.members()))
             .setStamp(stamp);
     out.onNext(b.build());
     out.onCompleted();
+  }
+
+  // ---- admin ----
+
+  @Override
+  public void addMember(AddMemberRequest request, StreamObserver<MembershipResponse> out) {
+    membership.add(request, out, this::notLeaderHere, this::toStatus);
+  }
+
+  @Override
+  public void removeMember(RemoveMemberRequest request, StreamObserver<MembershipResponse> out) {
+    membership.remove(request, out, this::notLeaderHere, this::toStatus);
+  }
+
+  /** NOT_LEADER pointing at the leader this node knows, or null when this node leads. */
+  private StatusRuntimeException notLeaderHere() {
+    DivisionInfo info = raft.info();
+    if (info != null && info.isLeader()) {
+      return null;
+    }
+    String leader = leaderId(info);
+    return ApiErrors.notLeader(leader, endpointOf(leader), true);
+  }
+
+  /** A member's API endpoint: from the replicated configuration, else from cluster.peers. */
+  private String endpointOf(String id) {
+    if (id.isEmpty()) {
+      return "";
+    }
+    for (var p : raft.members()) {
+      if (p.getId().toString().equals(id) && p.getClientAddress() != null) {
+        return p.getClientAddress();
+      }
+    }
+    return endpointsById.getOrDefault(id, "");
   }
 
   // ---- plumbing ----
@@ -311,15 +339,8 @@ final class LedgerApi extends LedgerServiceGrpc.LedgerServiceImplBase {
       ReadOptions options, StreamObserver<T> out, Function<LedgerStateMachine.View, T> reader) {
     CompletableFuture<?> ready;
     if (options.getConsistency() == Consistency.LINEARIZABLE && !unsafeLocalReads) {
-      ready =
-          raft.readIndex()
-              .thenCompose(
-                  reply -> {
-                    if (!reply.isSuccess()) {
-                      throw new java.util.concurrent.CompletionException(readFailure(reply));
-                    }
-                    return awaitIndex(options.getMinAppliedIndex());
-                  });
+      long min = options.getMinAppliedIndex();
+      ready = barrier().thenCompose(index -> awaitIndex(Math.max(index, min)));
     } else {
       ready = awaitIndex(options.getMinAppliedIndex());
     }
@@ -346,6 +367,30 @@ final class LedgerApi extends LedgerServiceGrpc.LedgerServiceImplBase {
             });
   }
 
+  /**
+   * The index of a log entry appended after this read arrived, once this leader has applied it:
+   * state read then reflects every write acknowledged before the read began (linearizable).
+   *
+   * <p>Not Ratis's ReadIndex: its leader answers a read at once, without a heartbeat round, when
+   * an earlier read already confirmed the same commit index. A leader that was paused (GC, VM,
+   * SIGSTOP) and deposed meanwhile, and has committed nothing since, therefore serves stale reads
+   * after it resumes. The chaos suite caught exactly that (docs/internals.md). An empty entry
+   * rides in the same batch as concurrent writes, so reads under write load cost almost nothing.
+   */
+  private CompletableFuture<Long> barrier() {
+    StatusRuntimeException elsewhere = notLeaderHere();
+    if (elsewhere != null) {
+      return CompletableFuture.failedFuture(elsewhere);
+    }
+    CompletableFuture<SubmitResponse> pending = batcher.offer(SubmitRequest.getDefaultInstance());
+    if (pending == null) {
+      metrics.rejection("overloaded");
+      return CompletableFuture.failedFuture(
+          ApiErrors.overloaded("the leader's write queue", 20));
+    }
+    return pending.thenApply(r -> r.getStamp().getAppliedIndex());
+  }
+
   private CompletableFuture<Long> awaitIndex(long minIndex) {
     if (minIndex <= 0) {
       return CompletableFuture.completedFuture(0L);
@@ -355,23 +400,6 @@ final class LedgerApi extends LedgerServiceGrpc.LedgerServiceImplBase {
       return CompletableFuture.failedFuture(ApiErrors.overloaded("the read wait list", 50));
     }
     return f;
-  }
-
-  private StatusRuntimeException readFailure(org.apache.ratis.protocol.RaftClientReply reply) {
-    WriteFailure f = WriteBatcher.failureOf(reply.getException());
-    String leader = f.leaderId().isEmpty() ? leaderId(raft.info()) : f.leaderId();
-    if (f.kind() != ErrorDetail.Kind.NOT_LEADER || leader.equals(raft.selfId())) {
-      // A just-elected leader cannot serve ReadIndex until it commits in its term: pointing the
-      // client at itself would only burn its attempts. Ask it to come back shortly.
-      return ApiErrors.of(
-          Status.UNAVAILABLE.withDescription("read not possible yet (" + f.getMessage() + ")"),
-          ErrorDetail.newBuilder()
-              .setKind(ErrorDetail.Kind.NOT_READY)
-              .setRetryAfterMillis(100)
-              .setNotApplied(true)
-              .build());
-    }
-    return ApiErrors.notLeader(leader, endpointsById.getOrDefault(leader, ""), true);
   }
 
   private <T> void respond(StreamObserver<T> out, T value, Throwable err) {
@@ -405,7 +433,18 @@ final class LedgerApi extends LedgerServiceGrpc.LedgerServiceImplBase {
       return switch (wf.kind()) {
         case NOT_LEADER, NO_LEADER -> {
           String leader = wf.leaderId().isEmpty() ? leaderId(raft.info()) : wf.leaderId();
-          yield ApiErrors.notLeader(leader, endpointsById.getOrDefault(leader, ""), wf.notApplied());
+          if (leader.equals(raft.selfId())) {
+            // A just-elected leader that has not committed in its term yet: pointing the client
+            // at this very node would only burn its attempts. Ask it to come back shortly.
+            yield ApiErrors.of(
+                Status.UNAVAILABLE.withDescription("leader not ready yet; retry shortly"),
+                ErrorDetail.newBuilder()
+                    .setKind(ErrorDetail.Kind.NOT_READY)
+                    .setRetryAfterMillis(100)
+                    .setNotApplied(wf.notApplied())
+                    .build());
+          }
+          yield ApiErrors.notLeader(leader, endpointOf(leader), wf.notApplied());
         }
         case OVERLOADED -> ApiErrors.overloaded("the raft write queue", 20);
         default -> ApiErrors.unavailable(wf.kind(), wf.getMessage(), wf.notApplied());

@@ -33,6 +33,14 @@ public final class NodeConfig {
               "",
               "Every member as id=host:raftPort:apiPort, comma separated. Required."),
           text("cluster.group", "cairn", "Raft group name; the group id is derived from it."),
+          number(
+              "cluster.join",
+              0,
+              "0/1",
+              0,
+              1,
+              "1: on a first start, wait to be added (cairnctl cluster add-member) instead of"
+                  + " forming a group from cluster.peers. Ignored once the node has Raft state."),
           text(
               "node.profile",
               "balanced",

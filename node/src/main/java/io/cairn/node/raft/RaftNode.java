@@ -18,6 +18,7 @@ import org.apache.ratis.protocol.RaftGroup;
 import org.apache.ratis.protocol.RaftGroupId;
 import org.apache.ratis.protocol.RaftPeer;
 import org.apache.ratis.protocol.RaftPeerId;
+import org.apache.ratis.protocol.SetConfigurationRequest;
 import org.apache.ratis.server.DivisionInfo;
 import org.apache.ratis.server.RaftServer;
 import org.apache.ratis.server.RaftServerConfigKeys;
@@ -44,10 +45,14 @@ public final class RaftNode implements AutoCloseable {
     this.config = config;
     this.stateMachine = stateMachine;
     this.selfId = RaftPeerId.valueOf(config.nodeId());
+    // A joining node starts with no peers and waits for the leader to add it; Ratis then keeps
+    // the committed configuration in its own storage (raft-meta.conf), which wins on restarts.
     List<RaftPeer> peers =
-        config.peers().stream()
-            .map(p -> RaftPeer.newBuilder().setId(p.id()).setAddress(p.raftAddress()).build())
-            .toList();
+        config.getLong("cluster.join") == 1
+            ? List.of()
+            : config.peers().stream()
+                .map(p -> peer(p.id(), p.raftAddress(), p.apiEndpoint()))
+                .toList();
     this.group = RaftGroup.valueOf(groupId(config.get("cluster.group")), peers);
     this.server =
         RaftServer.newBuilder()
@@ -58,6 +63,19 @@ public final class RaftNode implements AutoCloseable {
             // RECOVER is safe on a first start too; FORMAT would delete existing storage.
             .setOption(RaftStorage.StartupOption.RECOVER)
             .build();
+  }
+
+  /**
+   * A Raft peer that carries its API endpoint as Ratis's "client address": Ratis itself only
+   * dials that address from a Ratis client, which Cairn never uses, so every node can learn any
+   * member's API endpoint from the replicated configuration.
+   */
+  public static RaftPeer peer(String id, String raftAddress, String apiEndpoint) {
+    return RaftPeer.newBuilder()
+        .setId(id)
+        .setAddress(raftAddress)
+        .setClientAddress(apiEndpoint)
+        .build();
   }
 
   /** Derives a stable group id from the group name, so every node agrees without coordination. */
@@ -86,6 +104,8 @@ public final class RaftNode implements AutoCloseable {
     RaftServerConfigKeys.Snapshot.setAutoTriggerThreshold(
         p, c.getLong("raft.snapshot.threshold.entries"));
     RaftServerConfigKeys.Snapshot.setRetentionFileNum(p, c.getInt("raft.snapshot.retention"));
+    // Cairn's linearizable reads do not use Ratis's ReadIndex (see LedgerApi#barrier); this only
+    // keeps Ratis's own read path, which nothing of ours calls, from serving stale reads.
     RaftServerConfigKeys.Read.setOption(p, RaftServerConfigKeys.Read.Option.LINEARIZABLE);
     RaftServerConfigKeys.Write.setElementLimit(p, c.getInt("raft.write.element.limit"));
     RaftServerConfigKeys.Log.setQueueElementLimit(p, c.getInt("raft.write.element.limit"));
@@ -144,16 +164,46 @@ public final class RaftNode implements AutoCloseable {
     }
   }
 
+  /** The voting members of the configuration this node knows (committed or not); empty if down. */
+  public List<RaftPeer> members() {
+    try {
+      return List.copyOf(
+          server.getDivision(group.getGroupId()).getRaftConf().getCurrentPeers());
+    } catch (IOException e) {
+      return List.of();
+    }
+  }
+
+  /**
+   * Replaces the voting members {@code current} by {@code next} (compare-and-set: fails if the
+   * configuration changed meanwhile). Completes once the new configuration is committed, after
+   * any new member caught up with the log.
+   */
+  public CompletableFuture<RaftClientReply> changeMembers(
+      List<RaftPeer> current, List<RaftPeer> next) {
+    SetConfigurationRequest request =
+        new SetConfigurationRequest(
+            clientId,
+            selfId,
+            group.getGroupId(),
+            callIds.incrementAndGet(),
+            SetConfigurationRequest.Arguments.newBuilder()
+                .setServersInCurrentConf(current)
+                .setServersInNewConf(next)
+                .setMode(SetConfigurationRequest.Mode.COMPARE_AND_SET)
+                .build());
+    try {
+      return server.setConfigurationAsync(request);
+    } catch (IOException e) {
+      return CompletableFuture.failedFuture(e);
+    }
+  }
+
   /** Appends {@code payload} as one log entry on this (leader) node. */
   public CompletableFuture<RaftClientReply> submitWrite(byte[] payload) {
     return submit(
         Message.valueOf(UnsafeByteOperations.unsafeWrap(payload)),
         RaftClientRequest.writeRequestType());
-  }
-
-  /** Runs Ratis's linearizable ReadIndex on this node (leader or follower). */
-  public CompletableFuture<RaftClientReply> readIndex() {
-    return submit(Message.EMPTY, RaftClientRequest.readRequestType());
   }
 
   private CompletableFuture<RaftClientReply> submit(Message message, RaftClientRequest.Type type) {

@@ -34,6 +34,7 @@ public final class LocalCluster implements AutoCloseable {
   private final Process[] processes;
   private final ManagedChannel[] channels;
   private Path configFile;
+  private int initialMembers;
 
   public LocalCluster(String name, int size, Path dataRoot, Map<String, String> settings)
       throws IOException {
@@ -61,6 +62,20 @@ public final class LocalCluster implements AutoCloseable {
     settings.forEach((k, v) -> extraArgs.add(k + "=" + v));
     this.processes = new Process[size];
     this.channels = new ManagedChannel[size];
+    this.initialMembers = size;
+  }
+
+  /**
+   * Only nodes 1..{@code members} form the group and start with {@link #start()}; the others
+   * start with {@code cluster.join=1} and wait to be added.
+   */
+  public LocalCluster initialMembers(int members) {
+    this.initialMembers = members;
+    return this;
+  }
+
+  public String raftAddress(int node) {
+    return "127.0.0.1:" + raftPorts[node - 1];
   }
 
   /** Every node reads this config file (and watches it for hot keys). */
@@ -71,7 +86,7 @@ public final class LocalCluster implements AutoCloseable {
 
   /** Starts every node and waits (bounded) until one of them is leader. */
   public LocalCluster start() throws Exception {
-    for (int i = 1; i <= size; i++) {
+    for (int i = 1; i <= initialMembers; i++) {
       startNode(i);
     }
     awaitLeader(Duration.ofSeconds(60));
@@ -108,8 +123,12 @@ public final class LocalCluster implements AutoCloseable {
   }
 
   public String peers() {
+    return peers(size);
+  }
+
+  private String peers(int upTo) {
     StringBuilder sb = new StringBuilder();
-    for (int i = 1; i <= size; i++) {
+    for (int i = 1; i <= upTo; i++) {
       if (sb.length() > 0) {
         sb.append(',');
       }
@@ -135,7 +154,11 @@ public final class LocalCluster implements AutoCloseable {
     cmd.add("--set");
     cmd.add("node.id=n" + node);
     cmd.add("--set");
-    cmd.add("cluster.peers=" + peers());
+    cmd.add("cluster.peers=" + (node <= initialMembers ? peers(initialMembers) : peers(size)));
+    if (node > initialMembers) {
+      cmd.add("--set");
+      cmd.add("cluster.join=1");
+    }
     cmd.add("--set");
     cmd.add("node.data.dir=" + dataDir(node));
     cmd.add("--set");
