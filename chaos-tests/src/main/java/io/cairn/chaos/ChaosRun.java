@@ -41,7 +41,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  */
 public final class ChaosRun {
   static final int API_PORT = 7201;
-  static final List<String> NODES = List.of("n1", "n2", "n3");
+  static final int RAFT_PORT = 7101;
 
   /** What to run. {@code readFrom} pins every read to one node (null: spread over all). */
   public record Config(
@@ -93,17 +93,37 @@ public final class ChaosRun {
   private final String image;
   private final History history = new History(200_000);
   private final Random random;
+  /** The nodes that form the group at the start: five for ring and bridge partitions. */
+  private final List<String> founders;
+  /** Every node container; with membership changes, n4 joins at set-up and members come and go. */
+  private final List<String> nodes;
   private NodeContainers cluster;
 
   public ChaosRun(Config config, String image) {
     this.config = config;
     this.image = image;
     this.random = new Random(config.seed());
+    this.founders =
+        Set.of("ring", "bridge", "all").contains(config.nemesis())
+            ? List.of("n1", "n2", "n3", "n4", "n5")
+            : List.of("n1", "n2", "n3");
+    this.nodes = config.nemesis().equals("member") ? List.of("n1", "n2", "n3", "n4") : founders;
+  }
+
+  private boolean changesMembers() {
+    return config.nemesis().equals("member") || config.nemesis().equals("all");
   }
 
   private List<String> args(String node) {
     List<String> a = new ArrayList<>();
-    String peers = String.join(",", NODES.stream().map(n -> n + "=" + n + ":7101:" + API_PORT).toList());
+    boolean founder = founders.contains(node);
+    List<String> known = founder ? founders : nodes;
+    String peers =
+        String.join(",", known.stream().map(n -> n + "=" + n + ":" + RAFT_PORT + ":" + API_PORT).toList());
+    if (!founder) {
+      a.add("--set");
+      a.add("cluster.join=1"); // waits for the set-up to add it (cairnctl cluster add-member)
+    }
     for (String kv : List.of(
         "node.id=" + node,
         "cluster.peers=" + peers,
@@ -153,10 +173,10 @@ public final class ChaosRun {
         .build();
   }
 
-  private static List<String> endpoints(String first) {
+  private List<String> endpoints(String first) {
     List<String> e = new ArrayList<>();
     e.add(first + ":" + API_PORT);
-    for (String n : NODES) {
+    for (String n : nodes) {
       if (!n.equals(first)) {
         e.add(n + ":" + API_PORT);
       }
@@ -167,13 +187,14 @@ public final class ChaosRun {
   public Result run() throws Exception {
     cluster =
         NodeContainers.start(
-            ClusterSpec.of(image, NODES.size())
+            ClusterSpec.of(image, nodes.size())
                 .withCommand(this::args)
                 .withEnv(this::env)
                 .withReadyPort(API_PORT)
                 .withTimeouts(Duration.ofSeconds(90), Duration.ofSeconds(20)));
     try (CairnClient admin = client(endpoints("n1"), Duration.ofSeconds(20))) {
       awaitLeader(admin, Duration.ofSeconds(60));
+      ensureMembers(Duration.ofSeconds(60));
       Map<String, Long> initial = new HashMap<>();
       List<Operation> setup = new ArrayList<>();
       for (int i = 0; i < 5; i++) {
@@ -195,7 +216,9 @@ public final class ChaosRun {
       List<Verdict> verdicts = Checkers.all(history.ops(), f);
       Result result = result(verdicts);
       if (!result.valid() && config.outputDir() != null) {
-        history.write(config.outputDir().resolve(config.name()));
+        Path dir = config.outputDir().resolve(config.name());
+        history.write(dir);
+        writeNodeLogs(dir);
       }
       return result;
     } finally {
@@ -215,7 +238,7 @@ public final class ChaosRun {
   }
 
   private String leader(CairnClient admin) {
-    for (String n : NODES) {
+    for (String n : nodes) {
       try {
         if (admin.status(n + ":" + API_PORT).getRole().equals("LEADER")) {
           return n;
@@ -233,7 +256,7 @@ public final class ChaosRun {
     List<Thread> threads = new ArrayList<>();
     try (CairnClient writer = client(endpoints("n1"), Duration.ofSeconds(4))) {
       List<CairnClient> readers = new ArrayList<>();
-      for (String n : NODES) {
+      for (String n : nodes) {
         String first = config.readFrom() != null ? config.readFrom() : n;
         List<String> eps = config.readFrom() != null ? List.of(first + ":" + API_PORT) : endpoints(first);
         readers.add(client(eps, Duration.ofSeconds(3)));
@@ -250,10 +273,17 @@ public final class ChaosRun {
         Thread nemesis = new Thread(() -> nemesis(writer, endNanos), "chaos-nemesis");
         nemesis.setDaemon(true);
         nemesis.start();
+        // Membership changes run on their own thread, so they overlap the other faults.
+        Thread members = new Thread(() -> memberNemesis(endNanos), "chaos-members");
+        members.setDaemon(true);
+        if (changesMembers()) {
+          members.start();
+        }
         for (Thread t : threads) {
           t.join(config.workload().toMillis() + 30_000);
         }
         nemesis.join(60_000);
+        members.join(90_000);
       } finally {
         readers.forEach(CairnClient::close);
       }
@@ -307,11 +337,15 @@ public final class ChaosRun {
   }
 
   private void nemesis(CairnClient admin, long endNanos) {
-    List<String> kinds = List.of("partition", "isolate-leader", "kill", "pause", "loss");
+    List<String> kinds =
+        List.of("partition", "isolate-leader", "kill", "pause", "loss", "ring", "bridge");
     try {
       Thread.sleep(3000);
       while (System.nanoTime() + TimeUnit.SECONDS.toNanos(7) < endNanos) {
         String kind = config.nemesis();
+        if (kind.equals("member")) {
+          return; // the membership thread is the whole nemesis
+        }
         if (kind.equals("all")) {
           kind = kinds.get(random.nextInt(kinds.size()));
         } else if (kind.equals("skew")) {
@@ -333,10 +367,10 @@ public final class ChaosRun {
 
   private Runnable inject(String kind, CairnClient admin) {
     String leader = leader(admin);
-    String victim = leader != null ? leader : NODES.get(random.nextInt(NODES.size()));
+    String victim = leader != null ? leader : nodes.get(random.nextInt(nodes.size()));
     switch (kind) {
       case "partition" -> {
-        String lone = NODES.get(random.nextInt(NODES.size()));
+        String lone = nodes.get(random.nextInt(nodes.size()));
         cluster.isolate(lone);
         return cluster::heal;
       }
@@ -356,8 +390,27 @@ public final class ChaosRun {
         cluster.pause(victim);
         return () -> cluster.unpause(victim);
       }
+      case "ring" -> {
+        // Majorities ring: each node keeps its two neighbours (itself and them: 3 of 5), so
+        // every node sees a majority, and no two see the same one.
+        List<String> ring = new ArrayList<>(nodes);
+        java.util.Collections.shuffle(ring, random);
+        for (int i = 0; i < ring.size(); i++) {
+          cluster.cut(ring.get(i), ring.get((i + 2) % ring.size()));
+        }
+        return cluster::heal;
+      }
+      case "bridge" -> {
+        // Two halves that cannot talk, and one node that talks to both.
+        List<String> order = new ArrayList<>(nodes);
+        java.util.Collections.shuffle(order, random);
+        int half = order.size() / 2;
+        cluster.partitionInto(
+            List.of(Set.copyOf(order.subList(0, half)), Set.copyOf(order.subList(half + 1, order.size()))));
+        return cluster::heal;
+      }
       case "loss" -> {
-        String n = NODES.get(random.nextInt(NODES.size()));
+        String n = nodes.get(random.nextInt(nodes.size()));
         cluster.packetLoss(n, 40);
         return cluster::heal;
       }
@@ -370,11 +423,104 @@ public final class ChaosRun {
 
   private void recover(CairnClient admin) throws InterruptedException {
     cluster.heal();
-    for (String n : NODES) {
+    for (String n : nodes) {
       cluster.unpause(n);
       cluster.start(n);
     }
     awaitLeader(admin, Duration.ofSeconds(60));
+    ensureMembers(Duration.ofSeconds(90));
+  }
+
+  /**
+   * Remove a random member (the leader as likely as any) and stop it, as an operator would; run
+   * without it a while; add it back and start it again with its old data. The add goes first so
+   * the leader treats the returning node as bootstrapping rather than telling it to shut down.
+   */
+  private void memberNemesis(long endNanos) {
+    Random rnd = new Random(config.seed() * 17 + 5);
+    try (CairnClient admin = client(endpoints("n1"), Duration.ofSeconds(20))) {
+      Thread.sleep(2000);
+      while (System.nanoTime() + TimeUnit.SECONDS.toNanos(10) < endNanos) {
+        String victim = nodes.get(rnd.nextInt(nodes.size()));
+        long start = history.now();
+        try {
+          admin.removeMember(victim);
+          cluster.kill9(victim);
+          Thread.sleep(3000);
+          rejoin(admin, victim);
+          history.fault(new Fault("member-out-" + victim, start, history.now()));
+        } catch (CairnException | IllegalStateException e) {
+          // Expected under partitions and crashes; recover() re-adds whoever is missing.
+          history.fault(new Fault("member-error: " + e.getMessage(), start, history.now()));
+        }
+        Thread.sleep(2000);
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  /** Adds {@code node} (the call waits for it to catch up) while starting it if it is down. */
+  private void rejoin(CairnClient admin, String node) throws InterruptedException {
+    java.util.concurrent.CompletableFuture<Void> added =
+        java.util.concurrent.CompletableFuture.runAsync(
+            () -> admin.addMember(node, node + ":" + RAFT_PORT, node + ":" + API_PORT));
+    Thread.sleep(200);
+    if (!cluster.isRunning(node)) {
+      cluster.start(node);
+    }
+    try {
+      added.get(60, TimeUnit.SECONDS);
+    } catch (java.util.concurrent.ExecutionException e) {
+      if (e.getCause() instanceof CairnException ce) {
+        throw ce;
+      }
+      throw new IllegalStateException("adding " + node + " failed", e.getCause());
+    } catch (java.util.concurrent.TimeoutException e) {
+      added.cancel(true);
+      throw new IllegalStateException("adding " + node + " took over 60 s");
+    }
+  }
+
+  /**
+   * Each node's output beside the history, and the wall-clock time of the history's zero, so
+   * log lines (wall clock) can be put next to operations (nanoseconds since that zero).
+   */
+  private void writeNodeLogs(Path dir) {
+    try {
+      java.nio.file.Files.createDirectories(dir);
+      long zeroMillis = System.currentTimeMillis() - history.now() / 1_000_000;
+      java.nio.file.Files.writeString(
+          dir.resolve("history-zero.txt"), java.time.Instant.ofEpochMilli(zeroMillis) + "\n");
+      for (String n : nodes) {
+        java.nio.file.Files.writeString(dir.resolve(n + ".log"), cluster.logs(n, 50_000));
+      }
+    } catch (java.io.IOException | RuntimeException e) {
+      System.err.println("could not save node logs: " + e);
+    }
+  }
+
+  /** Adds every node container that is not a member (bounded by {@code timeout}). */
+  private void ensureMembers(Duration timeout) throws InterruptedException {
+    if (!changesMembers()) {
+      return;
+    }
+    long deadline = System.nanoTime() + timeout.toNanos();
+    try (CairnClient admin = client(endpoints("n1"), Duration.ofSeconds(30))) {
+      for (String n : nodes) {
+        while (true) {
+          try {
+            rejoin(admin, n);
+            break;
+          } catch (CairnException | IllegalStateException e) {
+            if (System.nanoTime() > deadline) {
+              throw new IllegalStateException("could not make " + n + " a member: " + e, e);
+            }
+            Thread.sleep(500);
+          }
+        }
+      }
+    }
   }
 
   private Final finalState(CairnClient admin, Map<String, Long> initial, long setupIndex)
@@ -412,7 +558,7 @@ public final class ChaosRun {
     List<NodeState> states;
     do {
       states = new ArrayList<>();
-      for (String n : NODES) {
+      for (String n : nodes) {
         try {
           ClusterStatusResponse s = admin.status(n + ":" + API_PORT);
           states.add(new NodeState(n, s.getAppliedIndex(), hex(s.getStateRoot().toByteArray())));
@@ -457,12 +603,31 @@ public final class ChaosRun {
         }
       }
     }
-    double faultSeconds = faults.stream().mapToLong(f -> f.endNanos() - f.startNanos()).sum() / 1e9;
+    double faultSeconds = coveredNanos(faults) / 1e9;
     double total = config.workload().toNanos() / 1e9;
     return new Result(config, tOk, tFail, tInfo, rOk, rFail, faults,
         faultSeconds > 0 ? okIn / faultSeconds : 0,
         total - faultSeconds > 0 ? okOut / (total - faultSeconds) : 0,
         verdicts);
+  }
+
+  /** Time covered by at least one fault: faults of the two nemesis threads may overlap. */
+  static long coveredNanos(List<Fault> faults) {
+    List<Fault> sorted =
+        faults.stream().sorted(java.util.Comparator.comparingLong(Fault::startNanos)).toList();
+    long total = 0;
+    long start = Long.MIN_VALUE;
+    long end = Long.MIN_VALUE;
+    for (Fault f : sorted) {
+      if (f.startNanos() > end) {
+        total += end - start;
+        start = f.startNanos();
+        end = f.endNanos();
+      } else {
+        end = Math.max(end, f.endNanos());
+      }
+    }
+    return total + (end - start);
   }
 
   static String hex(byte[] b) {
@@ -475,5 +640,6 @@ public final class ChaosRun {
 
   /** Names of the nemeses a run can use. */
   public static final Set<String> NEMESES =
-      Set.of("none", "partition", "isolate-leader", "isolate-n1", "kill", "pause", "loss", "skew", "all");
+      Set.of("none", "partition", "isolate-leader", "isolate-n1", "kill", "pause", "loss", "skew",
+          "member", "ring", "bridge", "all");
 }

@@ -63,12 +63,17 @@ class ChaosSuiteTest {
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"partition", "isolate-leader", "kill", "pause", "loss"})
+  @ValueSource(strings = {"partition", "isolate-leader", "kill", "pause", "loss", "member", "ring", "bridge"})
   void historiesStayValidUnderFaults(String nemesis) throws Exception {
     ChaosRun.Result r = run("suite-" + nemesis, nemesis, Map.of(), null);
     assertTrue(r.valid(), r.summary());
     assertFalse(r.faults().isEmpty(), "no fault was injected");
     assertTrue(r.transfersOk() > 0, "no transfer succeeded: " + r.summary());
+    if (nemesis.equals("member")) {
+      assertTrue(
+          r.faults().stream().anyMatch(f -> f.name().startsWith("member-out-")),
+          "no membership change completed: " + r.summary());
+    }
   }
 
   /** Two nodes' clocks 20 s ahead and 20 s behind while leaders are killed and move. */

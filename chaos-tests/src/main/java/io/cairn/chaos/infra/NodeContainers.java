@@ -237,8 +237,8 @@ public final class NodeContainers implements AutoCloseable {
   private void applyFirewall(Collection<String> targets) {
     Map<String, String> ipOf = new TreeMap<>(ips);
     for (String node : targets) {
-      if (down.contains(node)) {
-        continue; // no namespace; start() applies the rules
+      if (down.contains(node) || !isRunning(node)) {
+        continue; // no namespace (killed here, or exited by itself); start() applies the rules
       }
       HostCommand.runOrThrow(
           spec.callTimeout(),
@@ -270,6 +270,11 @@ public final class NodeContainers implements AutoCloseable {
   public synchronized void kill9(String node) {
     String id = containerId(node);
     unpause(node);
+    if (!isRunning(node)) { // exited by itself (a node removed from the group exits)
+      down.add(node);
+      ips.remove(node);
+      return;
+    }
     calls.run(
         "killing " + node,
         spec.callTimeout(),
@@ -285,8 +290,8 @@ public final class NodeContainers implements AutoCloseable {
    */
   public synchronized void start(String node) {
     String id = containerId(node);
-    if (!down.contains(node)) {
-      return;
+    if (!down.contains(node) && isRunning(node)) {
+      return; // neither killed here nor exited by itself (a node removed from the group exits)
     }
     calls.run("starting " + node, spec.callTimeout(), () -> client.startContainerCmd(id).exec());
     down.remove(node);
