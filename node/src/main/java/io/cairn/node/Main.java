@@ -10,6 +10,7 @@ import io.cairn.node.metrics.MetricsServer;
 import io.cairn.node.metrics.NodeMetrics;
 import io.cairn.node.metrics.RatisMetricsBridge;
 import io.cairn.node.raft.LedgerStateMachine;
+import io.cairn.node.raft.WatchWindow;
 import io.cairn.node.raft.RaftNode;
 import java.util.concurrent.CountDownLatch;
 import org.slf4j.Logger;
@@ -111,7 +112,10 @@ public final class Main {
               config.getLong("merkle.proof.cache.max.entries"),
               config.getLong("merkle.enabled") == 1,
               config.getInt("api.max.pending.requests"),
-              metrics);
+              metrics,
+              new WatchWindow(
+                  config.getInt("watch.retention.entries"),
+                  config.getLong("watch.retention.bytes")));
       RaftNode raft = new RaftNode(config, sm);
       raft.start();
       if (raft.info() == null) {

@@ -37,6 +37,7 @@ public final class ApiServer implements AutoCloseable {
   private final Server server;
   private final WriteBatcher batcher;
   private final ThreadPoolExecutor executor;
+  private final WatchStreams watches;
   private final HealthStatusManager health = new HealthStatusManager();
 
   public ApiServer(NodeConfig config, RaftNode raft, NodeMetrics metrics, HotSettings hot) {
@@ -53,7 +54,13 @@ public final class ApiServer implements AutoCloseable {
             hot,
             config.getLong("batch.max.bytes"),
             config.getLong("debug.clock.offset.millis"));
-    LedgerApi api = new LedgerApi(config, raft, batcher, executor, metrics, hot);
+    this.watches =
+        new WatchStreams(
+            raft.stateMachine().watchWindow(),
+            metrics,
+            config.getInt("watch.max.watchers"),
+            config.getInt("watch.threads"));
+    LedgerApi api = new LedgerApi(config, raft, batcher, executor, metrics, hot, watches);
     int inflightLimit = config.getInt("batch.max.inflight.entries");
     metrics.gauge("cairn.batch.queue.depth", "Submits waiting to be batched", batcher, WriteBatcher::queued);
     metrics.gauge(
@@ -106,6 +113,8 @@ public final class ApiServer implements AutoCloseable {
   public void close() {
     health.enterTerminalState();
     batcher.close();
+    // Watch streams never end by themselves: end them first so shutdown() does not wait on them.
+    watches.close();
     server.shutdown();
     try {
       if (!server.awaitTermination(5, TimeUnit.SECONDS)) {
