@@ -282,6 +282,41 @@ class WatchTest {
     }
   }
 
+  @Test
+  void aNodeRestartedFromASnapshotServesOnlyFromTheSnapshotOn() throws Exception {
+    Map<String, String> snapshotOften =
+        Map.of("raft.snapshot.threshold.entries", "20", "raft.log.purge.gap", "5");
+    try (LocalCluster cluster = new LocalCluster("watch-snapshot", 3, data, snapshotOften).start();
+        CairnClient client = client(cluster.endpoints())) {
+      client.createAccount("snap-a");
+      client.mint("snap-a", 1_000);
+      client.createAccount("snap-b");
+      for (int i = 0; i < 40; i++) {
+        client.transfer("snap-a", "snap-b", 1);
+      }
+      cluster.restart(1);
+      cluster.awaitLeader(Duration.ofSeconds(30));
+      OperationResult mark = client.transfer("snap-a", "snap-b", 1);
+      cluster.awaitApplied(mark.getAppliedIndex(), Duration.ofSeconds(30));
+      assertTrue(cluster.log(1).contains("loaded snapshot"), "n1 did not restore from a snapshot");
+      try (CairnClient pinned = client(List.of(cluster.endpoint(1)))) {
+        long oldest;
+        try (Subscription fromStart = pinned.subscribe(1)) {
+          CompactedException e =
+              assertThrows(CompactedException.class, () -> drain(fromStart, Duration.ofSeconds(20)));
+          oldest = e.oldestAvailableIndex();
+          assertTrue(oldest > 1 && oldest <= mark.getAppliedIndex(), "oldest " + oldest);
+        }
+        try (Subscription sub = pinned.subscribe(oldest)) {
+          Delivered d = new Delivered();
+          d.until(sub, mark.getAppliedIndex(), Duration.ofSeconds(20));
+          assertTrue(d.entries.get(0).getIndex() >= oldest);
+          assertTrue(d.entries.get(0).getPrevIndex() < oldest);
+        }
+      }
+    }
+  }
+
   /** Polls until the subscription throws (or the bounded time ends, which fails the test). */
   private static void drain(Subscription s, Duration timeout) {
     long deadline = System.nanoTime() + timeout.toNanos();
