@@ -15,6 +15,10 @@ import io.grpc.ServerCall;
 import io.grpc.ServerCallHandler;
 import io.grpc.ServerInterceptor;
 import io.grpc.ServerInterceptors;
+import io.grpc.ServerMethodDefinition;
+import io.grpc.ServerServiceDefinition;
+import io.grpc.stub.ServerCalls;
+import io.grpc.stub.StreamObserver;
 import io.grpc.Status;
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
@@ -60,7 +64,7 @@ public final class ApiServer implements AutoCloseable {
             metrics,
             config.getInt("watch.max.watchers"),
             config.getInt("watch.threads"));
-    LedgerApi api = new LedgerApi(config, raft, batcher, executor, metrics, hot, watches);
+    LedgerApi api = new LedgerApi(config, raft, batcher, executor, metrics, hot);
     int inflightLimit = config.getInt("batch.max.inflight.entries");
     metrics.gauge("cairn.batch.queue.depth", "Submits waiting to be batched", batcher, WriteBatcher::queued);
     metrics.gauge(
@@ -92,7 +96,9 @@ public final class ApiServer implements AutoCloseable {
             .keepAliveTimeout(10, TimeUnit.SECONDS)
             .addService(
                 ServerInterceptors.intercept(
-                    ServerInterceptors.useMarshalledMessages(api.bindService(), new RawBytes()),
+                    withWatch(
+                        ServerInterceptors.useMarshalledMessages(api.bindService(), new RawBytes()),
+                        watches),
                     new RequestGuard(maxRequestBytes)))
             .addService(health.getHealthService())
             .addService(ProtoReflectionServiceV1.newInstance())
@@ -148,6 +154,32 @@ public final class ApiServer implements AutoCloseable {
             // full slows the transport down (backpressure) instead of dropping a call.
             new ThreadPoolExecutor.CallerRunsPolicy());
     return pool;
+  }
+
+  /**
+   * The service with {@code Watch} served by {@link WatchStreams}, which sends each entry's bytes
+   * as the window holds them (encoded once for every watcher) instead of a message to encode.
+   */
+  private static ServerServiceDefinition withWatch(
+      ServerServiceDefinition service, WatchStreams watches) {
+    String watchName = LedgerServiceGrpc.getWatchMethod().getFullMethodName();
+    ServerServiceDefinition.Builder b = ServerServiceDefinition.builder(service.getServiceDescriptor());
+    for (ServerMethodDefinition<?, ?> m : service.getMethods()) {
+      if (m.getMethodDescriptor().getFullMethodName().equals(watchName)) {
+        b.addMethod(
+            rawMethod(m.getMethodDescriptor()),
+            ServerCalls.asyncServerStreamingCall(
+                (byte[] request, StreamObserver<byte[]> out) -> watches.watch(request, out)));
+      } else {
+        b.addMethod(m);
+      }
+    }
+    return b.build();
+  }
+
+  @SuppressWarnings("unchecked") // useMarshalledMessages made every method byte[] in, byte[] out
+  private static MethodDescriptor<byte[], byte[]> rawMethod(MethodDescriptor<?, ?> m) {
+    return (MethodDescriptor<byte[], byte[]>) m;
   }
 
   /** Requests arrive as raw bytes so that {@link RequestGuard} sees them before parsing. */

@@ -25,8 +25,6 @@ import io.cairn.proto.Member;
 import io.cairn.proto.ReadOptions;
 import io.cairn.proto.SubmitRequest;
 import io.cairn.proto.SubmitResponse;
-import io.cairn.proto.WatchRequest;
-import io.cairn.proto.WatchResponse;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.stub.StreamObserver;
@@ -60,7 +58,6 @@ final class LedgerApi extends LedgerServiceGrpc.LedgerServiceImplBase {
   private final HotSettings hot;
   private final boolean unsafeLocalReads;
   private final boolean merkleEnabled;
-  private final WatchStreams watches;
 
   LedgerApi(
       NodeConfig config,
@@ -68,10 +65,8 @@ final class LedgerApi extends LedgerServiceGrpc.LedgerServiceImplBase {
       WriteBatcher batcher,
       Executor responder,
       NodeMetrics metrics,
-      HotSettings hot,
-      WatchStreams watches) {
+      HotSettings hot) {
     this.hot = hot;
-    this.watches = watches;
     this.raft = raft;
     this.metrics = metrics;
     this.state = raft.stateMachine();
@@ -303,14 +298,6 @@ final class LedgerApi extends LedgerServiceGrpc.LedgerServiceImplBase {
             .setStamp(stamp);
     out.onNext(b.build());
     out.onCompleted();
-  }
-
-  // ---- watch ----
-
-  /** Committed ledger entries from any node; see {@link WatchStreams}. */
-  @Override
-  public void watch(WatchRequest request, StreamObserver<WatchResponse> out) {
-    watches.watch(request, out);
   }
 
   // ---- plumbing ----

@@ -3,8 +3,8 @@ package io.cairn.node.api;
 import io.cairn.node.metrics.NodeMetrics;
 import io.cairn.node.raft.WatchWindow;
 import io.cairn.proto.ErrorDetail;
+import com.google.protobuf.InvalidProtocolBufferException;
 import io.cairn.proto.WatchRequest;
-import io.cairn.proto.WatchResponse;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.stub.ServerCallStreamObserver;
@@ -64,8 +64,17 @@ final class WatchStreams implements AutoCloseable {
         WatchStreams::maxBehind);
   }
 
-  void watch(WatchRequest request, StreamObserver<WatchResponse> out) {
-    ServerCallStreamObserver<WatchResponse> call = (ServerCallStreamObserver<WatchResponse>) out;
+  /** Serves one stream; {@code rawRequest} is a WatchRequest, replies are encoded WatchResponses. */
+  void watch(byte[] rawRequest, StreamObserver<byte[]> out) {
+    ServerCallStreamObserver<byte[]> call = (ServerCallStreamObserver<byte[]>) out;
+    WatchRequest request;
+    try {
+      request = WatchRequest.parseFrom(rawRequest);
+    } catch (InvalidProtocolBufferException e) {
+      metrics.rejection("invalid");
+      out.onError(ApiErrors.invalid("request", "malformed WatchRequest: " + e.getMessage()));
+      return;
+    }
     if (closed) {
       out.onError(stopping());
       return;
@@ -154,10 +163,10 @@ final class WatchStreams implements AutoCloseable {
         if (slice.entries().isEmpty()) {
           return;
         }
-        for (WatchResponse e : slice.entries()) {
-          w.call.onNext(e);
-          w.cursor = e.getIndex();
-          metrics.watchEntrySent(e.getEventsCount());
+        for (WatchWindow.Entry e : slice.entries()) {
+          w.call.onNext(e.encoded());
+          w.cursor = e.index();
+          metrics.watchEntrySent(e.events());
           sent++;
         }
       }
@@ -198,12 +207,12 @@ final class WatchStreams implements AutoCloseable {
 
   /** One open stream: where it is in the window, and whether a send turn is queued. */
   private final class Watcher {
-    final ServerCallStreamObserver<WatchResponse> call;
+    final ServerCallStreamObserver<byte[]> call;
     final AtomicBoolean scheduled = new AtomicBoolean();
     volatile long cursor;
     volatile boolean done;
 
-    Watcher(ServerCallStreamObserver<WatchResponse> call, long cursor) {
+    Watcher(ServerCallStreamObserver<byte[]> call, long cursor) {
       this.call = call;
       this.cursor = cursor;
     }

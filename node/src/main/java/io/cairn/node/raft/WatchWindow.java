@@ -7,7 +7,9 @@ import java.util.List;
 /**
  * The node's bounded, in-memory window of recent ledger entries for {@code Watch}: the newest
  * entries this node applied, at most {@code maxEntries} of them and at most {@code maxBytes} of
- * encoded messages (the newest entry is always kept, even alone over the byte bound).
+ * encoded messages (the newest entry is always kept, even alone over the byte bound). Entries are
+ * held encoded, once: the byte bound is the real memory cost, and a thousand watchers send the
+ * same bytes without encoding them a thousand times.
  *
  * <p>The window covers the log indexes {@code (floor, lastIndex]} completely: every ledger entry in
  * that range is held. {@code floor} starts at the index of the snapshot the node loaded (0 without
@@ -18,13 +20,15 @@ import java.util.List;
  * threads. All access is under this object's monitor and every call is short.
  */
 public final class WatchWindow {
+  /** One encoded {@code WatchResponse} with the fields readers need without decoding it. */
+  public record Entry(long index, int events, byte[] encoded) {}
+
   /** A read result: entries after the cursor, or the floor when the cursor fell out. */
-  public record Slice(List<WatchResponse> entries, boolean compacted, long oldestAvailable) {}
+  public record Slice(List<Entry> entries, boolean compacted, long oldestAvailable) {}
 
   private final int maxEntries;
   private final long maxBytes;
-  private final WatchResponse[] ring;
-  private final int[] sizes;
+  private final Entry[] ring;
   private int head; // slot of the oldest entry
   private int count;
   private long bytes;
@@ -38,8 +42,7 @@ public final class WatchWindow {
     }
     this.maxEntries = maxEntries;
     this.maxBytes = maxBytes;
-    this.ring = new WatchResponse[maxEntries];
-    this.sizes = new int[maxEntries];
+    this.ring = new Entry[maxEntries];
   }
 
   /** Called (outside the monitor, on the apply thread) after each append; must not block. */
@@ -53,21 +56,20 @@ public final class WatchWindow {
    * the window afresh, so readers behind it get COMPACTED rather than a gap.
    */
   void append(WatchResponse entry) {
+    byte[] encoded = entry.toByteArray(); // outside the monitor: readers need not wait for it
     Runnable listener;
     synchronized (this) {
       if (entry.getIndex() <= lastIndex) {
         reset(entry.getIndex() - 1);
       }
       if (entry.getPrevIndex() != lastIndex) {
-        entry = entry.toBuilder().setPrevIndex(lastIndex).build();
+        encoded = entry.toBuilder().setPrevIndex(lastIndex).build().toByteArray();
       }
-      int size = entry.getSerializedSize();
+      int size = encoded.length;
       while (count > 0 && (count >= maxEntries || bytes + size > maxBytes)) {
         evictOldest();
       }
-      int slot = (head + count) % maxEntries;
-      ring[slot] = entry;
-      sizes[slot] = size;
+      ring[(head + count) % maxEntries] = new Entry(entry.getIndex(), entry.getEventsCount(), encoded);
       count++;
       bytes += size;
       lastIndex = entry.getIndex();
@@ -77,8 +79,8 @@ public final class WatchWindow {
   }
 
   private void evictOldest() {
-    floor = ring[head].getIndex();
-    bytes -= sizes[head];
+    floor = ring[head].index();
+    bytes -= ring[head].encoded().length;
     ring[head] = null;
     head = (head + 1) % maxEntries;
     count--;
@@ -127,7 +129,7 @@ public final class WatchWindow {
     }
     int first = firstAfter(after);
     int n = Math.min(max, count - first);
-    List<WatchResponse> out = new ArrayList<>(n);
+    List<Entry> out = new ArrayList<>(n);
     for (int i = 0; i < n; i++) {
       out.add(ring[(head + first + i) % maxEntries]);
     }
@@ -140,7 +142,7 @@ public final class WatchWindow {
     int hi = count;
     while (lo < hi) {
       int mid = (lo + hi) >>> 1;
-      if (ring[(head + mid) % maxEntries].getIndex() <= after) {
+      if (ring[(head + mid) % maxEntries].index() <= after) {
         lo = mid + 1;
       } else {
         hi = mid;
