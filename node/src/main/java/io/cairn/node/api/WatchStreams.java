@@ -75,6 +75,14 @@ final class WatchStreams implements AutoCloseable {
       out.onError(ApiErrors.invalid("request", "malformed WatchRequest: " + e.getMessage()));
       return;
     }
+    if (request.getFromIndex() < 0) {
+      // uint64 above 2^63 - 1: no log gets there; refuse rather than wrap around.
+      metrics.rejection("invalid");
+      out.onError(
+          ApiErrors.invalid(
+              "from_index", Long.toUnsignedString(request.getFromIndex()) + " is out of range"));
+      return;
+    }
     if (closed) {
       out.onError(stopping());
       return;

@@ -324,7 +324,9 @@ public final class NodeConfig {
               Map.entry("raft.appender.buffer.bytes", Long.toString(2 * MIB)),
               Map.entry("raft.appender.outstanding.max", "4"),
               Map.entry("raft.grpc.flow.control.window.bytes", Long.toString(MIB)),
-              Map.entry("raft.snapshot.threshold.entries", "20000")),
+              Map.entry("raft.snapshot.threshold.entries", "20000"),
+              Map.entry("watch.retention.bytes", Long.toString(16 * MIB)),
+              Map.entry("watch.max.watchers", "256")),
           "throughput",
           Map.ofEntries(
               Map.entry("batch.max.ops", "8192"),

@@ -413,6 +413,37 @@ class WatchTest {
     }
   }
 
+  @Test
+  void rawWatchFromNowStreamsNewEntriesAndAnImpossibleIndexIsInvalid() throws Exception {
+    try (LocalCluster cluster = new LocalCluster("watch-raw", 1, data, Map.of()).start();
+        CairnClient client = client(cluster.endpoints())) {
+      client.createAccount("raw-a");
+      io.grpc.ManagedChannel channel =
+          io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder.forTarget(cluster.endpoint(1))
+              .usePlaintext()
+              .build();
+      try {
+        var stub =
+            io.cairn.proto.LedgerServiceGrpc.newBlockingStub(channel)
+                .withDeadlineAfter(20, java.util.concurrent.TimeUnit.SECONDS);
+        long before = client.status().getAppliedIndex();
+        var stream = stub.watch(io.cairn.proto.WatchRequest.newBuilder().setFromIndex(0).build());
+        OperationResult r = client.createAccount("raw-b");
+        WatchResponse first = stream.next();
+        assertTrue(first.getIndex() > before, first.getIndex() + " <= " + before);
+        assertEquals(r.getAppliedIndex(), first.getIndex());
+        assertEquals("raw-b", first.getEvents(0).getChanged(0).getId());
+        var bad = stub.watch(io.cairn.proto.WatchRequest.newBuilder().setFromIndex(-1L).build());
+        io.grpc.StatusRuntimeException e =
+            assertThrows(io.grpc.StatusRuntimeException.class, bad::hasNext);
+        assertEquals(io.grpc.Status.Code.INVALID_ARGUMENT, e.getStatus().getCode());
+      } finally {
+        channel.shutdownNow();
+        channel.awaitTermination(5, java.util.concurrent.TimeUnit.SECONDS);
+      }
+    }
+  }
+
   private static double metric(LocalCluster c, int node, String series)
       throws IOException, InterruptedException {
     HttpResponse<String> r =
