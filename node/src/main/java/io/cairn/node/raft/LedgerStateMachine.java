@@ -274,7 +274,14 @@ public final class LedgerStateMachine extends BaseStateMachine {
     metrics.applyLatency().record(System.nanoTime() - started, TimeUnit.NANOSECONDS);
     // Built outside the lock (readers need not wait for it); still in log order, because Ratis
     // applies one entry at a time on this thread.
-    watchWindow.append(watchEntry(decoded, perRequest, opChanges, applied));
+    try {
+      watchWindow.append(watchEntry(decoded, perRequest, opChanges, applied));
+    } catch (RuntimeException e) {
+      // Watch is a view of the log, never a reason to stop applying it (invariant 6): restart
+      // the window here, so watchers that needed this entry hear COMPACTED instead of a gap.
+      LOG.error("node={} index={} watch entry not recorded: {}", nodeId, index, e.toString());
+      watchWindow.reset(index);
+    }
     waiters.advance(index);
     return CompletableFuture.completedFuture(
         Message.valueOf(UnsafeByteOperations.unsafeWrap(reply.toByteArray())));
