@@ -162,7 +162,7 @@ public final class NodeConfig {
               "Ledger entries each node keeps in memory for Watch; older ones are COMPACTED."),
           number(
               "watch.retention.bytes",
-              64 * MIB,
+              32 * MIB,
               "bytes",
               64 * KIB,
               4096 * MIB,
