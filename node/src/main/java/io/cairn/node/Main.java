@@ -113,9 +113,11 @@ public final class Main {
               config.getLong("merkle.enabled") == 1,
               config.getInt("api.max.pending.requests"),
               metrics,
-              new WatchWindow(
-                  config.getInt("watch.retention.entries"),
-                  config.getLong("watch.retention.bytes")));
+              config.getLong("watch.enabled") == 1
+                  ? new WatchWindow(
+                      config.getInt("watch.retention.entries"),
+                      config.getLong("watch.retention.bytes"))
+                  : WatchWindow.disabled());
       RaftNode raft = new RaftNode(config, sm);
       raft.start();
       if (raft.info() == null) {

@@ -83,6 +83,13 @@ final class WatchStreams implements AutoCloseable {
               "from_index", Long.toUnsignedString(request.getFromIndex()) + " is out of range"));
       return;
     }
+    if (!window.enabled()) {
+      out.onError(
+          Status.FAILED_PRECONDITION
+              .withDescription("watch is switched off on this node (watch.enabled=0)")
+              .asRuntimeException());
+      return;
+    }
     if (closed) {
       out.onError(stopping());
       return;

@@ -154,6 +154,14 @@ public final class NodeConfig {
               1_000_000_000,
               "Most accounts; further creates get ACCOUNT_LIMIT_REACHED."),
           number(
+              "watch.enabled",
+              1,
+              "0/1",
+              0,
+              1,
+              "1: keep the Watch window. 0: no window and no apply cost; Watch answers"
+                  + " FAILED_PRECONDITION (for benchmarks)."),
+          number(
               "watch.retention.entries",
               100_000,
               "entries",

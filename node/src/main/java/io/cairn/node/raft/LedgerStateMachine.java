@@ -275,7 +275,9 @@ public final class LedgerStateMachine extends BaseStateMachine {
     // Built outside the lock (readers need not wait for it); still in log order, because Ratis
     // applies one entry at a time on this thread.
     try {
-      watchWindow.append(watchEntry(decoded, perRequest, opChanges, applied));
+      if (watchWindow.enabled()) {
+        watchWindow.append(watchEntry(decoded, perRequest, opChanges, applied));
+      }
     } catch (RuntimeException e) {
       // Watch is a view of the log, never a reason to stop applying it (invariant 6): restart
       // the window here, so watchers that needed this entry hear COMPACTED instead of a gap.

@@ -26,6 +26,7 @@ public final class WatchWindow {
   /** A read result: entries after the cursor, or the floor when the cursor fell out. */
   public record Slice(List<Entry> entries, boolean compacted, long oldestAvailable) {}
 
+  private final boolean enabled;
   private final int maxEntries;
   private final long maxBytes;
   private final Entry[] ring;
@@ -37,12 +38,27 @@ public final class WatchWindow {
   private Runnable onAppend = () -> {};
 
   public WatchWindow(int maxEntries, long maxBytes) {
+    this(true, maxEntries, maxBytes);
+  }
+
+  private WatchWindow(boolean enabled, int maxEntries, long maxBytes) {
     if (maxEntries < 1 || maxBytes < 1) {
       throw new IllegalArgumentException("watch window bounds must be positive");
     }
+    this.enabled = enabled;
     this.maxEntries = maxEntries;
     this.maxBytes = maxBytes;
     this.ring = new Entry[maxEntries];
+  }
+
+  /** A window that records nothing ({@code watch.enabled=0}): apply pays nothing for Watch. */
+  public static WatchWindow disabled() {
+    return new WatchWindow(false, 1, 1);
+  }
+
+  /** False when Watch is switched off on this node; then nothing is ever appended. */
+  public boolean enabled() {
+    return enabled;
   }
 
   /** Called (outside the monitor, on the apply thread) after each append; must not block. */
@@ -56,6 +72,9 @@ public final class WatchWindow {
    * the window afresh, so readers behind it get COMPACTED rather than a gap.
    */
   void append(WatchResponse entry) {
+    if (!enabled) {
+      return;
+    }
     byte[] encoded = entry.toByteArray(); // outside the monitor: readers need not wait for it
     Runnable listener;
     synchronized (this) {

@@ -466,6 +466,20 @@ class WatchTest {
     }
   }
 
+  @Test
+  void aNodeWithWatchSwitchedOffSaysSoAndStillApplies() throws Exception {
+    try (LocalCluster cluster =
+            new LocalCluster("watch-off", 1, data, Map.of("watch.enabled", "0")).start();
+        CairnClient client = client(cluster.endpoints())) {
+      assertEquals(ResultCode.OK, client.createAccount("off-a").getCode());
+      try (Subscription s = client.subscribe(1)) {
+        CairnException e = assertThrows(CairnException.class, () -> s.poll(Duration.ofSeconds(20)));
+        assertEquals(io.grpc.Status.Code.FAILED_PRECONDITION, e.code());
+      }
+      assertEquals(0, metric(cluster, 1, "cairn_watch_window_entries"));
+    }
+  }
+
   private static double metric(LocalCluster c, int node, String series)
       throws IOException, InterruptedException {
     HttpResponse<String> r =

@@ -84,4 +84,13 @@ class WatchWindowTest {
     assertTrue(w.after(1, 10).compacted());
     assertEquals(2, firstPrev(w.after(2, 10)));
   }
+
+  @Test
+  void aDisabledWindowRecordsNothing() {
+    WatchWindow w = WatchWindow.disabled();
+    w.append(entry(w, 1));
+    assertFalse(w.enabled());
+    assertEquals(0, w.size());
+    assertEquals(0, w.lastIndex());
+  }
 }
