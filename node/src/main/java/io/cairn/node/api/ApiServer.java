@@ -63,7 +63,13 @@ public final class ApiServer implements AutoCloseable {
             raft.stateMachine().watchWindow(),
             metrics,
             config.getInt("watch.max.watchers"),
-            config.getInt("watch.threads"));
+            config.getInt("watch.threads"),
+            () -> {
+              var info = raft.info();
+              return info != null && info.getLeaderId() != null;
+            },
+            // Longer than an election, so a normal leader change never cuts watchers off.
+            3 * config.getLong("raft.election.timeout.max.millis"));
     LedgerApi api = new LedgerApi(config, raft, batcher, executor, metrics, hot);
     int inflightLimit = config.getInt("batch.max.inflight.entries");
     metrics.gauge("cairn.batch.queue.depth", "Submits waiting to be batched", batcher, WriteBatcher::queued);

@@ -13,10 +13,14 @@ import java.util.Set;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.BooleanSupplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Serves {@code Watch} streams from the node's {@link WatchWindow}, with no thread and no buffer
@@ -27,6 +31,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * with COMPACTED; at most {@code watch.max.watchers} streams run at once.
  */
 final class WatchStreams implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(WatchStreams.class);
   /** Entries sent to one watcher per turn, so one fast stream cannot starve the others. */
   private static final int ENTRIES_PER_TURN = 64;
 
@@ -37,12 +42,30 @@ final class WatchStreams implements AutoCloseable {
   private final Set<Watcher> watchers = ConcurrentHashMap.newKeySet();
   private final AtomicInteger active = new AtomicInteger();
   private final AtomicBoolean fanoutQueued = new AtomicBoolean();
+  private final BooleanSupplier leaderKnown;
+  private final long leaderlessLimitNanos;
+  private final ScheduledThreadPoolExecutor leaderCheck;
+  private volatile long leaderlessSinceNanos = -1;
+  private volatile boolean cutOff;
   private volatile boolean closed;
 
-  WatchStreams(WatchWindow window, NodeMetrics metrics, int maxWatchers, int threads) {
+  /**
+   * @param leaderKnown whether this node knows a leader now
+   * @param leaderlessLimitMillis how long without a leader before this node ends its streams: an
+   *     isolated node applies nothing new, and its watchers are better served elsewhere
+   */
+  WatchStreams(
+      WatchWindow window,
+      NodeMetrics metrics,
+      int maxWatchers,
+      int threads,
+      BooleanSupplier leaderKnown,
+      long leaderlessLimitMillis) {
     this.window = window;
     this.metrics = metrics;
     this.maxWatchers = maxWatchers;
+    this.leaderKnown = leaderKnown;
+    this.leaderlessLimitNanos = TimeUnit.MILLISECONDS.toNanos(leaderlessLimitMillis);
     // Each watcher has at most one task queued or running (its 'scheduled' flag), plus one
     // fan-out task: this queue bound can never be reached while the pool runs.
     this.pool = ApiServer.boundedPool("cairn-watch", threads, maxWatchers + 16);
@@ -62,6 +85,51 @@ final class WatchStreams implements AutoCloseable {
         "Largest distance in log index between the newest entry and a watcher's cursor",
         this,
         WatchStreams::maxBehind);
+    this.leaderCheck =
+        new ScheduledThreadPoolExecutor(
+            1,
+            r -> {
+              Thread t = new Thread(r, "cairn-watch-leader-check");
+              t.setDaemon(true);
+              return t;
+            });
+    leaderCheck.scheduleWithFixedDelay(this::checkLeader, 500, 500, TimeUnit.MILLISECONDS);
+  }
+
+  /**
+   * A node cut off from the leader (partitioned, or the cluster lost its majority) applies nothing
+   * new, and a watcher on it cannot tell that from a quiet ledger. Past the limit, end every
+   * stream with UNAVAILABLE and refuse new ones, so clients resume on a node that has a leader.
+   */
+  private void checkLeader() {
+    long now = System.nanoTime();
+    if (leaderKnown.getAsBoolean()) {
+      leaderlessSinceNanos = -1;
+      cutOff = false;
+      return;
+    }
+    if (leaderlessSinceNanos < 0) {
+      leaderlessSinceNanos = now;
+    }
+    if (now - leaderlessSinceNanos >= leaderlessLimitNanos) {
+      if (!cutOff && !watchers.isEmpty()) {
+        LOG.warn(
+            "no leader for {} ms: ending {} watch streams and refusing new ones until one is known",
+            TimeUnit.NANOSECONDS.toMillis(now - leaderlessSinceNanos),
+            watchers.size());
+      }
+      cutOff = true;
+      for (Watcher w : watchers) {
+        w.end(leaderless());
+      }
+    }
+  }
+
+  private static StatusRuntimeException leaderless() {
+    return ApiErrors.unavailable(
+        ErrorDetail.Kind.NO_LEADER,
+        "this node has known no leader for a while and may be cut off; resume the watch elsewhere",
+        true);
   }
 
   /** Serves one stream; {@code rawRequest} is a WatchRequest, replies are encoded WatchResponses. */
@@ -92,6 +160,10 @@ final class WatchStreams implements AutoCloseable {
     }
     if (closed) {
       out.onError(stopping());
+      return;
+    }
+    if (cutOff) {
+      out.onError(leaderless());
       return;
     }
     if (active.incrementAndGet() > maxWatchers) {
@@ -206,6 +278,7 @@ final class WatchStreams implements AutoCloseable {
   @Override
   public void close() {
     closed = true;
+    leaderCheck.shutdownNow();
     for (Watcher w : watchers) {
       w.end(stopping());
     }

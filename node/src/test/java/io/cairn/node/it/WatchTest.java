@@ -2,6 +2,7 @@ package io.cairn.node.it;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -241,6 +242,49 @@ class WatchTest {
         System.out.printf(
             "%s: killed n%d after index %d; %d entries (%d from other nodes), %d ops applied%n",
             name, watched, beforeKill, d.entries.size(), servedElsewhere, d.appliedTimes.size());
+      }
+    }
+  }
+
+  @Test
+  void aNodeCutOffFromTheLeaderEndsItsStreamsAndTheWatchResumesWithoutGap() throws Exception {
+    try (LocalCluster cluster = new LocalCluster("watch-cut-off", 3, data, Map.of()).start();
+        CairnClient writer = client(cluster.endpoints())) {
+      int leader = cluster.awaitLeader(Duration.ofSeconds(10));
+      int watched = aFollower(cluster, leader);
+      int other = 6 - leader - watched;
+      TransferLoad load = new TransferLoad("cut", 4, 1_000);
+      load.setUp(writer);
+      try (CairnClient reader =
+              CairnClient.builder()
+                  .endpoints(endpointsFrom(cluster, watched))
+                  .totalTimeout(Duration.ofSeconds(40))
+                  .build();
+          Subscription sub = reader.subscribe(1)) {
+        Delivered d = new Delivered();
+        long setUpEnd = writer.transfer(load.account(0), load.account(1), 1).getAppliedIndex();
+        d.until(sub, setUpEnd, Duration.ofSeconds(20));
+        assertEquals(1, metric(cluster, watched, "cairn_watch_watchers"));
+        // The watched node is left alone: no leader, nothing new to apply, still answering.
+        cluster.kill(leader);
+        cluster.kill(other);
+        long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+        double open = 1;
+        while (open > 0 && System.nanoTime() < deadline) {
+          assertNull(sub.poll(Duration.ofMillis(500)));
+          open = metric(cluster, watched, "cairn_watch_watchers");
+        }
+        assertEquals(0, open, "the leaderless node kept its watcher");
+        assertTrue(cluster.log(watched).contains("ending 1 watch streams"), "no log line");
+        cluster.startNode(leader);
+        cluster.startNode(other);
+        cluster.awaitLeader(Duration.ofSeconds(30));
+        OperationResult end = writer.transfer(load.account(1), load.account(2), 1);
+        assertEquals(ResultCode.OK, end.getCode());
+        d.until(sub, end.getAppliedIndex(), Duration.ofSeconds(40));
+        System.out.printf(
+            "watch-cut-off: n%d alone ended its stream; resumed through index %d, %d entries%n",
+            watched, d.last(), d.entries.size());
       }
     }
   }
