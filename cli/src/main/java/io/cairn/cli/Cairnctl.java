@@ -42,6 +42,7 @@ import picocli.CommandLine.ScopeType;
       Cairnctl.TransferCmd.class,
       Cairnctl.SummaryCmd.class,
       Cairnctl.ClusterCmd.class,
+      WatchCmd.class,
       BenchCmd.class
     },
     exitCodeListHeading = "%nExit codes:%n",
@@ -50,7 +51,8 @@ import picocli.CommandLine.ScopeType;
       "1:the ledger answered a result code other than OK (printed)",
       "2:bad command-line input",
       "3:the cluster could not be reached or refused the call",
-      "4:outcome unknown: the write may or may not be applied; look it up by id"
+      "4:outcome unknown: the write may or may not be applied; look it up by id",
+      "5:watch: the entries asked for are compacted on every node"
     })
 public final class Cairnctl {
   static final int OK = 0;

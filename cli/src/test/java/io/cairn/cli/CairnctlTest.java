@@ -69,6 +69,44 @@ class CairnctlTest {
         Json.write(o));
   }
 
+  @Test
+  void watchPrintsEachEntryAsTextOrOneJsonLine() {
+    var entry =
+        io.cairn.proto.WatchResponse.newBuilder()
+            .setIndex(42)
+            .setPrevIndex(40)
+            .setTerm(2)
+            .setNodeId("n2")
+            .addEvents(
+                io.cairn.proto.OperationEvent.newBuilder()
+                    .setOperation(io.cairn.client.Ops.transfer("t1", "alice", "bob", 5))
+                    .setResult(
+                        io.cairn.proto.OperationResult.newBuilder()
+                            .setId("t1")
+                            .setCode(io.cairn.proto.ResultCode.OK)
+                            .setAppliedIndex(42))
+                    .addChanged(
+                        io.cairn.proto.Account.newBuilder().setId("alice").setBalance(95).setVersion(3))
+                    .addChanged(
+                        io.cairn.proto.Account.newBuilder().setId("bob").setBalance(5).setVersion(2)))
+            .build();
+    String text = WatchCmd.text(entry);
+    assertTrue(text.startsWith("index 42 (prev 40, term 2, from n2"), text);
+    assertTrue(text.contains("transfer 5 alice -> bob  OK  [id t1]  alice=95 (v3)  bob=5 (v2)"), text);
+    String json = Json.write(WatchCmd.json(entry));
+    assertFalse(json.contains("\n"), json);
+    assertTrue(json.startsWith("{\"index\": 42, \"prev_index\": 40,"), json);
+    assertTrue(json.contains("\"changed\": [{\"id\": \"alice\", \"balance\": 95, \"version\": 3}"), json);
+  }
+
+  @Test
+  void watchWithNoReachableNodeExitsWithThreeAndBadInputWithTwo() {
+    Run r = run("--endpoint", "127.0.0.1:1", "--timeout", "1", "watch", "--from", "1");
+    assertEquals(Cairnctl.TRANSPORT, r.code(), r.err());
+    assertEquals(Cairnctl.USAGE, run("watch", "--from", "-1").code());
+    assertEquals(Cairnctl.USAGE, run("watch", "--from", "x").code());
+  }
+
   static ClusterStatusResponse node(String id, String role, long index, int root) {
     return ClusterStatusResponse.newBuilder()
         .setNodeId(id)

@@ -56,6 +56,9 @@ public final class CairnClient implements AutoCloseable {
   private final ScheduledThreadPoolExecutor timer;
   private final ThreadPoolExecutor callbacks;
   private final long maxRequestBytes;
+  private final long totalTimeoutMillis;
+  private final java.util.Set<Subscription> subscriptions =
+      java.util.concurrent.ConcurrentHashMap.newKeySet();
   private final AtomicBoolean closed = new AtomicBoolean();
 
   private CairnClient(Builder b) {
@@ -71,6 +74,7 @@ public final class CairnClient implements AutoCloseable {
             daemon("cairn-client-callback"),
             new ThreadPoolExecutor.CallerRunsPolicy());
     this.maxRequestBytes = b.maxRequestBytes;
+    this.totalTimeoutMillis = b.totalTimeout.toMillis();
     this.caller =
         new Caller(
             b.endpoints,
@@ -285,6 +289,36 @@ public final class CairnClient implements AutoCloseable {
             Caller.Kind.WRITE, null, request, LedgerServiceStub::removeMember, List.of()));
   }
 
+  // ---- watch ----
+
+  /** {@link #subscribe(long, int)} with a buffer of 64 entries. */
+  public Subscription subscribe(long fromIndex) {
+    return subscribe(fromIndex, 64);
+  }
+
+  /**
+   * Streams every committed ledger entry with log index {@code >= fromIndex} (0: from the index
+   * the first endpoint has applied now), in order, without gaps or duplicates, resuming on another
+   * node after a failure. At most {@code bufferEntries} entries wait between the network and
+   * {@link Subscription#poll}. Close the subscription (or this client) to stop it.
+   *
+   * @throws CairnException when {@code fromIndex} is 0 and no node answers the status call
+   */
+  public Subscription subscribe(long fromIndex, int bufferEntries) {
+    if (fromIndex < 0) {
+      throw new IllegalArgumentException("fromIndex must be >= 0");
+    }
+    if (closed.get()) {
+      throw new CairnException(Status.Code.CANCELLED, null, false, "client is closed", null);
+    }
+    long from = fromIndex == 0 ? status().getAppliedIndex() + 1 : fromIndex;
+    Subscription s =
+        new Subscription(caller, timer, from, bufferEntries, totalTimeoutMillis, subscriptions::remove);
+    subscriptions.add(s);
+    s.start();
+    return s;
+  }
+
   /** Endpoints known now: the configured ones and any leader the cluster pointed to. */
   public List<String> endpoints() {
     return caller.endpoints();
@@ -317,6 +351,9 @@ public final class CairnClient implements AutoCloseable {
     }
     if (coalescer != null) {
       coalescer.close();
+    }
+    for (Subscription s : List.copyOf(subscriptions)) {
+      s.close();
     }
     caller.close();
     timer.shutdownNow();

@@ -10,6 +10,7 @@ import io.cairn.node.metrics.MetricsServer;
 import io.cairn.node.metrics.NodeMetrics;
 import io.cairn.node.metrics.RatisMetricsBridge;
 import io.cairn.node.raft.LedgerStateMachine;
+import io.cairn.node.raft.WatchWindow;
 import io.cairn.node.raft.RaftNode;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -127,7 +128,12 @@ public final class Main {
               config.getLong("merkle.proof.cache.max.entries"),
               config.getLong("merkle.enabled") == 1,
               config.getInt("api.max.pending.requests"),
-              metrics);
+              metrics,
+              config.getLong("watch.enabled") == 1
+                  ? new WatchWindow(
+                      config.getInt("watch.retention.entries"),
+                      config.getLong("watch.retention.bytes"))
+                  : WatchWindow.disabled());
       RaftNode raft = new RaftNode(config, sm);
       raft.start();
       if (raft.info() == null) {

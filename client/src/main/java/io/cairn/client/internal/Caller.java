@@ -269,7 +269,8 @@ public final class Caller implements AutoCloseable {
     }
   }
 
-  private ManagedChannel channel(String endpoint) {
+  /** The (shared, lazily created) channel to {@code endpoint}; closed by {@link #close()}. */
+  public ManagedChannel channel(String endpoint) {
     // Channels are keyed by the address dialled, so a resolver that starts answering a new
     // address (a node that came back elsewhere) gets a new channel.
     return channels.computeIfAbsent(

@@ -62,6 +62,18 @@ final class ApiErrors {
             .build());
   }
 
+  static StatusRuntimeException compacted(long requested, long oldestAvailable) {
+    return of(
+        Status.OUT_OF_RANGE.withDescription(
+            "watch: index " + requested + " is no longer held by this node (compacted); the"
+                + " oldest available index is " + oldestAvailable),
+        ErrorDetail.newBuilder()
+            .setKind(ErrorDetail.Kind.COMPACTED)
+            .setOldestAvailableIndex(oldestAvailable)
+            .setNotApplied(true)
+            .build());
+  }
+
   static StatusRuntimeException unavailable(ErrorDetail.Kind kind, String message, boolean notApplied) {
     return of(
         Status.UNAVAILABLE.withDescription(message),

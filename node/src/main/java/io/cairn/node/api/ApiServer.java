@@ -15,6 +15,10 @@ import io.grpc.ServerCall;
 import io.grpc.ServerCallHandler;
 import io.grpc.ServerInterceptor;
 import io.grpc.ServerInterceptors;
+import io.grpc.ServerMethodDefinition;
+import io.grpc.ServerServiceDefinition;
+import io.grpc.stub.ServerCalls;
+import io.grpc.stub.StreamObserver;
 import io.grpc.Status;
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
@@ -37,6 +41,7 @@ public final class ApiServer implements AutoCloseable {
   private final Server server;
   private final WriteBatcher batcher;
   private final ThreadPoolExecutor executor;
+  private final WatchStreams watches;
   private final HealthStatusManager health = new HealthStatusManager();
 
   public ApiServer(NodeConfig config, RaftNode raft, NodeMetrics metrics, HotSettings hot) {
@@ -53,6 +58,18 @@ public final class ApiServer implements AutoCloseable {
             hot,
             config.getLong("batch.max.bytes"),
             config.getLong("debug.clock.offset.millis"));
+    this.watches =
+        new WatchStreams(
+            raft.stateMachine().watchWindow(),
+            metrics,
+            config.getInt("watch.max.watchers"),
+            config.getInt("watch.threads"),
+            () -> {
+              var info = raft.info();
+              return info != null && info.getLeaderId() != null;
+            },
+            // Longer than an election, so a normal leader change never cuts watchers off.
+            3 * config.getLong("raft.election.timeout.max.millis"));
     LedgerApi api = new LedgerApi(config, raft, batcher, executor, metrics, hot);
     int inflightLimit = config.getInt("batch.max.inflight.entries");
     metrics.gauge("cairn.batch.queue.depth", "Submits waiting to be batched", batcher, WriteBatcher::queued);
@@ -85,7 +102,9 @@ public final class ApiServer implements AutoCloseable {
             .keepAliveTimeout(10, TimeUnit.SECONDS)
             .addService(
                 ServerInterceptors.intercept(
-                    ServerInterceptors.useMarshalledMessages(api.bindService(), new RawBytes()),
+                    withWatch(
+                        ServerInterceptors.useMarshalledMessages(api.bindService(), new RawBytes()),
+                        watches),
                     new RequestGuard(maxRequestBytes)))
             .addService(health.getHealthService())
             .addService(ProtoReflectionServiceV1.newInstance())
@@ -106,6 +125,8 @@ public final class ApiServer implements AutoCloseable {
   public void close() {
     health.enterTerminalState();
     batcher.close();
+    // Watch streams never end by themselves: end them first so shutdown() does not wait on them.
+    watches.close();
     server.shutdown();
     try {
       if (!server.awaitTermination(5, TimeUnit.SECONDS)) {
@@ -139,6 +160,32 @@ public final class ApiServer implements AutoCloseable {
             // full slows the transport down (backpressure) instead of dropping a call.
             new ThreadPoolExecutor.CallerRunsPolicy());
     return pool;
+  }
+
+  /**
+   * The service with {@code Watch} served by {@link WatchStreams}, which sends each entry's bytes
+   * as the window holds them (encoded once for every watcher) instead of a message to encode.
+   */
+  private static ServerServiceDefinition withWatch(
+      ServerServiceDefinition service, WatchStreams watches) {
+    String watchName = LedgerServiceGrpc.getWatchMethod().getFullMethodName();
+    ServerServiceDefinition.Builder b = ServerServiceDefinition.builder(service.getServiceDescriptor());
+    for (ServerMethodDefinition<?, ?> m : service.getMethods()) {
+      if (m.getMethodDescriptor().getFullMethodName().equals(watchName)) {
+        b.addMethod(
+            rawMethod(m.getMethodDescriptor()),
+            ServerCalls.asyncServerStreamingCall(
+                (byte[] request, StreamObserver<byte[]> out) -> watches.watch(request, out)));
+      } else {
+        b.addMethod(m);
+      }
+    }
+    return b.build();
+  }
+
+  @SuppressWarnings("unchecked") // useMarshalledMessages made every method byte[] in, byte[] out
+  private static MethodDescriptor<byte[], byte[]> rawMethod(MethodDescriptor<?, ?> m) {
+    return (MethodDescriptor<byte[], byte[]>) m;
   }
 
   /** Requests arrive as raw bytes so that {@link RequestGuard} sees them before parsing. */

@@ -162,6 +162,42 @@ public final class NodeConfig {
               1_000_000_000,
               "Most accounts; further creates get ACCOUNT_LIMIT_REACHED."),
           number(
+              "watch.enabled",
+              1,
+              "0/1",
+              0,
+              1,
+              "1: keep the Watch window. 0: no window and no apply cost; Watch answers"
+                  + " FAILED_PRECONDITION (for benchmarks)."),
+          number(
+              "watch.retention.entries",
+              100_000,
+              "entries",
+              1,
+              1_000_000,
+              "Ledger entries each node keeps in memory for Watch; older ones are COMPACTED."),
+          number(
+              "watch.retention.bytes",
+              32 * MIB,
+              "bytes",
+              64 * KIB,
+              4096 * MIB,
+              "Encoded size of the Watch window (the newest entry is kept even if larger)."),
+          number(
+              "watch.max.watchers",
+              1000,
+              "streams",
+              1,
+              100_000,
+              "Concurrent Watch streams per node; more get RESOURCE_EXHAUSTED."),
+          number(
+              "watch.threads",
+              2,
+              "threads",
+              1,
+              64,
+              "Threads sending to every watcher (no thread per watcher)."),
+          number(
               "merkle.enabled",
               1,
               "0/1",
@@ -304,7 +340,9 @@ public final class NodeConfig {
               Map.entry("raft.appender.buffer.bytes", Long.toString(2 * MIB)),
               Map.entry("raft.appender.outstanding.max", "4"),
               Map.entry("raft.grpc.flow.control.window.bytes", Long.toString(MIB)),
-              Map.entry("raft.snapshot.threshold.entries", "20000")),
+              Map.entry("raft.snapshot.threshold.entries", "20000"),
+              Map.entry("watch.retention.bytes", Long.toString(16 * MIB)),
+              Map.entry("watch.max.watchers", "256")),
           "throughput",
           Map.ofEntries(
               Map.entry("batch.max.ops", "8192"),

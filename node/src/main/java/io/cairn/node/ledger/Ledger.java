@@ -45,6 +45,9 @@ public final class Ledger {
   private final Map<String, DedupeRecord> dedupe = new HashMap<>();
   private final ArrayDeque<String> dedupeOrder = new ArrayDeque<>();
   private final TreeSet<String> changed = new TreeSet<>();
+  // Per operation of the last apply() call, aligned with its results: the post-state of the
+  // accounts that operation changed (empty when it changed nothing). Read by the Watch stream.
+  private List<List<Account>> lastOpChanges = List.of();
   private final MessageDigest sha256 = newSha256();
   private long nowMillis;
   private long floorMillis;
@@ -89,22 +92,38 @@ public final class Ledger {
     return request.getAtomic() ? applyAtomic(ops, logIndex) : applyEach(ops, logIndex);
   }
 
+  /**
+   * For each operation of the last {@link #apply} call, aligned with its results: the accounts
+   * that operation changed, with their state right after it (sorted by id; empty for a failed,
+   * rolled-back or replayed operation). Within an atomic batch the state is the one the batch
+   * had reached after that operation.
+   */
+  public List<List<Account>> lastOperationChanges() {
+    return lastOpChanges;
+  }
+
   private List<OpResult> applyEach(List<Operation> ops, long logIndex) {
     List<OpResult> results = new ArrayList<>(ops.size());
+    List<List<Account>> opChanges = new ArrayList<>(ops.size());
     for (Operation op : ops) {
       Gate gate = admit(op, null);
       if (gate.result != null) {
         results.add(gate.result);
+        opChanges.add(List.of());
         continue;
       }
       Txn txn = new Txn();
       ResultCode code = execute(op, txn);
       if (code == ResultCode.OK) {
+        opChanges.add(txn.touchedState());
         txn.commit();
+      } else {
+        opChanges.add(List.of());
       }
       record(op, code, logIndex, gate.fingerprint);
       results.add(new OpResult(op.getId(), code, false, logIndex));
     }
+    lastOpChanges = opChanges;
     return results;
   }
 
@@ -116,6 +135,7 @@ public final class Ledger {
   private List<OpResult> applyAtomic(List<Operation> ops, long logIndex) {
     int n = ops.size();
     OpResult[] results = new OpResult[n];
+    List<List<Account>> staged = new ArrayList<>(java.util.Collections.nCopies(n, List.of()));
     byte[][] fingerprints = new byte[n][];
     boolean[] recordable = new boolean[n];
     Map<String, Integer> firstInBatch = new HashMap<>();
@@ -138,16 +158,20 @@ public final class Ledger {
       fingerprints[i] = gate.fingerprint;
       recordable[i] = true;
       firstInBatch.put(op.getId(), i);
+      txn.beginOperation();
       ResultCode code = execute(op, txn);
       if (code != ResultCode.OK) {
         failedAt = i;
         failure = code;
+      } else {
+        staged.set(i, txn.touchedState());
       }
     }
     boolean ok = failedAt < 0;
     if (ok) {
       txn.commit();
     }
+    lastOpChanges = ok ? staged : java.util.Collections.nCopies(n, List.of());
     for (int i = 0; i < n; i++) {
       Operation op = ops.get(i);
       if (results[i] != null) {
@@ -313,6 +337,8 @@ public final class Ledger {
   private final class Txn {
     private final Map<String, State> staged = new HashMap<>();
     private final List<String> order = new ArrayList<>();
+    // Ids put since beginOperation(): at most two (a transfer's accounts).
+    private final List<String> touched = new ArrayList<>(2);
     long minted;
     long burned;
     int created;
@@ -326,6 +352,24 @@ public final class Ledger {
       if (staged.put(id, s) == null) {
         order.add(id);
       }
+      if (!touched.contains(id)) {
+        touched.add(id);
+      }
+    }
+
+    void beginOperation() {
+      touched.clear();
+    }
+
+    /** The staged state of the accounts put since {@link #beginOperation()}, sorted by id. */
+    List<Account> touchedState() {
+      List<String> ids = new ArrayList<>(touched);
+      java.util.Collections.sort(ids);
+      List<Account> out = new ArrayList<>(ids.size());
+      for (String id : ids) {
+        out.add(toProto(id, staged.get(id)));
+      }
+      return List.copyOf(out);
     }
 
     void commit() {

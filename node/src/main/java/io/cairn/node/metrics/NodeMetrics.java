@@ -83,6 +83,9 @@ public final class NodeMetrics implements AutoCloseable {
     for (String reason : new String[] {"invalid", "not_leader", "overloaded", "failed"}) {
       rejection(reason, 0);
     }
+    counter("cairn.watch.entries.sent", "Ledger entries sent to watchers").increment(0);
+    counter("cairn.watch.events.sent", "Operation events sent to watchers").increment(0);
+    counter("cairn.watch.compacted", "Watches answered COMPACTED").increment(0);
   }
 
   private void rejection(String reason, double amount) {
@@ -160,6 +163,17 @@ public final class NodeMetrics implements AutoCloseable {
   public void configReload(String outcome) {
     counter("cairn.config.reloads", "Config file reloads, by outcome", "outcome", outcome)
         .increment();
+  }
+
+  /** One ledger entry (with {@code events} operations) sent to one watcher. */
+  public void watchEntrySent(int events) {
+    counter("cairn.watch.entries.sent", "Ledger entries sent to watchers").increment();
+    counter("cairn.watch.events.sent", "Operation events sent to watchers").increment(events);
+  }
+
+  /** A watch refused or ended because the entries it needed left this node's window. */
+  public void watchCompacted() {
+    counter("cairn.watch.compacted", "Watches answered COMPACTED").increment();
   }
 
   public void leaderChanged() {

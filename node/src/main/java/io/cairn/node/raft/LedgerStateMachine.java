@@ -10,11 +10,13 @@ import io.cairn.node.metrics.NodeMetrics;
 import io.cairn.proto.Account;
 import io.cairn.proto.LogEntry;
 import io.cairn.proto.LogEntryReply;
+import io.cairn.proto.OperationEvent;
 import io.cairn.proto.OperationResult;
 import io.cairn.proto.SnapshotHeader;
 import io.cairn.proto.Stamp;
 import io.cairn.proto.SubmitRequest;
 import io.cairn.proto.SubmitResponse;
+import io.cairn.proto.WatchResponse;
 import java.io.File;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -76,6 +78,7 @@ public final class LedgerStateMachine extends BaseStateMachine {
   private final ReentrantReadWriteLock lock = new ReentrantReadWriteLock();
   private final AppliedIndexWaiters waiters;
   private final NodeMetrics metrics;
+  private final WatchWindow watchWindow;
 
   // Guarded by lock.
   private Ledger ledger;
@@ -88,8 +91,10 @@ public final class LedgerStateMachine extends BaseStateMachine {
       long proofCacheEntries,
       boolean merkleEnabled,
       int maxIndexWaiters,
-      NodeMetrics metrics) {
+      NodeMetrics metrics,
+      WatchWindow watchWindow) {
     this.nodeId = nodeId;
+    this.watchWindow = watchWindow;
     this.merkleEnabled = merkleEnabled;
     this.metrics = metrics;
     this.limits = limits;
@@ -179,6 +184,9 @@ public final class LedgerStateMachine extends BaseStateMachine {
       tree = rebuilt;
       stamp = stampOf(header.getAppliedIndex(), header.getAppliedTerm(), root);
       updateLastAppliedTermIndex(header.getAppliedTerm(), header.getAppliedIndex());
+      // Entries before the snapshot were never applied here (or are from before a restart):
+      // watchers asking for them must hear COMPACTED, not get a gap.
+      watchWindow.reset(header.getAppliedIndex());
     } finally {
       lock.writeLock().unlock();
     }
@@ -266,26 +274,80 @@ public final class LedgerStateMachine extends BaseStateMachine {
     }
     LogEntryReply reply;
     long started = System.nanoTime();
+    List<List<OpResult>> perRequest = new ArrayList<>(decoded.getRequestsCount());
+    List<List<List<Account>>> opChanges = new ArrayList<>(decoded.getRequestsCount());
+    Stamp applied;
     lock.writeLock().lock();
     try {
-      List<List<OpResult>> perRequest = new ArrayList<>(decoded.getRequestsCount());
       for (SubmitRequest request : decoded.getRequestsList()) {
         perRequest.add(ledger.apply(decoded.getLeaderTimeMillis(), index, request));
+        opChanges.add(ledger.lastOperationChanges());
       }
       List<Account> changed = ledger.drainChangedAccounts();
       if (!changed.isEmpty() && merkleEnabled) {
         tree.putAll(changed);
       }
       stamp = stampOf(index, term, tree.root());
+      applied = stamp;
       updateLastAppliedTermIndex(term, index);
       reply = buildReply(perRequest, stamp);
     } finally {
       lock.writeLock().unlock();
     }
     metrics.applyLatency().record(System.nanoTime() - started, TimeUnit.NANOSECONDS);
+    // Built outside the lock (readers need not wait for it); still in log order, because Ratis
+    // applies one entry at a time on this thread.
+    try {
+      if (watchWindow.enabled()) {
+        WatchResponse watched = watchEntry(decoded, perRequest, opChanges, applied);
+        // An entry of nothing but read barriers (empty requests) changes nothing: not an event.
+        if (watched.getEventsCount() > 0) {
+          watchWindow.append(watched);
+        }
+      }
+    } catch (RuntimeException e) {
+      // Watch is a view of the log, never a reason to stop applying it (invariant 6): restart
+      // the window here, so watchers that needed this entry hear COMPACTED instead of a gap.
+      LOG.error("node={} index={} watch entry not recorded: {}", nodeId, index, e.toString());
+      watchWindow.reset(index);
+    }
     waiters.advance(index);
     return CompletableFuture.completedFuture(
         Message.valueOf(UnsafeByteOperations.unsafeWrap(reply.toByteArray())));
+  }
+
+  private WatchResponse watchEntry(
+      LogEntry decoded,
+      List<List<OpResult>> perRequest,
+      List<List<List<Account>>> opChanges,
+      Stamp applied) {
+    WatchResponse.Builder b =
+        WatchResponse.newBuilder()
+            .setIndex(applied.getAppliedIndex())
+            .setPrevIndex(watchWindow.lastIndex())
+            .setTerm(applied.getTerm())
+            .setEntryTimeMillis(decoded.getLeaderTimeMillis())
+            .setStateRoot(merkleEnabled ? applied.getStateRoot() : ByteString.EMPTY)
+            .setNodeId(nodeId);
+    for (int r = 0; r < perRequest.size(); r++) {
+      SubmitRequest request = decoded.getRequests(r);
+      List<OpResult> results = perRequest.get(r);
+      List<List<Account>> changes = opChanges.get(r);
+      for (int i = 0; i < results.size(); i++) {
+        OpResult res = results.get(i);
+        b.addEvents(
+            OperationEvent.newBuilder()
+                .setOperation(request.getOperations(i))
+                .setResult(
+                    OperationResult.newBuilder()
+                        .setId(res.id())
+                        .setCode(res.code())
+                        .setReplayed(res.replayed())
+                        .setAppliedIndex(res.appliedIndex()))
+                .addAllChanged(i < changes.size() ? changes.get(i) : List.of()));
+      }
+    }
+    return b.build();
   }
 
   private static LogEntryReply buildReply(List<List<OpResult>> perRequest, Stamp stamp) {
@@ -388,6 +450,11 @@ public final class LedgerStateMachine extends BaseStateMachine {
     } finally {
       lock.readLock().unlock();
     }
+  }
+
+  /** The window of recent ledger entries that {@code Watch} streams from. */
+  public WatchWindow watchWindow() {
+    return watchWindow;
   }
 
   /** Completes once {@code index} is applied here; null when too many reads already wait. */

@@ -1,0 +1,327 @@
+package io.cairn.node.api;
+
+import io.cairn.node.metrics.NodeMetrics;
+import io.cairn.node.raft.WatchWindow;
+import io.cairn.proto.ErrorDetail;
+import com.google.protobuf.InvalidProtocolBufferException;
+import io.cairn.proto.WatchRequest;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.grpc.stub.ServerCallStreamObserver;
+import io.grpc.stub.StreamObserver;
+import java.util.Set;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.BooleanSupplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Serves {@code Watch} streams from the node's {@link WatchWindow}, with no thread and no buffer
+ * per watcher. Each watcher is a cursor (the last index sent) into the shared window; a small
+ * named pool ({@code cairn-watch}, {@code watch.threads}) sends to a watcher only while gRPC says
+ * its stream {@code isReady()}, so a slow consumer stops the sending for that stream (HTTP/2 flow
+ * control) instead of making the node buffer. A watcher that falls behind the window is ended
+ * with COMPACTED; at most {@code watch.max.watchers} streams run at once.
+ */
+final class WatchStreams implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(WatchStreams.class);
+  /** Entries sent to one watcher per turn, so one fast stream cannot starve the others. */
+  private static final int ENTRIES_PER_TURN = 64;
+
+  private final WatchWindow window;
+  private final NodeMetrics metrics;
+  private final int maxWatchers;
+  private final ThreadPoolExecutor pool;
+  private final Set<Watcher> watchers = ConcurrentHashMap.newKeySet();
+  private final AtomicInteger active = new AtomicInteger();
+  private final AtomicBoolean fanoutQueued = new AtomicBoolean();
+  private final BooleanSupplier leaderKnown;
+  private final long leaderlessLimitNanos;
+  private final ScheduledThreadPoolExecutor leaderCheck;
+  private volatile long leaderlessSinceNanos = -1;
+  private volatile boolean cutOff;
+  private volatile boolean closed;
+
+  /**
+   * @param leaderKnown whether this node knows a leader now
+   * @param leaderlessLimitMillis how long without a leader before this node ends its streams: an
+   *     isolated node applies nothing new, and its watchers are better served elsewhere
+   */
+  WatchStreams(
+      WatchWindow window,
+      NodeMetrics metrics,
+      int maxWatchers,
+      int threads,
+      BooleanSupplier leaderKnown,
+      long leaderlessLimitMillis) {
+    this.window = window;
+    this.metrics = metrics;
+    this.maxWatchers = maxWatchers;
+    this.leaderKnown = leaderKnown;
+    this.leaderlessLimitNanos = TimeUnit.MILLISECONDS.toNanos(leaderlessLimitMillis);
+    // Each watcher has at most one task queued or running (its 'scheduled' flag), plus one
+    // fan-out task: this queue bound can never be reached while the pool runs.
+    this.pool = ApiServer.boundedPool("cairn-watch", threads, maxWatchers + 16);
+    this.pool.setRejectedExecutionHandler(new ThreadPoolExecutor.AbortPolicy());
+    window.onAppend(this::entryApplied);
+    metrics.gauge("cairn.watch.watchers", "Open Watch streams", active, AtomicInteger::get);
+    metrics.gauge("cairn.watch.watchers.limit", "Bound of open Watch streams", () -> maxWatchers);
+    metrics.gauge("cairn.watch.window.entries", "Ledger entries held for Watch", window, WatchWindow::size);
+    metrics.gauge("cairn.watch.window.bytes", "Bytes held for Watch", window, WatchWindow::bytes);
+    metrics.gauge(
+        "cairn.watch.window.oldest.index",
+        "Lowest from_index Watch can serve",
+        window,
+        WatchWindow::oldestAvailable);
+    metrics.gauge(
+        "cairn.watch.behind.max.entries",
+        "Largest distance in log index between the newest entry and a watcher's cursor",
+        this,
+        WatchStreams::maxBehind);
+    this.leaderCheck =
+        new ScheduledThreadPoolExecutor(
+            1,
+            r -> {
+              Thread t = new Thread(r, "cairn-watch-leader-check");
+              t.setDaemon(true);
+              return t;
+            });
+    leaderCheck.scheduleWithFixedDelay(this::checkLeader, 500, 500, TimeUnit.MILLISECONDS);
+  }
+
+  /**
+   * A node cut off from the leader (partitioned, or the cluster lost its majority) applies nothing
+   * new, and a watcher on it cannot tell that from a quiet ledger. Past the limit, end every
+   * stream with UNAVAILABLE and refuse new ones, so clients resume on a node that has a leader.
+   */
+  private void checkLeader() {
+    long now = System.nanoTime();
+    if (leaderKnown.getAsBoolean()) {
+      leaderlessSinceNanos = -1;
+      cutOff = false;
+      return;
+    }
+    if (leaderlessSinceNanos < 0) {
+      leaderlessSinceNanos = now;
+    }
+    if (now - leaderlessSinceNanos >= leaderlessLimitNanos) {
+      if (!cutOff && !watchers.isEmpty()) {
+        LOG.warn(
+            "no leader for {} ms: ending {} watch streams and refusing new ones until one is known",
+            TimeUnit.NANOSECONDS.toMillis(now - leaderlessSinceNanos),
+            watchers.size());
+      }
+      cutOff = true;
+      for (Watcher w : watchers) {
+        w.end(leaderless());
+      }
+    }
+  }
+
+  private static StatusRuntimeException leaderless() {
+    return ApiErrors.unavailable(
+        ErrorDetail.Kind.NO_LEADER,
+        "this node has known no leader for a while and may be cut off; resume the watch elsewhere",
+        true);
+  }
+
+  /** Serves one stream; {@code rawRequest} is a WatchRequest, replies are encoded WatchResponses. */
+  void watch(byte[] rawRequest, StreamObserver<byte[]> out) {
+    ServerCallStreamObserver<byte[]> call = (ServerCallStreamObserver<byte[]>) out;
+    WatchRequest request;
+    try {
+      request = WatchRequest.parseFrom(rawRequest);
+    } catch (InvalidProtocolBufferException e) {
+      metrics.rejection("invalid");
+      out.onError(ApiErrors.invalid("request", "malformed WatchRequest: " + e.getMessage()));
+      return;
+    }
+    if (request.getFromIndex() < 0) {
+      // uint64 above 2^63 - 1: no log gets there; refuse rather than wrap around.
+      metrics.rejection("invalid");
+      out.onError(
+          ApiErrors.invalid(
+              "from_index", Long.toUnsignedString(request.getFromIndex()) + " is out of range"));
+      return;
+    }
+    if (!window.enabled()) {
+      out.onError(
+          Status.FAILED_PRECONDITION
+              .withDescription("watch is switched off on this node (watch.enabled=0)")
+              .asRuntimeException());
+      return;
+    }
+    if (closed) {
+      out.onError(stopping());
+      return;
+    }
+    if (cutOff) {
+      out.onError(leaderless());
+      return;
+    }
+    if (active.incrementAndGet() > maxWatchers) {
+      active.decrementAndGet();
+      metrics.rejection("overloaded");
+      out.onError(
+          ApiErrors.overloaded("the watcher limit (watch.max.watchers=" + maxWatchers + ")", 1000));
+      return;
+    }
+    long from = request.getFromIndex();
+    long cursor = from == 0 ? window.lastIndex() : from - 1;
+    if (cursor + 1 < window.oldestAvailable()) {
+      active.decrementAndGet();
+      metrics.watchCompacted();
+      out.onError(ApiErrors.compacted(from, window.oldestAvailable()));
+      return;
+    }
+    Watcher w = new Watcher(call, cursor);
+    // Both handlers must be set before this method returns (gRPC's rule).
+    call.setOnCancelHandler(() -> w.end(null));
+    call.setOnReadyHandler(() -> schedule(w));
+    watchers.add(w);
+    schedule(w);
+  }
+
+  private void entryApplied() {
+    // Runs on the apply thread: only queue one fan-out, never send from here.
+    if (watchers.isEmpty() || !fanoutQueued.compareAndSet(false, true)) {
+      return;
+    }
+    try {
+      pool.execute(
+          () -> {
+            fanoutQueued.set(false);
+            long last = window.lastIndex();
+            for (Watcher w : watchers) {
+              if (w.cursor < last) {
+                schedule(w);
+              }
+            }
+          });
+    } catch (RejectedExecutionException e) {
+      fanoutQueued.set(false); // pool shut down: the node is stopping
+    }
+  }
+
+  private void schedule(Watcher w) {
+    if (w.done || !w.scheduled.compareAndSet(false, true)) {
+      return;
+    }
+    try {
+      pool.execute(() -> run(w));
+    } catch (RejectedExecutionException e) {
+      w.scheduled.set(false);
+      w.end(stopping());
+    }
+  }
+
+  private void run(Watcher w) {
+    try {
+      send(w);
+    } catch (RuntimeException e) {
+      // onNext on a cancelled stream throws; anything else is a bug worth the client's eyes.
+      w.end(Status.INTERNAL.withDescription("watch: " + e).asRuntimeException());
+    } finally {
+      w.scheduled.set(false);
+    }
+    // An entry or an onReady that arrived while this turn ran found 'scheduled' set: look again.
+    if (!w.done && w.call.isReady() && window.lastIndex() > w.cursor) {
+      schedule(w);
+    }
+  }
+
+  private void send(Watcher w) {
+    synchronized (w) {
+      int sent = 0;
+      while (!w.done && sent < ENTRIES_PER_TURN && w.call.isReady()) {
+        WatchWindow.Slice slice = window.after(w.cursor, Math.min(16, ENTRIES_PER_TURN - sent));
+        if (slice.compacted()) {
+          metrics.watchCompacted();
+          w.end(ApiErrors.compacted(w.cursor + 1, slice.oldestAvailable()));
+          return;
+        }
+        if (slice.entries().isEmpty()) {
+          return;
+        }
+        for (WatchWindow.Entry e : slice.entries()) {
+          w.call.onNext(e.encoded());
+          w.cursor = e.index();
+          metrics.watchEntrySent(e.events());
+          sent++;
+        }
+      }
+    }
+  }
+
+  private double maxBehind() {
+    long last = window.lastIndex();
+    long max = 0;
+    for (Watcher w : watchers) {
+      max = Math.max(max, last - w.cursor);
+    }
+    return max;
+  }
+
+  private static StatusRuntimeException stopping() {
+    return ApiErrors.unavailable(
+        ErrorDetail.Kind.NOT_READY, "node is stopping; resume the watch elsewhere", true);
+  }
+
+  /** Ends every stream with UNAVAILABLE (so clients resume elsewhere) and stops the pool. */
+  @Override
+  public void close() {
+    closed = true;
+    leaderCheck.shutdownNow();
+    for (Watcher w : watchers) {
+      w.end(stopping());
+    }
+    pool.shutdown();
+    try {
+      if (!pool.awaitTermination(2, TimeUnit.SECONDS)) {
+        pool.shutdownNow();
+      }
+    } catch (InterruptedException e) {
+      pool.shutdownNow();
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  /** One open stream: where it is in the window, and whether a send turn is queued. */
+  private final class Watcher {
+    final ServerCallStreamObserver<byte[]> call;
+    final AtomicBoolean scheduled = new AtomicBoolean();
+    volatile long cursor;
+    volatile boolean done;
+
+    Watcher(ServerCallStreamObserver<byte[]> call, long cursor) {
+      this.call = call;
+      this.cursor = cursor;
+    }
+
+    /** Ends the stream once: with {@code error}, or silently when the client cancelled (null). */
+    void end(StatusRuntimeException error) {
+      synchronized (this) {
+        if (done) {
+          return;
+        }
+        done = true;
+        if (error != null && !call.isCancelled()) {
+          try {
+            call.onError(error);
+          } catch (RuntimeException ignored) {
+            // The stream closed meanwhile; nothing is left to tell.
+          }
+        }
+      }
+      watchers.remove(this);
+      active.decrementAndGet();
+    }
+  }
+}
