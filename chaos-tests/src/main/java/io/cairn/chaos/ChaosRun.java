@@ -370,8 +370,10 @@ public final class ChaosRun {
     String victim = leader != null ? leader : nodes.get(random.nextInt(nodes.size()));
     switch (kind) {
       case "partition" -> {
-        String lone = nodes.get(random.nextInt(nodes.size()));
-        cluster.isolate(lone);
+        // Random halves: a minority (one of three, two of five) cut off from the rest.
+        List<String> order = new ArrayList<>(nodes);
+        java.util.Collections.shuffle(order, random);
+        cluster.partition(Set.copyOf(order.subList(0, order.size() / 2)));
         return cluster::heal;
       }
       case "isolate-leader" -> {
