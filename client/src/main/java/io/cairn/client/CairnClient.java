@@ -79,7 +79,8 @@ public final class CairnClient implements AutoCloseable {
                 b.backoffMax.toMillis()),
             timer,
             callbacks,
-            b.resolver);
+            b.resolver,
+            b.maxInflightCalls);
     this.coalescer =
         b.coalesceMaxOps <= 1
             ? null
@@ -314,6 +315,7 @@ public final class CairnClient implements AutoCloseable {
     private int coalesceMaxOps = 1000;
     private int coalesceMaxInflight = 4;
     private int coalesceMaxQueued = 65_536;
+    private int maxInflightCalls = 65_536;
     private java.util.function.UnaryOperator<String> resolver = e -> e;
 
     private Builder() {}
@@ -367,6 +369,19 @@ public final class CairnClient implements AutoCloseable {
         throw new IllegalArgumentException("callbackThreads must be >= 1");
       }
       this.callbackThreads = n;
+      return this;
+    }
+
+    /**
+     * Most calls (RPCs with their retries) in flight at once (default 65,536); one more fails at
+     * once with a retryable RESOURCE_EXHAUSTED {@link CairnException}. Bounds the client's memory
+     * and its retry timer however fast the application submits.
+     */
+    public Builder maxInflightCalls(int n) {
+      if (n < 1) {
+        throw new IllegalArgumentException("maxInflightCalls must be >= 1");
+      }
+      this.maxInflightCalls = n;
       return this;
     }
 
