@@ -195,7 +195,10 @@ final class OpenLoopBench {
   private void note(Throwable e) {
     String key =
         e.getClass().getSimpleName() + ": "
-            + String.valueOf(e.getMessage()).replaceAll("[0-9A-Za-z_-]{22}", "<id>");
+            + String.valueOf(e.getMessage())
+                .replaceAll("[0-9A-Za-z_-]{22}", "<id>")
+                .replaceAll("[0-9]+\\.[0-9]+s", "<t>s")
+                .replaceAll("\\[closed=.*", "");
     AtomicLong n = errorKinds.get(key);
     if (n == null && errorKinds.size() < 20) {
       n = errorKinds.computeIfAbsent(key, x -> new AtomicLong());

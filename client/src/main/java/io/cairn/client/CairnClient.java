@@ -315,7 +315,7 @@ public final class CairnClient implements AutoCloseable {
     private int coalesceMaxOps = 1000;
     private int coalesceMaxInflight = 4;
     private int coalesceMaxQueued = 65_536;
-    private int maxInflightCalls = 65_536;
+    private int maxInflightCalls = 1024;
     private java.util.function.UnaryOperator<String> resolver = e -> e;
 
     private Builder() {}
@@ -373,9 +373,12 @@ public final class CairnClient implements AutoCloseable {
     }
 
     /**
-     * Most calls (RPCs with their retries) in flight at once (default 65,536); one more fails at
+     * Most calls (RPCs with their retries) in flight at once (default 1,024); one more fails at
      * once with a retryable RESOURCE_EXHAUSTED {@link CairnException}. Bounds the client's memory
-     * and its retry timer however fast the application submits.
+     * and its retry timer however fast the application submits. The default matches a node's
+     * streams per connection: calls beyond that would wait unsent in the transport, where a
+     * deadline makes a write's outcome unknown although it never left. Coalesced single
+     * operations share calls, so this rarely binds them.
      */
     public Builder maxInflightCalls(int n) {
       if (n < 1) {
