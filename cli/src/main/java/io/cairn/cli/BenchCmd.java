@@ -31,6 +31,7 @@ import picocli.CommandLine.Option;
  */
 @Command(
     name = "bench",
+    mixinStandardHelpOptions = true,
     description = {
       "Measure transfer throughput and latency: N concurrent callers, each submitting one",
       "request of B transfers at a time and waiting for it. Prints a progress line per second",
@@ -126,6 +127,8 @@ final class BenchCmd extends Cairnctl.Base {
         CairnClient.builder()
             .endpoints(endpoints())
             .callbackThreads(4)
+            // Each caller has at most one call in flight; do not let the client's cap bind.
+            .maxInflightCalls(Math.max(1024, clients + 16))
             .totalTimeout(Duration.ofMillis((long) (global().timeoutSeconds * 1000)));
     if (noCoalesce) {
       builder.coalesce(1, 1);
