@@ -59,10 +59,7 @@ final class BenchCmd extends Cairnctl.Base {
   @Option(names = "--no-coalesce", description = "One RPC per request: turn off the client's coalescing of concurrent callers.")
   boolean noCoalesce;
 
-  @Option(names = "--open-loop", description = {
-      "Open loop (needs --rate): send R requests/s whether or not earlier ones were answered,",
-      "each as its own RPC to the leader, and count OK, RESOURCE_EXHAUSTED and other errors",
-      "apart. For overload tests; no warm-up."})
+  @Option(names = "--open-loop", description = "Open loop (needs --rate): send R requests/s whether or not earlier ones were answered, each as its own RPC to the leader, and count OK, RESOURCE_EXHAUSTED and other errors apart. For overload tests; no warm-up.")
   boolean openLoop;
 
   @Option(names = "--connections", paramLabel = "C", defaultValue = "4", description = "Open loop: client connections to spread requests over (default ${DEFAULT-VALUE}).")
@@ -71,13 +68,13 @@ final class BenchCmd extends Cairnctl.Base {
   @Option(names = "--attempts", paramLabel = "N", defaultValue = "1", description = "Open loop: attempts per request; 1 counts a refusal instead of retrying it (default ${DEFAULT-VALUE}).")
   int attempts;
 
-  @Option(names = "--max-outstanding", paramLabel = "N", defaultValue = "20000", description = "Open loop: most requests awaiting an answer; beyond it a request is not sent, and counted (default ${DEFAULT-VALUE}).")
+  @Option(names = "--max-outstanding", paramLabel = "N", defaultValue = "4000", description = "Open loop: most requests awaiting an answer; beyond it a request is not sent, and counted (default ${DEFAULT-VALUE}). Keep it below C x 1024 (a node's streams per connection): calls beyond that wait unsent in the client and end as unknown outcomes.")
   int maxOutstanding;
 
   @Option(names = "--recovery", paramLabel = "SECONDS", defaultValue = "0", description = "Open loop: then run --clients closed-loop callers this long and report when throughput came back.")
   int recoverySeconds;
 
-  @Option(names = "--baseline", paramLabel = "OPS", defaultValue = "0", description = "Open loop: normal transfers/s; recovered = the first 0.5 s at 80% of it (0: of the recovery phase's own median).")
+  @Option(names = "--baseline", paramLabel = "OPS", defaultValue = "0", description = "Open loop: normal transfers/s; recovered = the first 0.5 s at 80%% of it (0: of the recovery phase's own median).")
   double baseline;
 
   private final Recorder recorder = new Recorder(TimeUnit.SECONDS.toMicros(60), 3);
