@@ -31,6 +31,7 @@ import picocli.CommandLine.Option;
  */
 @Command(
     name = "bench",
+    mixinStandardHelpOptions = true,
     description = {
       "Measure transfer throughput and latency: N concurrent callers, each submitting one",
       "request of B transfers at a time and waiting for it. Prints a progress line per second",
@@ -57,6 +58,24 @@ final class BenchCmd extends Cairnctl.Base {
 
   @Option(names = "--no-coalesce", description = "One RPC per request: turn off the client's coalescing of concurrent callers.")
   boolean noCoalesce;
+
+  @Option(names = "--open-loop", description = "Open loop (needs --rate): send R requests/s whether or not earlier ones were answered, each as its own RPC to the leader, and count OK, RESOURCE_EXHAUSTED and other errors apart. For overload tests; no warm-up.")
+  boolean openLoop;
+
+  @Option(names = "--connections", paramLabel = "C", defaultValue = "4", description = "Open loop: client connections to spread requests over (default ${DEFAULT-VALUE}).")
+  int connections;
+
+  @Option(names = "--attempts", paramLabel = "N", defaultValue = "1", description = "Open loop: attempts per request; 1 counts a refusal instead of retrying it (default ${DEFAULT-VALUE}).")
+  int attempts;
+
+  @Option(names = "--max-outstanding", paramLabel = "N", defaultValue = "4000", description = "Open loop: most requests awaiting an answer; beyond it a request is not sent, and counted (default ${DEFAULT-VALUE}). Keep it below C x 1024 (a node's streams per connection): calls beyond that wait unsent in the client and end as unknown outcomes.")
+  int maxOutstanding;
+
+  @Option(names = "--recovery", paramLabel = "SECONDS", defaultValue = "0", description = "Open loop: then run --clients closed-loop callers this long and report when throughput came back.")
+  int recoverySeconds;
+
+  @Option(names = "--baseline", paramLabel = "OPS", defaultValue = "0", description = "Open loop: normal transfers/s; recovered = the first 0.5 s at 80%% of it (0: of the recovery phase's own median).")
+  double baseline;
 
   private final Recorder recorder = new Recorder(TimeUnit.SECONDS.toMicros(60), 3);
   private final AtomicLong ops = new AtomicLong();
@@ -89,12 +108,24 @@ final class BenchCmd extends Cairnctl.Base {
           "bounds: --clients 1..4096, --batch 1..1000, --accounts 2..1000000, --duration 1..3600,"
               + " --warmup 0..600, --rate >= 0");
     }
+    if (openLoop && (rate <= 0 || connections < 1 || connections > 64 || attempts < 1
+        || attempts > 100 || maxOutstanding < 1 || maxOutstanding > 1_000_000
+        || recoverySeconds < 0 || recoverySeconds > 3600 || baseline < 0)) {
+      throw new IllegalArgumentException(
+          "--open-loop needs --rate > 0; bounds: --connections 1..64, --attempts 1..100,"
+              + " --max-outstanding 1..1000000, --recovery 0..3600, --baseline >= 0");
+    }
     PrintWriter err = spec.commandLine().getErr();
     String run = Ops.newId().substring(0, 6).replaceAll("[^A-Za-z0-9]", "x");
+    if (openLoop) {
+      return openLoop(err, run);
+    }
     CairnClient.Builder builder =
         CairnClient.builder()
             .endpoints(endpoints())
             .callbackThreads(4)
+            // Each caller has at most one call in flight; do not let the client's cap bind.
+            .maxInflightCalls(Math.max(1024, clients + 16))
             .totalTimeout(Duration.ofMillis((long) (global().timeoutSeconds * 1000)));
     if (noCoalesce) {
       builder.coalesce(1, 1);
@@ -122,6 +153,60 @@ final class BenchCmd extends Cairnctl.Base {
       report(total, run);
       return Cairnctl.OK;
     }
+  }
+
+  private int openLoop(PrintWriter err, String run) throws InterruptedException {
+    String[] names;
+    try (CairnClient client =
+        CairnClient.builder()
+            .endpoints(endpoints())
+            .totalTimeout(Duration.ofMillis((long) (global().timeoutSeconds * 1000)))
+            .build()) {
+      names = setUp(client, run, err);
+    }
+    OpenLoopBench.Settings settings =
+        new OpenLoopBench.Settings(
+            endpoints(),
+            rate,
+            durationSeconds,
+            batch,
+            connections,
+            attempts,
+            maxOutstanding,
+            global().timeoutSeconds,
+            recoverySeconds,
+            clients,
+            !noCoalesce,
+            baseline);
+    Map<String, Object> j = new OpenLoopBench(settings, err).run(names);
+    j.put("run", run);
+    StringBuilder human = new StringBuilder();
+    human.append(String.format(
+        "open loop %.0f requests/s x %d transfers for %ds: sent %d (%.0f/s); not sent: %d at the"
+            + " outstanding bound, %d while the generator lagged%n",
+        rate, batch, durationSeconds, j.get("sent"), (Double) j.get("sent_per_sec"),
+        j.get("not_sent_outstanding_bound"), j.get("not_sent_generator_behind")));
+    human.append(String.format(
+        "ok %d requests (%d transfers, %.0f/s; %d non-OK result codes), resource_exhausted %d,"
+            + " unknown %d, other errors %d",
+        j.get("ok_requests"), j.get("ok_ops"), (Double) j.get("ok_ops_per_sec"),
+        j.get("non_ok_result_codes"), j.get("resource_exhausted"), j.get("unknown"),
+        j.get("other_errors")));
+    if (recoverySeconds > 0) {
+      human.append(String.format(
+          "%nafter: %.0f transfers/s over %ds with %d callers; recovered (80%% of %.0f/s) after %s",
+          (Double) j.get("recovery_ops_per_sec"), recoverySeconds, clients,
+          (Double) j.get("recovery_reference_ops_per_sec"),
+          j.get("recovery_s") == null ? "never" : j.get("recovery_s") + " s"));
+    }
+    @SuppressWarnings("unchecked")
+    Map<String, Object> kinds = (Map<String, Object>) j.get("error_kinds");
+    if (!kinds.isEmpty()) {
+      human.append("\nerrors seen:");
+      kinds.forEach((k, v) -> human.append("\n  ").append(v).append(" x ").append(k));
+    }
+    emit(human.toString(), j);
+    return Cairnctl.OK;
   }
 
   private String[] setUp(CairnClient client, String run, PrintWriter err) {

@@ -51,6 +51,20 @@ class CairnctlTest {
   }
 
   @Test
+  void openLoopBenchNeedsARateAndBoundedSettings() {
+    Run noRate = run("--endpoint", "127.0.0.1:1", "bench", "--open-loop");
+    assertEquals(Cairnctl.USAGE, noRate.code());
+    assertTrue(noRate.err().contains("--open-loop needs --rate"), noRate.err());
+    assertEquals(
+        Cairnctl.USAGE,
+        run("--endpoint", "127.0.0.1:1", "bench", "--open-loop", "--rate", "100",
+                "--connections", "0")
+            .code());
+    Run help = run("bench", "--help");
+    assertTrue(help.out().contains("--open-loop") && help.out().contains("--recovery"), help.out());
+  }
+
+  @Test
   void helpListsExitCodes() {
     Run r = run("--help");
     assertEquals(0, r.code());

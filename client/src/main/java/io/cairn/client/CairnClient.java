@@ -86,7 +86,8 @@ public final class CairnClient implements AutoCloseable {
                 b.backoffMax.toMillis()),
             timer,
             callbacks,
-            b.resolver);
+            b.resolver,
+            b.maxInflightCalls);
     this.coalescer =
         b.coalesceMaxOps <= 1
             ? null
@@ -388,6 +389,7 @@ public final class CairnClient implements AutoCloseable {
     private int coalesceMaxOps = 1000;
     private int coalesceMaxInflight = 4;
     private int coalesceMaxQueued = 65_536;
+    private int maxInflightCalls = 1024;
     private java.util.function.UnaryOperator<String> resolver = e -> e;
 
     private Builder() {}
@@ -441,6 +443,22 @@ public final class CairnClient implements AutoCloseable {
         throw new IllegalArgumentException("callbackThreads must be >= 1");
       }
       this.callbackThreads = n;
+      return this;
+    }
+
+    /**
+     * Most calls (RPCs with their retries) in flight at once (default 1,024); one more fails at
+     * once with a retryable RESOURCE_EXHAUSTED {@link CairnException}. Bounds the client's memory
+     * and its retry timer however fast the application submits. The default matches a node's
+     * streams per connection: calls beyond that would wait unsent in the transport, where a
+     * deadline makes a write's outcome unknown although it never left. Coalesced single
+     * operations share calls, so this rarely binds them.
+     */
+    public Builder maxInflightCalls(int n) {
+      if (n < 1) {
+        throw new IllegalArgumentException("maxInflightCalls must be >= 1");
+      }
+      this.maxInflightCalls = n;
       return this;
     }
 

@@ -137,6 +137,73 @@ class CairnClientTest {
   }
 
   @Test
+  void theNodesRetryAfterIsAFloorOnTheBackoff() throws Exception {
+    FakeNode node =
+        new FakeNode(
+            n -> n < 2 ? Status.RESOURCE_EXHAUSTED : null,
+            n -> ErrorDetail.newBuilder().setKind(ErrorDetail.Kind.OVERLOADED)
+                .setRetryAfterMillis(300).setNotApplied(true).build());
+    try (CairnClient c = client(List.of(node.endpoint()), 5)) {
+      long t0 = System.nanoTime();
+      assertEquals(ResultCode.OK, c.transfer("t", "a", "b", 1).getCode());
+      long elapsedMillis = (System.nanoTime() - t0) / 1_000_000;
+      // The client's own backoff is 1..5 ms here: only the hint can make two retries take 600 ms.
+      assertTrue(elapsedMillis >= 600, "retried before the hint: " + elapsedMillis + " ms");
+      assertEquals(3, node.calls.size());
+    }
+  }
+
+  @Test
+  void aRetryAfterBeyondTheTotalTimeoutEndsTheCallInsteadOfWaiting() throws Exception {
+    FakeNode node =
+        new FakeNode(
+            n -> Status.RESOURCE_EXHAUSTED,
+            n -> ErrorDetail.newBuilder().setKind(ErrorDetail.Kind.OVERLOADED)
+                .setRetryAfterMillis(60_000).setNotApplied(true).build());
+    try (CairnClient c =
+        CairnClient.builder()
+            .endpoints(List.of(node.endpoint()))
+            .totalTimeout(Duration.ofSeconds(2))
+            .build()) {
+      long t0 = System.nanoTime();
+      CairnException e = assertThrows(CairnException.class, () -> c.transfer("t", "a", "b", 1));
+      long elapsedMillis = (System.nanoTime() - t0) / 1_000_000;
+      assertEquals(Status.Code.RESOURCE_EXHAUSTED, e.code());
+      assertTrue(e.isRetryable());
+      assertFalse(e instanceof OutcomeUnknownException, "the node said nothing was applied");
+      assertEquals(1, node.calls.size());
+      assertTrue(elapsedMillis < 2_000, "waited past the total timeout: " + elapsedMillis + " ms");
+    }
+  }
+
+  @Test
+  void callsBeyondMaxInflightCallsAreRefusedAtOnceAsRetryableOverload() throws Exception {
+    // A listener that never speaks HTTP/2: calls to it stay in flight until their deadline.
+    try (java.net.ServerSocket silent =
+            new java.net.ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress());
+        CairnClient c =
+            CairnClient.builder()
+                .endpoints(List.of("127.0.0.1:" + silent.getLocalPort()))
+                .coalesce(1, 1)
+                .maxInflightCalls(2)
+                .totalTimeout(Duration.ofSeconds(5))
+                .build()) {
+      CompletableFuture<OperationResult> a = c.singleAsync(Ops.transfer("t1", "a", "b", 1));
+      CompletableFuture<OperationResult> b = c.singleAsync(Ops.transfer("t2", "a", "b", 1));
+      CompletableFuture<OperationResult> third = c.singleAsync(Ops.transfer("t3", "a", "b", 1));
+      assertTrue(third.isCompletedExceptionally(), "the third call was not refused at once");
+      CairnException e =
+          assertThrows(java.util.concurrent.ExecutionException.class, third::get).getCause()
+                  instanceof CairnException ce
+              ? ce
+              : null;
+      assertTrue(e != null && e.code() == Status.Code.RESOURCE_EXHAUSTED && e.isRetryable(),
+          String.valueOf(e));
+      assertFalse(a.isDone() || b.isDone(), "the first two calls should still be in flight");
+    }
+  }
+
+  @Test
   void exhaustedRetriesThatMayHaveAppliedAreOutcomeUnknownWithTheIdsAndTheSameOperation()
       throws Exception {
     FakeNode node = new FakeNode(n -> Status.UNAVAILABLE, n -> null);

@@ -51,6 +51,9 @@ public final class Caller implements AutoCloseable {
   private final ScheduledExecutorService timer;
   private final ExecutorService callbacks;
   private final java.util.function.UnaryOperator<String> resolver;
+  // Caps calls in flight, and with them the retry timer's queue (one pending retry per call).
+  private final java.util.concurrent.Semaphore inflightCalls;
+  private final int maxInflightCalls;
   private volatile String leader;
   private volatile boolean closed;
 
@@ -59,8 +62,11 @@ public final class Caller implements AutoCloseable {
       Policy policy,
       ScheduledExecutorService timer,
       ExecutorService callbacks,
-      java.util.function.UnaryOperator<String> resolver) {
+      java.util.function.UnaryOperator<String> resolver,
+      int maxInflightCalls) {
     this.resolver = resolver;
+    this.maxInflightCalls = maxInflightCalls;
+    this.inflightCalls = new java.util.concurrent.Semaphore(maxInflightCalls);
     this.endpoints = new CopyOnWriteArrayList<>(endpoints);
     this.policy = policy;
     this.timer = timer;
@@ -83,6 +89,20 @@ public final class Caller implements AutoCloseable {
       Rpc<Q, R> rpc,
       List<String> ids) {
     CompletableFuture<R> result = new CompletableFuture<>();
+    if (!inflightCalls.tryAcquire()) {
+      result.completeExceptionally(
+          new CairnException(
+              Status.Code.RESOURCE_EXHAUSTED,
+              ErrorDetail.newBuilder()
+                  .setKind(ErrorDetail.Kind.OVERLOADED)
+                  .setNotApplied(true)
+                  .build(),
+              true,
+              "client has " + maxInflightCalls + " calls in flight (maxInflightCalls)",
+              null));
+      return result;
+    }
+    result.whenComplete((r, e) -> inflightCalls.release());
     Attempts<Q, R> a = new Attempts<>(kind, pinned, request, rpc, ids, result);
     a.next(0);
     return result;
@@ -241,7 +261,10 @@ public final class Caller implements AutoCloseable {
         }
       }
       if (detail != null && detail.getRetryAfterMillis() > 0) {
-        delay = Math.max(delay, detail.getRetryAfterMillis());
+        // The node's hint is a floor; spread retries above it so refused callers do not all
+        // come back in the same millisecond.
+        long hint = detail.getRetryAfterMillis();
+        delay = Math.max(delay, hint + ThreadLocalRandom.current().nextLong(hint / 2 + 1));
       }
       long remaining = TimeUnit.NANOSECONDS.toMillis(deadlineNanos - System.nanoTime());
       if (attempt >= policy.maxAttempts() || remaining <= delay) {

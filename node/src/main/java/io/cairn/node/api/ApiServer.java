@@ -71,6 +71,7 @@ public final class ApiServer implements AutoCloseable {
             // Longer than an election, so a normal leader change never cuts watchers off.
             3 * config.getLong("raft.election.timeout.max.millis"));
     LedgerApi api = new LedgerApi(config, raft, batcher, executor, metrics, hot);
+    AdmissionInterceptor admission = admission(config, metrics, hot);
     int inflightLimit = config.getInt("batch.max.inflight.entries");
     metrics.gauge("cairn.batch.queue.depth", "Submits waiting to be batched", batcher, WriteBatcher::queued);
     metrics.gauge(
@@ -100,15 +101,51 @@ public final class ApiServer implements AutoCloseable {
             .permitKeepAliveWithoutCalls(true)
             .keepAliveTime(30, TimeUnit.SECONDS)
             .keepAliveTimeout(10, TimeUnit.SECONDS)
+            // Idle connections are closed (GOAWAY; clients reconnect on demand), a peer that
+            // never finishes the HTTP/2 handshake is dropped, and a client resetting streams
+            // in a loop (HTTP/2 rapid reset) is disconnected instead of costing CPU.
+            .maxConnectionIdle(config.getLong("api.max.connection.idle.millis"), TimeUnit.MILLISECONDS)
+            .handshakeTimeout(20, TimeUnit.SECONDS)
+            .maxRstFramesPerWindow(1000, 10)
+            .addTransportFilter(admission.transportFilter())
             .addService(
+                // Interceptors run last-listed first: the guard refuses malformed or oversized
+                // requests, then admission counts what is left against the in-flight bounds.
                 ServerInterceptors.intercept(
                     withWatch(
                         ServerInterceptors.useMarshalledMessages(api.bindService(), new RawBytes()),
                         watches),
+                    admission,
                     new RequestGuard(maxRequestBytes)))
             .addService(health.getHealthService())
             .addService(ProtoReflectionServiceV1.newInstance())
             .build();
+  }
+
+  private static AdmissionInterceptor admission(
+      NodeConfig config, NodeMetrics metrics, HotSettings hot) {
+    AdmissionGate gate =
+        new AdmissionGate(
+            config.getInt("api.max.inflight.requests"),
+            config.getLong("api.max.inflight.bytes"),
+            config.getInt("api.max.inflight.per.connection"));
+    metrics.gauge(
+        "cairn.api.inflight.requests", "API requests admitted and not yet answered", gate,
+        AdmissionGate::inflightRequests);
+    metrics.gauge(
+        "cairn.api.inflight.requests.limit", "Bound of API requests in flight", gate,
+        AdmissionGate::maxRequests);
+    metrics.gauge(
+        "cairn.api.inflight.bytes", "Bytes of API requests in flight", gate,
+        AdmissionGate::inflightBytes);
+    metrics.gauge(
+        "cairn.api.inflight.bytes.limit", "Bound of API request bytes in flight", gate,
+        AdmissionGate::maxBytes);
+    return new AdmissionInterceptor(
+        gate,
+        metrics,
+        () -> hot.get("api.overload.retry.after.millis"),
+        java.util.Set.of(LedgerServiceGrpc.getClusterStatusMethod().getFullMethodName()));
   }
 
   public void start() throws IOException {

@@ -85,6 +85,44 @@ public final class NodeConfig {
               100_000,
               "gRPC concurrent streams per client connection."),
           number(
+              "api.max.inflight.requests",
+              2048,
+              "requests",
+              1,
+              1_000_000,
+              "API requests being worked on by this node (admitted, not yet answered); over it"
+                  + " RESOURCE_EXHAUSTED with a retry hint."),
+          number(
+              "api.max.inflight.bytes",
+              64 * MIB,
+              "bytes",
+              MIB,
+              4096 * MIB,
+              "Bytes of the API requests in flight on this node; over it RESOURCE_EXHAUSTED."),
+          number(
+              "api.max.inflight.per.connection",
+              512,
+              "requests",
+              1,
+              100_000,
+              "API requests in flight on one client connection; over it RESOURCE_EXHAUSTED"
+                  + " (keep it below api.max.concurrent.calls.per.connection to refuse fast"
+                  + " rather than queue in the client's transport)."),
+          number(
+              "api.overload.retry.after.millis",
+              50,
+              "ms",
+              1,
+              60_000,
+              "retry_after_millis hint sent with an in-flight-limit refusal."),
+          number(
+              "api.max.connection.idle.millis",
+              600_000,
+              "ms",
+              1_000,
+              86_400_000,
+              "A client connection with no call for this long is closed (the client reconnects)."),
+          number(
               "api.write.timeout.millis",
               10_000,
               "ms",
@@ -321,6 +359,7 @@ public final class NodeConfig {
           "api.list.max.limit",
           "api.write.timeout.millis",
           "api.read.timeout.millis",
+          "api.overload.retry.after.millis",
           "merkle.proof.cache.max.entries");
 
   /** Coherent groups of limits; a profile's values sit between the defaults and the file. */
@@ -333,6 +372,9 @@ public final class NodeConfig {
               Map.entry("batch.max.ops", "512"),
               Map.entry("batch.max.inflight.entries", "2"),
               Map.entry("api.max.pending.requests", "1024"),
+              Map.entry("api.max.inflight.requests", "512"),
+              Map.entry("api.max.inflight.bytes", Long.toString(16 * MIB)),
+              Map.entry("api.max.inflight.per.connection", "128"),
               Map.entry("api.max.concurrent.calls.per.connection", "256"),
               Map.entry("merkle.proof.cache.max.entries", "10000"),
               Map.entry("ledger.dedupe.max.entries", "100000"),
@@ -348,6 +390,9 @@ public final class NodeConfig {
               Map.entry("batch.max.ops", "8192"),
               Map.entry("batch.max.inflight.entries", "16"),
               Map.entry("api.max.pending.requests", "32768"),
+              Map.entry("api.max.inflight.requests", "8192"),
+              Map.entry("api.max.inflight.bytes", Long.toString(256 * MIB)),
+              Map.entry("api.max.inflight.per.connection", "1000"),
               Map.entry("merkle.proof.cache.max.entries", "500000"),
               Map.entry("ledger.dedupe.max.entries", "2000000"),
               Map.entry("raft.write.element.limit", "4096"),

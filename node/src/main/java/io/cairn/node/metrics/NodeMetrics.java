@@ -80,7 +80,10 @@ public final class NodeMetrics implements AutoCloseable {
             .description("Leader changes seen by this node")
             .register(registry);
     // Registered up front at zero so dashboards and rate() see the series before the first one.
-    for (String reason : new String[] {"invalid", "not_leader", "overloaded", "failed"}) {
+    for (String reason : new String[] {
+      "invalid", "not_leader", "overloaded", "failed",
+      "node_inflight", "node_bytes", "connection_inflight"
+    }) {
       rejection(reason, 0);
     }
     counter("cairn.watch.entries.sent", "Ledger entries sent to watchers").increment(0);
