@@ -31,7 +31,6 @@ import picocli.CommandLine.Option;
  */
 @Command(
     name = "bench",
-    mixinStandardHelpOptions = true,
     description = {
       "Measure transfer throughput and latency: N concurrent callers, each submitting one",
       "request of B transfers at a time and waiting for it. Prints a progress line per second",

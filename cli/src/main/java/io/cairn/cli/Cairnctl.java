@@ -33,6 +33,8 @@ import picocli.CommandLine.ScopeType;
 @Command(
     name = "cairnctl",
     mixinStandardHelpOptions = true,
+    // --help and --version on every subcommand, not only the top one.
+    scope = ScopeType.INHERIT,
     version = "cairnctl 0.1.0",
     description = "Talks to a Cairn ledger cluster.",
     subcommands = {
