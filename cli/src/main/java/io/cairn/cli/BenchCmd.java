@@ -325,8 +325,10 @@ final class BenchCmd extends Cairnctl.Base {
         byCodeMap.put(c, byCode.get(c.ordinal()));
       }
     }
+    long okOps = byCodeMap.getOrDefault(ResultCode.OK, 0L);
     Map<String, Object> j = Json.object();
     j.put("ops", ops.get());
+    j.put("ok_per_sec", okOps / secs);
     j.put("errors", errors.get());
     j.put("unknown", unknown.get());
     j.put("by_code", codes);
@@ -349,12 +351,14 @@ final class BenchCmd extends Cairnctl.Base {
     j.put("error_kinds", kinds);
     String human =
         String.format(
-            "transfers %d in %ds: %.0f/s (%d requests/s), errors %d, unknown %d%n"
+            "transfers %d in %ds: %.0f/s answered, %.0f/s OK (%d requests/s), errors %d,"
+                + " unknown %d%n"
                 + "latency per request (ms): p50 %.2f  p90 %.2f  p99 %.2f  p99.9 %.2f  max %.2f%n"
                 + "result codes %s; %d clients, batch %d, coalescing %s",
             ops.get(),
             durationSeconds,
             ops.get() / secs,
+            okOps / secs,
             Math.round(requests.get() / secs),
             errors.get(),
             unknown.get(),

@@ -389,9 +389,10 @@ public final class Ledger {
   private void record(Operation op, ResultCode code, long logIndex, byte[] fingerprint) {
     while (dedupe.size() >= limits.dedupeMaxEntries() && !dedupeOrder.isEmpty()) {
       DedupeRecord evicted = dedupe.remove(dedupeOrder.pollFirst());
-      // Any retry of the evicted id has created_at <= recorded_at + skew: make that EXPIRED.
-      floorMillis =
-          Math.max(floorMillis, evicted.getRecordedAtMillis() + limits.maxClockSkewMillis());
+      // A retry resends the very same operation, created_at included: make that EXPIRED.
+      // (Not recorded_at + skew: under sustained load that bound runs ahead of the ledger's
+      // clock, and every new operation was refused as EXPIRED once the table filled.)
+      floorMillis = Math.max(floorMillis, evicted.getOperation().getCreatedAtMillis());
     }
     DedupeRecord r =
         DedupeRecord.newBuilder()

@@ -177,14 +177,31 @@ class LedgerTest {
     one(l, T0, 2, mint("m1", "a", 10, T0));
     one(l, T0, 3, create("c2", "b", T0));
     Operation t = transfer("t1", "a", "b", 1, T0);
-    one(l, T0, 4, t); // evicts c1, floor = T0 + skew
-    one(l, T0 + 10, 5, create("c3", "c", T0 + 1_001)); // evicts m1
-    assertEquals(T0 + 1_000, l.totals().floorMillis());
-    one(l, T0 + 20, 6, create("c4", "d", T0 + 1_002)); // evicts c2
-    one(l, T0 + 30, 7, create("c5", "e", T0 + 1_003)); // evicts t1
+    one(l, T0, 4, t); // evicts c1, floor = its created_at
+    one(l, T0 + 10, 5, create("c3", "c", T0 + 1)); // evicts m1
+    assertEquals(T0, l.totals().floorMillis());
+    one(l, T0 + 20, 6, create("c4", "d", T0 + 2)); // evicts c2
+    one(l, T0 + 30, 7, create("c5", "e", T0 + 3)); // evicts t1
     assertFalse(l.operation("t1").isPresent());
     assertEquals(ResultCode.EXPIRED, one(l, T0 + 40, 8, t).code());
     assertEquals(9, balance(l, "a"));
+  }
+
+  /**
+   * Under sustained load the table is always full; new operations must still be accepted. The
+   * floor used to be recorded_at + max skew, which ran ahead of the ledger's clock as soon as the
+   * table held less than max-skew's worth of ids, so every new operation was EXPIRED.
+   */
+  @Test
+  void aFullTableStillAcceptsNewOperations() {
+    Ledger l = new Ledger(new LedgerLimits(600_000, 100, 60_000, 100_000));
+    long now = T0;
+    for (int i = 0; i < 1_000; i++) {
+      now += 10; // 100 ops/s: the table of 100 spans 1 s, far less than the 60 s skew
+      OpResult r = one(l, now, i + 1, create("c" + i, "acct" + i, now));
+      assertEquals(ResultCode.OK, r.code(), "op " + i);
+    }
+    assertTrue(l.totals().floorMillis() < now);
   }
 
   @Test
