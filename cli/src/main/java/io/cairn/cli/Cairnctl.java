@@ -70,8 +70,8 @@ public final class Cairnctl {
         paramLabel = "HOST:PORT",
         scope = ScopeType.INHERIT,
         description =
-            "A node's API endpoint (repeatable; default the local cluster's three). Reads ask the"
-                + " first; writes follow the leader.")
+            "A node's API endpoint (repeatable; default the local cluster's three). Writes and"
+                + " linearizable reads follow the leader; --stale reads ask the first.")
     List<String> endpoints = new ArrayList<>();
 
     @Option(
