@@ -43,7 +43,8 @@ import picocli.CommandLine.ScopeType;
       Cairnctl.SummaryCmd.class,
       Cairnctl.ClusterCmd.class,
       WatchCmd.class,
-      BenchCmd.class
+      BenchCmd.class,
+      BenchWatchCmd.class
     },
     exitCodeListHeading = "%nExit codes:%n",
     exitCodeList = {
