@@ -85,6 +85,8 @@ final class BenchWatchCmd extends Cairnctl.Base {
   private final Set<String> unknownIds = ConcurrentHashMap.newKeySet();
   private final AtomicLong notOk = new AtomicLong();
   private final AtomicLong errors = new AtomicLong();
+  // CPU used from the start of the load to the end of the drain: the watched node, this process.
+  private final long[] cpu = new long[2];
 
   @Override
   public Integer call() throws Exception {
@@ -129,6 +131,8 @@ final class BenchWatchCmd extends Cairnctl.Base {
             mib(idleKib), mib(baselineKib));
         err.flush();
         long loadStart = System.nanoTime();
+        long nodeCpu0 = memory == null ? -1 : memory.cpuMillis();
+        long selfCpu0 = selfCpuMillis();
         long maxAcked = drive(writer, names, idPrefix, 1, transfers - 1, err, fleet, memory);
         double loadSecs = (System.nanoTime() - loadStart) / 1e9;
         long drainStart = System.nanoTime();
@@ -136,6 +140,8 @@ final class BenchWatchCmd extends Cairnctl.Base {
         awaitSettled(fleet, 5);
         double drainSecs = (System.nanoTime() - drainStart) / 1e9;
         sample(memory);
+        cpu[0] = memory == null || nodeCpu0 < 0 ? -1 : memory.cpuMillis() - nodeCpu0;
+        cpu[1] = selfCpuMillis() - selfCpu0;
         return report(
             fleet, memory, baselineKib, idleKib, Math.max(probe, maxAcked), loadSecs, drainSecs,
             watchedId, watched, from, run);
@@ -440,6 +446,8 @@ final class BenchWatchCmd extends Cairnctl.Base {
     j.put("lag_p99_ms", lag.getValueAtPercentile(99) / 1000.0);
     j.put("lag_max_ms", lag.getMaxValue() / 1000.0);
     j.put("lag_samples", lag.getTotalCount());
+    j.put("node_cpu_seconds", cpu[0] / 1000.0);
+    j.put("client_cpu_seconds", cpu[1] / 1000.0);
     j.put("received_before_ack", beforeAck);
     j.put("node_pid", memory == null ? 0 : memory.pid());
     j.put("node_flags", memory == null ? List.of() : memory.memoryFlags());
@@ -469,6 +477,9 @@ final class BenchWatchCmd extends Cairnctl.Base {
         lag.getMinValue() / 1000.0, lag.getValueAtPercentile(50) / 1000.0,
         lag.getValueAtPercentile(99) / 1000.0, lag.getMaxValue() / 1000.0,
         lag.getTotalCount(), beforeAck));
+    human.append(String.format(
+        "CPU during load and drain: watched node %.1f s, this client %.1f s (over %.1f s)%n",
+        cpu[0] / 1000.0, cpu[1] / 1000.0, loadSecs + drainSecs));
     if (memory == null) {
       human.append("node RSS: not measured (no pid)\n");
     } else {
@@ -484,6 +495,14 @@ final class BenchWatchCmd extends Cairnctl.Base {
     }
     emit(human.toString(), j);
     return ok && rssOk ? Cairnctl.OK : Cairnctl.LEDGER_CODE;
+  }
+
+  private static long selfCpuMillis() {
+    java.lang.management.OperatingSystemMXBean os =
+        java.lang.management.ManagementFactory.getOperatingSystemMXBean();
+    return os instanceof com.sun.management.OperatingSystemMXBean sun
+        ? TimeUnit.NANOSECONDS.toMillis(sun.getProcessCpuTime())
+        : -1;
   }
 
   private static String mib(long kib) {

@@ -68,6 +68,21 @@ final class ProcMemory {
     return samples;
   }
 
+  /**
+   * CPU time the process has used (user + system), in milliseconds, from /proc/PID/stat (clock
+   * ticks, assumed 100 per second as on every Linux this runs on); -1 when unreadable.
+   */
+  long cpuMillis() {
+    try {
+      String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
+      // Fields after the command name, which is in parentheses and may hold spaces.
+      String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+      return (Long.parseLong(f[11]) + Long.parseLong(f[12])) * 10;
+    } catch (IOException | RuntimeException e) {
+      return -1;
+    }
+  }
+
   /** The JVM memory flags (-Xmx, -Xms, -XX:MaxDirectMemorySize, ...) it was started with. */
   List<String> memoryFlags() {
     List<String> out = new ArrayList<>();
