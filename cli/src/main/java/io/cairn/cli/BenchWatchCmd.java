@@ -87,6 +87,8 @@ final class BenchWatchCmd extends Cairnctl.Base {
   private final AtomicLong errors = new AtomicLong();
   // CPU used from the start of the load to the end of the drain: the watched node, this process.
   private final long[] cpu = new long[2];
+  private CairnClient statusClient;
+  private String watchedEndpoint;
 
   @Override
   public Integer call() throws Exception {
@@ -105,6 +107,8 @@ final class BenchWatchCmd extends Cairnctl.Base {
       Map<String, ClusterStatusResponse> byEndpoint = statuses(writer);
       String watched = choose(byEndpoint);
       String watchedId = byEndpoint.get(watched).getNodeId();
+      statusClient = writer;
+      watchedEndpoint = watched;
       ProcMemory memory = memory(watchedId, err);
       String[] names = new String[accounts];
       // Watch from just after the set-up: every entry from there on carries this run's transfers.
@@ -294,9 +298,18 @@ final class BenchWatchCmd extends Cairnctl.Base {
     }
     sample(memory);
     long[] slow = fleet.slowest();
+    String applied;
+    try {
+      applied = Long.toString(statusClient.status(watchedEndpoint).getAppliedIndex());
+    } catch (CairnException e) {
+      applied = "?";
+    }
     err.printf(
-        "%5.1fs sent %d acked %d; watchers live %d, slowest at index %d; node RSS %s%n",
-        (now - start) / 1e9, sent, ackedIndexById.size(), slow[1], slow[0],
+        "%5.1fs sent %d acked %d (up to index %d); watched node applied %s, watchers live %d,"
+            + " slowest at index %d; node RSS %s%n",
+        (now - start) / 1e9, sent, ackedIndexById.size(),
+        firstAckNanosByIndex.keySet().stream().mapToLong(Long::longValue).max().orElse(0),
+        applied, slow[1], slow[0],
         memory == null ? "?" : mib(memory.rssKib()));
     err.flush();
     return now + TimeUnit.SECONDS.toNanos(1);
@@ -436,6 +449,7 @@ final class BenchWatchCmd extends Cairnctl.Base {
     j.put("drain_seconds", drainSecs);
     j.put("entries_per_watcher", refIndexes.length);
     j.put("events_per_watcher", ref.events());
+    j.put("replayed_events_per_watcher", ref.replays());
     j.put("entries_min", minEntries);
     j.put("entries_max", maxEntries);
     j.put("failed", failed);
@@ -469,8 +483,9 @@ final class BenchWatchCmd extends Cairnctl.Base {
         "transfers acked %d (not OK %d, unknown %d, errors %d) in %.1f s; drain %.1f s%n",
         ackedIndexById.size(), notOk.get(), unknownIds.size(), errors.get(), loadSecs, drainSecs));
     human.append(String.format(
-        "per watcher: %d entries, %d transfer events (min/max entries over watchers %d/%d)%n",
-        refIndexes.length, ref.events(), minEntries, maxEntries));
+        "per watcher: %d entries, %d transfer events (+ %d replayed retries; min/max entries over"
+            + " watchers %d/%d)%n",
+        refIndexes.length, ref.events(), ref.replays(), minEntries, maxEntries));
     human.append(String.format(
         "delivery lag ack->watcher (ms): min %.1f  median %.1f  p99 %.1f  max %.1f"
             + "  (%d samples, %d before the ack)%n",

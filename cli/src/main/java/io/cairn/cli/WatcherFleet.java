@@ -123,7 +123,7 @@ final class WatcherFleet implements AutoCloseable {
   final class Watcher implements ClientResponseObserver<WatchRequest, WatchResponse> {
     final int number;
     final ManagedChannel channel;
-    // The first watcher keeps every id it saw, to compare with the acknowledged set; the others
+    // The first watcher keeps every id it saw applied (not replayed), to compare with the acknowledged set; the others
     // keep only a digest of the same sequence, compared with the first's.
     private final Map<String, Integer> idCounts;
     private final MessageDigest idDigest;
@@ -132,6 +132,7 @@ final class WatcherFleet implements AutoCloseable {
     private long[] receivedNanos = new long[1024];
     private int entries;
     private long events;
+    private long replays;
     private long last;
     private String failure;
     private boolean ended;
@@ -199,11 +200,18 @@ final class WatcherFleet implements AutoCloseable {
           for (OperationEvent ev : e.getEventsList()) {
             String id = ev.getOperation().getId();
             if (id.startsWith(idPrefix)) {
-              events++;
+              // A retry of an id already applied is streamed again with replayed = true (the
+              // client retries a write whose attempt timed out); it changed nothing.
+              boolean replayed = ev.getResult().getReplayed();
               idDigest.update(id.getBytes(StandardCharsets.UTF_8));
-              idDigest.update((byte) '\n');
-              if (idCounts != null) {
-                idCounts.merge(id, 1, Integer::sum);
+              idDigest.update((byte) (replayed ? 'r' : '\n'));
+              if (replayed) {
+                replays++;
+              } else {
+                events++;
+                if (idCounts != null) {
+                  idCounts.merge(id, 1, Integer::sum);
+                }
               }
             }
           }
@@ -258,6 +266,10 @@ final class WatcherFleet implements AutoCloseable {
 
     synchronized long events() {
       return events;
+    }
+
+    synchronized long replays() {
+      return replays;
     }
 
     synchronized long[] indexes() {
