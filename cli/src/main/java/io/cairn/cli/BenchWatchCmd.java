@@ -37,14 +37,15 @@ import picocli.CommandLine.Option;
 @Command(
     name = "bench-watch",
     description = {
-      "Many watchers on one node: opens N Watch streams, each on its own TCP connection, on one",
-      "node (a follower by default), drives transfers through the leader, then checks that every",
-      "watcher got every ledger entry in order (same indexes, unbroken prev_index chain, the",
-      "acknowledged transfer ids each exactly once). Samples the watched node's RSS from",
-      "/proc/PID/status (the node must run on this machine: give --pid, or --pid-dir with",
-      "<node-id>.pid files as scripts/cluster writes them in run/). Raise the node's",
-      "watch.max.watchers above N. scripts/bench-watchers starts a cluster on free ports for it.",
-      "Exit 0 when every check passes and the peak RSS is under --max-rss-mb, 1 otherwise."
+      "Many watchers on one node: opens N Watch streams, each on its own TCP connection, on one"
+          + " node (a follower by default), drives transfers through the leader, then checks that"
+          + " every watcher got every ledger entry in order (same indexes, unbroken prev_index"
+          + " chain, the acknowledged transfer ids each applied exactly once).",
+      "%nSamples the watched node's RSS from /proc/PID/status: the node must run on this"
+          + " machine; give --pid, or --pid-dir with <node-id>.pid files as scripts/cluster"
+          + " writes them in run/. Raise the node's watch.max.watchers above N."
+          + " scripts/bench-watchers starts a cluster of its own on free ports for it.",
+      "%nExit 0 when every check passes and the peak RSS is under --max-rss-mb; 1 otherwise."
     })
 final class BenchWatchCmd extends Cairnctl.Base {
   @Option(names = "--watchers", paramLabel = "N", defaultValue = "1000", description = "Watch streams, one connection each (default ${DEFAULT-VALUE}).")
@@ -306,10 +307,10 @@ final class BenchWatchCmd extends Cairnctl.Base {
     }
     err.printf(
         "%5.1fs sent %d acked %d (up to index %d); watched node applied %s, watchers live %d,"
-            + " slowest at index %d; node RSS %s%n",
+            + " slowest at index %d, median %d; node RSS %s%n",
         (now - start) / 1e9, sent, ackedIndexById.size(),
         firstAckNanosByIndex.keySet().stream().mapToLong(Long::longValue).max().orElse(0),
-        applied, slow[1], slow[0],
+        applied, slow[1], slow[0], slow[2],
         memory == null ? "?" : mib(memory.rssKib()));
     err.flush();
     return now + TimeUnit.SECONDS.toNanos(1);

@@ -33,6 +33,8 @@ import picocli.CommandLine.ScopeType;
 @Command(
     name = "cairnctl",
     mixinStandardHelpOptions = true,
+    // Every subcommand inherits --help and --version, so 'cairnctl COMMAND --help' works.
+    scope = ScopeType.INHERIT,
     version = "cairnctl 0.1.0",
     description = "Talks to a Cairn ledger cluster.",
     subcommands = {

@@ -75,17 +75,23 @@ final class WatcherFleet implements AutoCloseable {
     return watchers;
   }
 
-  /** The lowest last index over the live watchers, and how many are live. */
+  /**
+   * Over the live watchers: the lowest last index, how many are live, and the median last index
+   * (a median far ahead of the lowest means some streams are starved, not all slow).
+   */
   long[] slowest() {
-    long min = Long.MAX_VALUE;
-    long live = 0;
+    long[] last = new long[watchers.size()];
+    int live = 0;
     for (Watcher w : watchers) {
       if (w.failure() == null) {
-        live++;
-        min = Math.min(min, w.lastIndex());
+        last[live++] = w.lastIndex();
       }
     }
-    return new long[] {live == 0 ? 0 : min, live};
+    if (live == 0) {
+      return new long[] {0, 0, 0};
+    }
+    Arrays.sort(last, 0, live);
+    return new long[] {last[0], live, last[live / 2]};
   }
 
   /** Cancels every stream and closes every channel, waiting a bounded time for each. */
