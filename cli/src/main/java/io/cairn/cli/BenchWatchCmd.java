@@ -66,6 +66,9 @@ final class BenchWatchCmd extends Cairnctl.Base {
   @Option(names = "--buffer", paramLabel = "ENTRIES", defaultValue = "64", description = "Entries each watcher requests ahead (gRPC request(n); default ${DEFAULT-VALUE}).")
   int buffer;
 
+  @Option(names = "--window-kib", paramLabel = "KIB", defaultValue = "64", description = "HTTP/2 flow-control window of each watcher's connection: what the node may send ahead and this client buffers, per watcher (default ${DEFAULT-VALUE}).")
+  int windowKib;
+
   @Option(names = "--client-threads", paramLabel = "T", defaultValue = "2", description = "Netty event loops, and callback threads, shared by all watchers (default ${DEFAULT-VALUE}).")
   int clientThreads;
 
@@ -96,10 +99,11 @@ final class BenchWatchCmd extends Cairnctl.Base {
     if (watchers < 1 || watchers > 20_000 || transfers < 1 || transfers > 1_000_000
         || rate < 1 || rate > 100_000 || accounts < 2 || accounts > 100_000 || buffer < 1
         || buffer > 10_000 || clientThreads < 1 || clientThreads > 64 || drainSeconds < 1
-        || drainSeconds > 3600) {
+        || drainSeconds > 3600 || windowKib < 16 || windowKib > 65_536) {
       throw new IllegalArgumentException(
           "bounds: --watchers 1..20000, --transfers 1..1000000, --rate 1..100000, --accounts"
-              + " 2..100000, --buffer 1..10000, --client-threads 1..64, --drain 1..3600");
+              + " 2..100000, --buffer 1..10000, --client-threads 1..64, --drain 1..3600,"
+              + " --window-kib 16..65536");
     }
     PrintWriter err = spec.commandLine().getErr();
     String run = Ops.newId().substring(0, 6).replaceAll("[^A-Za-z0-9]", "x");
@@ -118,7 +122,7 @@ final class BenchWatchCmd extends Cairnctl.Base {
       long baselineKib = memory == null ? 0 : memory.rssKib();
       err.printf("watching %s (%s) from index %d with %d watchers%n", watchedId, watched, from, watchers);
       err.flush();
-      try (WatcherFleet fleet = new WatcherFleet(watched, from, buffer, idPrefix, clientThreads)) {
+      try (WatcherFleet fleet = new WatcherFleet(watched, from, buffer, windowKib * 1024, idPrefix, clientThreads)) {
         long openStart = System.nanoTime();
         for (int opened = 0; opened < watchers; opened += 100) {
           fleet.open(Math.min(100, watchers - opened));
@@ -281,8 +285,15 @@ final class BenchWatchCmd extends Cairnctl.Base {
                     return null;
                   }));
     }
+    // Every write ends within the client's total timeout; wait a little longer, never forever.
+    long waitUntil =
+        System.nanoTime() + TimeUnit.SECONDS.toNanos((long) Math.max(15, global().timeoutSeconds) + 10);
     for (CompletableFuture<Void> f : pending) {
-      f.join();
+      try {
+        f.get(Math.max(1, waitUntil - System.nanoTime()), TimeUnit.NANOSECONDS);
+      } catch (java.util.concurrent.TimeoutException | java.util.concurrent.ExecutionException e) {
+        throw new IllegalStateException("transfers still unanswered after the client's timeout", e);
+      }
     }
     for (Map.Entry<String, Long> e : ackedIndexById.entrySet()) {
       maxIndex = Math.max(maxIndex, e.getValue());
@@ -439,6 +450,7 @@ final class BenchWatchCmd extends Cairnctl.Base {
 
     Map<String, Object> j = Json.object();
     j.put("watchers", watchers);
+    j.put("window_kib", windowKib);
     j.put("watched_node", watchedId);
     j.put("watched_endpoint", watched);
     j.put("from_index", from);

@@ -38,15 +38,19 @@ final class WatcherFleet implements AutoCloseable {
   private final String endpoint;
   private final long fromIndex;
   private final int bufferEntries;
+  private final int windowBytes;
   private final String idPrefix;
   private final NioEventLoopGroup group;
   private final ThreadPoolExecutor callbacks;
   private final List<Watcher> watchers = new ArrayList<>();
 
-  WatcherFleet(String endpoint, long fromIndex, int bufferEntries, String idPrefix, int threads) {
+  WatcherFleet(
+      String endpoint, long fromIndex, int bufferEntries, int windowBytes, String idPrefix,
+      int threads) {
     this.endpoint = endpoint;
     this.fromIndex = fromIndex;
     this.bufferEntries = bufferEntries;
+    this.windowBytes = windowBytes;
     this.idPrefix = idPrefix;
     this.group = new NioEventLoopGroup(threads, daemon("bench-watch-netty"));
     // gRPC serializes each call's callbacks itself; the pool only bounds the threads. When its
@@ -158,6 +162,10 @@ final class WatcherFleet implements AutoCloseable {
               .eventLoopGroup(group)
               .channelType(NioSocketChannel.class)
               .executor(callbacks)
+              // Bytes the node may send ahead on this connection. gRPC's default (1 MiB) times
+              // 1,000 connections filled this client's 1 GiB of direct memory when the
+              // watchers fell behind; the window bounds what each one buffers.
+              .flowControlWindow(windowBytes)
               .keepAliveTime(30, TimeUnit.SECONDS)
               .keepAliveTimeout(10, TimeUnit.SECONDS)
               .build();
