@@ -33,7 +33,7 @@ import picocli.CommandLine.ScopeType;
 @Command(
     name = "cairnctl",
     mixinStandardHelpOptions = true,
-    // --help and --version on every subcommand, not only the top one.
+    // Every subcommand inherits --help and --version, so 'cairnctl COMMAND --help' works.
     scope = ScopeType.INHERIT,
     version = "cairnctl 0.1.0",
     description = "Talks to a Cairn ledger cluster.",
@@ -45,7 +45,8 @@ import picocli.CommandLine.ScopeType;
       Cairnctl.SummaryCmd.class,
       Cairnctl.ClusterCmd.class,
       WatchCmd.class,
-      BenchCmd.class
+      BenchCmd.class,
+      BenchWatchCmd.class
     },
     exitCodeListHeading = "%nExit codes:%n",
     exitCodeList = {

@@ -73,6 +73,22 @@ class CairnctlTest {
   }
 
   @Test
+  void everyCommandAnswersHelp() {
+    Run r = run("bench-watch", "--help");
+    assertEquals(0, r.code(), r.err());
+    assertTrue(r.out().contains("--watchers"), r.out());
+    assertEquals(0, run("transfer", "--help").code());
+    assertEquals(0, run("cluster", "status", "--help").code());
+  }
+
+  @Test
+  void benchWatchRefusesOutOfBoundsOptionsBeforeConnecting() {
+    Run r = run("--endpoint", "127.0.0.1:1", "bench-watch", "--watchers", "0");
+    assertEquals(Cairnctl.USAGE, r.code());
+    assertTrue(r.err().contains("--watchers 1..20000"), r.err());
+  }
+
+  @Test
   void jsonPrintsUnsignedNumbersAndEscapesStrings() {
     Map<String, Object> o = Json.object();
     o.put("balance", Json.u64(-1L));
