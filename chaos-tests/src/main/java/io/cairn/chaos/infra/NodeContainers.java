@@ -240,10 +240,18 @@ public final class NodeContainers implements AutoCloseable {
       if (down.contains(node) || !isRunning(node)) {
         continue; // no namespace (killed here, or exited by itself); start() applies the rules
       }
-      HostCommand.runOrThrow(
-          spec.callTimeout(),
-          firewall.rulesFor(node, ipOf),
-          List.of("nsenter", "-t", Long.toString(pid(node)), "-n", "iptables-restore", "-w", "5"));
+      try {
+        HostCommand.runOrThrow(
+            spec.callTimeout(),
+            firewall.rulesFor(node, ipOf),
+            List.of(
+                "nsenter", "-t", Long.toString(pid(node)), "-n", "iptables-restore", "-w", "5"));
+      } catch (ChaosInfraException e) {
+        if (isRunning(node)) {
+          throw e;
+        }
+        // It exited meanwhile (a node removed from the group exits): start() applies the rules.
+      }
     }
   }
 
