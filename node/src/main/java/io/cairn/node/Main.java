@@ -175,10 +175,7 @@ public final class Main {
                   config.get("metrics.bind.host"),
                   port,
                   metrics.prometheus(),
-                  () -> {
-                    var info = raft.info();
-                    return info != null && info.getLeaderId() != null;
-                  });
+                  raft::knowsLeader);
           metricsServer.start();
         }
       } catch (Exception e) {

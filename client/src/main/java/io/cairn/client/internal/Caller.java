@@ -81,6 +81,19 @@ public final class Caller implements AutoCloseable {
     PINNED
   }
 
+  /**
+   * A bound inside this client is reached: nothing was sent, so it is retryable and surely not
+   * applied, like a node's OVERLOADED answer.
+   */
+  static CairnException clientFull(String message) {
+    return new CairnException(
+        Status.Code.RESOURCE_EXHAUSTED,
+        ErrorDetail.newBuilder().setKind(ErrorDetail.Kind.OVERLOADED).setNotApplied(true).build(),
+        true,
+        message,
+        null);
+  }
+
   /** Runs {@code rpc} with retries; {@code ids} are the write's operation ids (for errors). */
   public <Q, R> CompletableFuture<R> call(
       Kind kind,
@@ -91,15 +104,7 @@ public final class Caller implements AutoCloseable {
     CompletableFuture<R> result = new CompletableFuture<>();
     if (!inflightCalls.tryAcquire()) {
       result.completeExceptionally(
-          new CairnException(
-              Status.Code.RESOURCE_EXHAUSTED,
-              ErrorDetail.newBuilder()
-                  .setKind(ErrorDetail.Kind.OVERLOADED)
-                  .setNotApplied(true)
-                  .build(),
-              true,
-              "client has " + maxInflightCalls + " calls in flight (maxInflightCalls)",
-              null));
+          clientFull("client has " + maxInflightCalls + " calls in flight (maxInflightCalls)"));
       return result;
     }
     result.whenComplete((r, e) -> inflightCalls.release());

@@ -2,7 +2,6 @@ package io.cairn.client.internal;
 
 import io.cairn.client.CairnException;
 import io.cairn.client.OutcomeUnknownException;
-import io.cairn.proto.ErrorDetail;
 import io.cairn.proto.Operation;
 import io.cairn.proto.OperationResult;
 import io.cairn.proto.SubmitRequest;
@@ -57,17 +56,11 @@ public final class Coalescer implements AutoCloseable {
       f.completeExceptionally(
           new CairnException(Status.Code.CANCELLED, null, false, "client is closed", null));
     } else if (!queue.offer(new Pending(op, op.getSerializedSize() + 4, f))) {
+      // (The message used to concatenate the two numbers as strings: "queue of 0100".)
       f.completeExceptionally(
-          new CairnException(
-              Status.Code.RESOURCE_EXHAUSTED,
-              ErrorDetail.newBuilder()
-                  .setKind(ErrorDetail.Kind.OVERLOADED)
-                  .setNotApplied(true)
-                  .build(),
-              true,
-              "client queue of " + queue.remainingCapacity() + queue.size()
-                  + " operations is full",
-              null));
+          Caller.clientFull(
+              "client queue of " + (queue.remainingCapacity() + queue.size())
+                  + " operations is full"));
     }
     return f;
   }

@@ -64,10 +64,7 @@ public final class ApiServer implements AutoCloseable {
             metrics,
             config.getInt("watch.max.watchers"),
             config.getInt("watch.threads"),
-            () -> {
-              var info = raft.info();
-              return info != null && info.getLeaderId() != null;
-            },
+            raft::knowsLeader,
             // Longer than an election, so a normal leader change never cuts watchers off.
             3 * config.getLong("raft.election.timeout.max.millis"));
     LedgerApi api = new LedgerApi(config, raft, batcher, executor, metrics, hot);

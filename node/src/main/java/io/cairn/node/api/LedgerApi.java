@@ -95,11 +95,10 @@ final class LedgerApi extends LedgerServiceGrpc.LedgerServiceImplBase {
       out.onError(invalid);
       return;
     }
-    DivisionInfo info = raft.info();
-    if (info == null || !info.isLeader()) {
+    StatusRuntimeException elsewhere = notLeaderHere();
+    if (elsewhere != null) {
       metrics.rejection("not_leader");
-      String leader = leaderId(info);
-      out.onError(ApiErrors.notLeader(leader, endpointOf(leader), true));
+      out.onError(elsewhere);
       return;
     }
     CompletableFuture<SubmitResponse> pending = batcher.offer(request);
@@ -311,8 +310,26 @@ final class LedgerApi extends LedgerServiceGrpc.LedgerServiceImplBase {
     if (info != null && info.isLeader()) {
       return null;
     }
-    String leader = leaderId(info);
-    return ApiErrors.notLeader(leader, endpointOf(leader), true);
+    return redirect(leaderId(info), true);
+  }
+
+  /**
+   * Where to send the client instead: NOT_LEADER with the leader's endpoint, or NO_LEADER. A
+   * leader that is not ready yet (it has not committed in its term) is named by its own Raft
+   * layer as the leader; pointing the client at this very node would only burn its attempts,
+   * so that is NOT_READY with a short retry hint.
+   */
+  private StatusRuntimeException redirect(String leader, boolean notApplied) {
+    if (leader.equals(raft.selfId())) {
+      return ApiErrors.of(
+          Status.UNAVAILABLE.withDescription("leader not ready yet; retry shortly"),
+          ErrorDetail.newBuilder()
+              .setKind(ErrorDetail.Kind.NOT_READY)
+              .setRetryAfterMillis(100)
+              .setNotApplied(notApplied)
+              .build());
+    }
+    return ApiErrors.notLeader(leader, endpointOf(leader), notApplied);
   }
 
   /** A member's API endpoint: from the replicated configuration, else from cluster.peers. */
@@ -431,21 +448,9 @@ final class LedgerApi extends LedgerServiceGrpc.LedgerServiceImplBase {
     }
     if (cause instanceof WriteFailure wf) {
       return switch (wf.kind()) {
-        case NOT_LEADER, NO_LEADER -> {
-          String leader = wf.leaderId().isEmpty() ? leaderId(raft.info()) : wf.leaderId();
-          if (leader.equals(raft.selfId())) {
-            // A just-elected leader that has not committed in its term yet: pointing the client
-            // at this very node would only burn its attempts. Ask it to come back shortly.
-            yield ApiErrors.of(
-                Status.UNAVAILABLE.withDescription("leader not ready yet; retry shortly"),
-                ErrorDetail.newBuilder()
-                    .setKind(ErrorDetail.Kind.NOT_READY)
-                    .setRetryAfterMillis(100)
-                    .setNotApplied(wf.notApplied())
-                    .build());
-          }
-          yield ApiErrors.notLeader(leader, endpointOf(leader), wf.notApplied());
-        }
+        case NOT_LEADER, NO_LEADER ->
+            redirect(
+                wf.leaderId().isEmpty() ? leaderId(raft.info()) : wf.leaderId(), wf.notApplied());
         case OVERLOADED -> ApiErrors.overloaded("the raft write queue", 20);
         default -> ApiErrors.unavailable(wf.kind(), wf.getMessage(), wf.notApplied());
       };

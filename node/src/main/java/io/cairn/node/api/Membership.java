@@ -132,37 +132,28 @@ final class Membership {
       Function<Throwable, StatusRuntimeException> toStatus) {
     // Membership waits for a new member to catch up, so it gets more time than a transfer.
     long timeoutMillis = 3 * hot.get("api.write.timeout.millis");
-    CompletableFuture<RaftClientReply> pending;
-    if (sameIds(current, next) && sameAddresses(current, next)) {
-      LOG.info("node={} membership: {} changes nothing", raft.selfId(), what);
-      pending = null; // answer with what is there
-    } else {
-      LOG.info("node={} membership: {} ({} -> {} members)", raft.selfId(), what, current.size(),
-          next.size());
-      pending = raft.changeMembers(current, next);
-    }
-    CompletableFuture<?> done =
-        pending == null
-            ? CompletableFuture.completedFuture(null)
-            : pending
-                .orTimeout(timeoutMillis, TimeUnit.MILLISECONDS)
-                .thenApply(
-                    reply -> {
-                      if (!reply.isSuccess()) {
-                        throw new CompletionException(reply.getException());
-                      }
-                      return reply;
-                    });
+    // No special case for "nothing to change": Ratis answers such a request with success at
+    // once, which is what makes both calls idempotent.
+    LOG.info("node={} membership: {} ({} -> {} members)", raft.selfId(), what, current.size(),
+        next.size());
+    CompletableFuture<RaftClientReply> done =
+        raft.changeMembers(current, next)
+            .orTimeout(timeoutMillis, TimeUnit.MILLISECONDS)
+            .thenApply(
+                reply -> {
+                  if (!reply.isSuccess()) {
+                    throw new CompletionException(reply.getException());
+                  }
+                  return reply;
+                });
     done.whenComplete(
         (ok, err) -> {
           if (err == null) {
             var info = raft.info();
-            if (pending != null) {
-              LOG.info("node={} membership: {} committed", raft.selfId(), what);
-            }
+            LOG.info("node={} membership: {} committed", raft.selfId(), what);
             out.onNext(
                 MembershipResponse.newBuilder()
-                    .addAllMembers(members(pending == null ? current : next))
+                    .addAllMembers(members(next))
                     .setTerm(info == null ? 0 : info.getCurrentTerm())
                     .build());
             out.onCompleted();
@@ -198,24 +189,6 @@ final class Membership {
           .asRuntimeException();
     }
     return toStatus.apply(cause);
-  }
-
-  private static boolean sameIds(List<RaftPeer> a, List<RaftPeer> b) {
-    return a.size() == b.size()
-        && a.stream().allMatch(p -> b.stream().anyMatch(q -> q.getId().equals(p.getId())));
-  }
-
-  private static boolean sameAddresses(List<RaftPeer> a, List<RaftPeer> b) {
-    return a.stream()
-        .allMatch(
-            p ->
-                b.stream()
-                    .anyMatch(
-                        q ->
-                            q.getId().equals(p.getId())
-                                && java.util.Objects.equals(q.getAddress(), p.getAddress())
-                                && java.util.Objects.equals(
-                                    q.getClientAddress(), p.getClientAddress())));
   }
 
   private static StatusRuntimeException check(

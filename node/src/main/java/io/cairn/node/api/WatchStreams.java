@@ -13,7 +13,6 @@ import java.util.Set;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -44,7 +43,7 @@ final class WatchStreams implements AutoCloseable {
   private final AtomicBoolean fanoutQueued = new AtomicBoolean();
   private final BooleanSupplier leaderKnown;
   private final long leaderlessLimitNanos;
-  private final ScheduledThreadPoolExecutor leaderCheck;
+  private final Thread leaderCheck;
   private volatile long leaderlessSinceNanos = -1;
   private volatile boolean cutOff;
   private volatile boolean closed;
@@ -85,15 +84,9 @@ final class WatchStreams implements AutoCloseable {
         "Largest distance in log index between the newest entry and a watcher's cursor",
         this,
         WatchStreams::maxBehind);
-    this.leaderCheck =
-        new ScheduledThreadPoolExecutor(
-            1,
-            r -> {
-              Thread t = new Thread(r, "cairn-watch-leader-check");
-              t.setDaemon(true);
-              return t;
-            });
-    leaderCheck.scheduleWithFixedDelay(this::checkLeader, 500, 500, TimeUnit.MILLISECONDS);
+    this.leaderCheck = new Thread(this::checkLeaderEvery500Millis, "cairn-watch-leader-check");
+    leaderCheck.setDaemon(true);
+    leaderCheck.start();
   }
 
   /**
@@ -101,6 +94,17 @@ final class WatchStreams implements AutoCloseable {
    * new, and a watcher on it cannot tell that from a quiet ledger. Past the limit, end every
    * stream with UNAVAILABLE and refuse new ones, so clients resume on a node that has a leader.
    */
+  private void checkLeaderEvery500Millis() {
+    while (!closed) {
+      try {
+        Thread.sleep(500);
+      } catch (InterruptedException e) {
+        return; // close()
+      }
+      checkLeader();
+    }
+  }
+
   private void checkLeader() {
     long now = System.nanoTime();
     if (leaderKnown.getAsBoolean()) {
@@ -278,7 +282,7 @@ final class WatchStreams implements AutoCloseable {
   @Override
   public void close() {
     closed = true;
-    leaderCheck.shutdownNow();
+    leaderCheck.interrupt();
     for (Watcher w : watchers) {
       w.end(stopping());
     }

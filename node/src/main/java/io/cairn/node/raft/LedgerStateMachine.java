@@ -298,12 +298,11 @@ public final class LedgerStateMachine extends BaseStateMachine {
     // Built outside the lock (readers need not wait for it); still in log order, because Ratis
     // applies one entry at a time on this thread.
     try {
-      if (watchWindow.enabled()) {
-        WatchResponse watched = watchEntry(decoded, perRequest, opChanges, applied);
-        // An entry of nothing but read barriers (empty requests) changes nothing: not an event.
-        if (watched.getEventsCount() > 0) {
-          watchWindow.append(watched);
-        }
+      // An entry of nothing but read barriers (empty requests) changes nothing: not an event,
+      // and not worth building one for.
+      boolean hasOps = decoded.getRequestsList().stream().anyMatch(r -> r.getOperationsCount() > 0);
+      if (watchWindow.enabled() && hasOps) {
+        watchWindow.append(watchEntry(decoded, perRequest, opChanges, applied));
       }
     } catch (RuntimeException e) {
       // Watch is a view of the log, never a reason to stop applying it (invariant 6): restart

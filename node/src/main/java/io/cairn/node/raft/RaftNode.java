@@ -155,6 +155,12 @@ public final class RaftNode implements AutoCloseable {
     }
   }
 
+  /** Whether this node knows a leader (itself or another): readiness, and Watch's cut-off check. */
+  public boolean knowsLeader() {
+    DivisionInfo info = info();
+    return info != null && info.getLeaderId() != null;
+  }
+
   /** The index this node knows to be committed. */
   public long commitIndex() {
     try {

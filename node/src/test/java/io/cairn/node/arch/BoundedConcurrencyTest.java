@@ -26,11 +26,7 @@ class BoundedConcurrencyTest {
               "io.cairn.client.CairnClient -> new java.util.concurrent.ScheduledThreadPoolExecutor",
               "the client's retry timer: it holds at most one pending retry per call in flight,"
                   + " and calls in flight are capped by CairnClient.Builder.maxInflightCalls;"
-                  + " the JDK has no bounded scheduled executor"),
-          new BoundedConcurrencyRule.Allowed(
-              "io.cairn.node.api.WatchStreams -> new java.util.concurrent.ScheduledThreadPoolExecutor",
-              "the Watch leader check: one fixed-delay task scheduled once in the constructor and"
-                  + " nothing else ever submitted, so its queue holds one task"));
+                  + " the JDK has no bounded scheduled executor"));
 
   @Test
   void nodeAndClientMainCodeCreateNoUnboundedQueueOrExecutor() {
