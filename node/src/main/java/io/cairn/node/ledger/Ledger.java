@@ -1,6 +1,5 @@
 package io.cairn.node.ledger;
 
-import com.google.protobuf.ByteString;
 import io.cairn.proto.Account;
 import io.cairn.proto.DedupeRecord;
 import io.cairn.proto.LedgerSnapshotHeader;
@@ -10,10 +9,6 @@ import io.cairn.proto.SubmitRequest;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -41,14 +36,11 @@ public final class Ledger {
 
   private final LedgerLimits limits;
   private final TreeMap<String, State> accounts = new TreeMap<>();
-  // Looked up by id only, never iterated: order lives in dedupeOrder.
-  private final Map<String, DedupeRecord> dedupe = new HashMap<>();
-  private final ArrayDeque<String> dedupeOrder = new ArrayDeque<>();
+  private final DedupeTable dedupe = new DedupeTable();
   private final TreeSet<String> changed = new TreeSet<>();
   // Per operation of the last apply() call, aligned with its results: the post-state of the
   // accounts that operation changed (empty when it changed nothing). Read by the Watch stream.
   private List<List<Account>> lastOpChanges = List.of();
-  private final MessageDigest sha256 = newSha256();
   private long nowMillis;
   private long floorMillis;
   private long totalMinted;
@@ -106,9 +98,9 @@ public final class Ledger {
     List<OpResult> results = new ArrayList<>(ops.size());
     List<List<Account>> opChanges = new ArrayList<>(ops.size());
     for (Operation op : ops) {
-      Gate gate = admit(op, null);
-      if (gate.result != null) {
-        results.add(gate.result);
+      OpResult refused = admit(op, null);
+      if (refused != null) {
+        results.add(refused);
         opChanges.add(List.of());
         continue;
       }
@@ -120,7 +112,7 @@ public final class Ledger {
       } else {
         opChanges.add(List.of());
       }
-      record(op, code, logIndex, gate.fingerprint);
+      record(op, code, logIndex);
       results.add(new OpResult(op.getId(), code, false, logIndex));
     }
     lastOpChanges = opChanges;
@@ -136,7 +128,6 @@ public final class Ledger {
     int n = ops.size();
     OpResult[] results = new OpResult[n];
     List<List<Account>> staged = new ArrayList<>(java.util.Collections.nCopies(n, List.of()));
-    byte[][] fingerprints = new byte[n][];
     boolean[] recordable = new boolean[n];
     Map<String, Integer> firstInBatch = new HashMap<>();
     Txn txn = new Txn();
@@ -144,18 +135,17 @@ public final class Ledger {
     ResultCode failure = null;
     for (int i = 0; i < n && failedAt < 0; i++) {
       Operation op = ops.get(i);
-      Gate gate = admit(op, firstInBatch);
-      if (gate.result != null) {
-        if (gate.result.replayed()) {
-          results[i] = gate.result;
+      OpResult refused = admit(op, firstInBatch);
+      if (refused != null) {
+        if (refused.replayed()) {
+          results[i] = refused;
           continue;
         }
         failedAt = i;
-        failure = gate.result.code();
-        results[i] = gate.result;
+        failure = refused.code();
+        results[i] = refused;
         break;
       }
-      fingerprints[i] = gate.fingerprint;
       recordable[i] = true;
       firstInBatch.put(op.getId(), i);
       txn.beginOperation();
@@ -178,57 +168,53 @@ public final class Ledger {
         continue; // a replay, or the refusal (EXPIRED, DUPLICATE_ID, ...) that failed the batch
       }
       if (i == failedAt) {
-        record(op, failure, logIndex, fingerprints[i]);
+        record(op, failure, logIndex);
         results[i] = new OpResult(op.getId(), failure, false, logIndex);
         continue;
       }
       if (!recordable[i]) {
         // Not reached before the failure: admit it now only to learn whether it is a replay,
         // a refusal (EXPIRED, ...) or a new operation to mark ROLLED_BACK.
-        Gate gate = admit(op, firstInBatch);
-        if (gate.result != null) {
-          results[i] = gate.result;
+        OpResult refused = admit(op, firstInBatch);
+        if (refused != null) {
+          results[i] = refused;
           continue;
         }
-        fingerprints[i] = gate.fingerprint;
         firstInBatch.put(op.getId(), i);
       }
       ResultCode code = ok ? ResultCode.OK : ResultCode.ROLLED_BACK;
-      record(op, code, logIndex, fingerprints[i]);
+      record(op, code, logIndex);
       results[i] = new OpResult(op.getId(), code, false, logIndex);
     }
     return List.of(results);
   }
 
-  /** The admission decision for one operation: a final result, or go ahead with a fingerprint. */
-  private record Gate(OpResult result, byte[] fingerprint) {}
-
-  private Gate admit(Operation op, Map<String, Integer> pendingInBatch) {
+  /** The admission decision for one operation: its final result, or null to go ahead. */
+  private OpResult admit(Operation op, Map<String, Integer> pendingInBatch) {
     String id = op.getId();
     if (!isValidId(id)) {
-      return new Gate(new OpResult(id, ResultCode.INVALID_OPERATION_ID, false, 0), null);
+      return new OpResult(id, ResultCode.INVALID_OPERATION_ID, false, 0);
     }
-    byte[] fingerprint = fingerprint(op);
-    DedupeRecord seen = dedupe.get(id);
-    if (seen != null) {
-      if (MessageDigest.isEqual(seen.getFingerprint().toByteArray(), fingerprint)) {
-        return new Gate(new OpResult(id, seen.getCode(), true, seen.getAppliedIndex()), null);
+    int seen = dedupe.find(id);
+    if (seen >= 0) {
+      if (sameBody(dedupe.operation(seen), op)) {
+        return new OpResult(id, dedupe.code(seen), true, dedupe.appliedIndex(seen));
       }
-      return new Gate(new OpResult(id, ResultCode.DUPLICATE_ID, false, 0), null);
+      return new OpResult(id, ResultCode.DUPLICATE_ID, false, 0);
     }
     if (pendingInBatch != null && pendingInBatch.containsKey(id)) {
       // Same id twice in one atomic batch: the second is a retry of the first, which has no
       // stored result yet; refuse it as a duplicate so the batch cannot apply it twice.
-      return new Gate(new OpResult(id, ResultCode.DUPLICATE_ID, false, 0), null);
+      return new OpResult(id, ResultCode.DUPLICATE_ID, false, 0);
     }
     long created = op.getCreatedAtMillis();
     if (created > nowMillis + limits.maxClockSkewMillis()) {
-      return new Gate(new OpResult(id, ResultCode.TIMESTAMP_IN_FUTURE, false, 0), null);
+      return new OpResult(id, ResultCode.TIMESTAMP_IN_FUTURE, false, 0);
     }
     if (created < nowMillis - limits.dedupeWindowMillis() || created <= floorMillis) {
-      return new Gate(new OpResult(id, ResultCode.EXPIRED, false, 0), null);
+      return new OpResult(id, ResultCode.EXPIRED, false, 0);
     }
-    return new Gate(null, fingerprint);
+    return null;
   }
 
   private ResultCode execute(Operation op, Txn txn) {
@@ -386,79 +372,54 @@ public final class Ledger {
     }
   }
 
-  private void record(Operation op, ResultCode code, long logIndex, byte[] fingerprint) {
-    while (dedupe.size() >= limits.dedupeMaxEntries() && !dedupeOrder.isEmpty()) {
-      DedupeRecord evicted = dedupe.remove(dedupeOrder.pollFirst());
+  private void record(Operation op, ResultCode code, long logIndex) {
+    while (dedupe.size() >= limits.dedupeMaxEntries() && dedupe.size() > 0) {
       // A retry resends the very same operation, created_at included: make that EXPIRED.
       // (Not recorded_at + skew: under sustained load that bound runs ahead of the ledger's
       // clock, and every new operation was refused as EXPIRED once the table filled.)
-      floorMillis = Math.max(floorMillis, evicted.getOperation().getCreatedAtMillis());
+      floorMillis = Math.max(floorMillis, dedupe.createdAt(dedupe.oldest()));
+      dedupe.evictOldest();
     }
-    DedupeRecord r =
-        DedupeRecord.newBuilder()
-            .setOperation(op)
-            .setCode(code)
-            .setAppliedIndex(logIndex)
-            .setRecordedAtMillis(nowMillis)
-            .setFingerprint(ByteString.copyFrom(fingerprint))
-            .build();
-    dedupe.put(op.getId(), r);
-    dedupeOrder.addLast(op.getId());
+    dedupe.add(op, code, logIndex, nowMillis);
   }
 
   private void evictByTime() {
     long horizon = nowMillis - limits.dedupeWindowMillis() - limits.maxClockSkewMillis();
-    while (!dedupeOrder.isEmpty()) {
-      DedupeRecord oldest = dedupe.get(dedupeOrder.peekFirst());
-      if (oldest.getRecordedAtMillis() >= horizon) {
-        return;
-      }
-      dedupe.remove(dedupeOrder.pollFirst());
+    while (dedupe.size() > 0 && dedupe.recordedAt(dedupe.oldest()) < horizon) {
+      dedupe.evictOldest();
     }
   }
 
   /**
-   * Canonical, version-independent identity of an operation's body: a hand-written encoding (not
-   * protobuf bytes, which are not canonical across library versions) hashed with SHA-256. The
-   * creation time is left out: a person re-issuing the same transfer under the same id is a
-   * retry, whatever their clock says now.
+   * Whether two operations under one id are the same request: same kind and same body, field by
+   * field (not by protobuf bytes, which are not canonical across library versions). The creation
+   * time is left out: a person re-issuing the same transfer under the same id is a retry, whatever
+   * their clock says now.
    */
-  private byte[] fingerprint(Operation op) {
-    sha256.reset();
-    putLong(op.getKindCase().getNumber());
-    switch (op.getKindCase()) {
-      case CREATE_ACCOUNT -> putString(op.getCreateAccount().getAccount());
-      case MINT -> {
-        putString(op.getMint().getAccount());
-        putLong(op.getMint().getAmount());
-      }
-      case BURN -> {
-        putString(op.getBurn().getAccount());
-        putLong(op.getBurn().getAmount());
-      }
+  static boolean sameBody(Operation a, Operation b) {
+    if (a.getKindCase() != b.getKindCase()) {
+      return false;
+    }
+    return switch (a.getKindCase()) {
+      case CREATE_ACCOUNT ->
+          a.getCreateAccount().getAccount().equals(b.getCreateAccount().getAccount());
+      case MINT ->
+          a.getMint().getAccount().equals(b.getMint().getAccount())
+              && a.getMint().getAmount() == b.getMint().getAmount();
+      case BURN ->
+          a.getBurn().getAccount().equals(b.getBurn().getAccount())
+              && a.getBurn().getAmount() == b.getBurn().getAmount();
       case TRANSFER -> {
-        var t = op.getTransfer();
-        putString(t.getFrom());
-        putString(t.getTo());
-        putLong(t.getAmount());
-        putLong(t.hasExpectedFromVersion() ? 1 : 0);
-        putLong(t.getExpectedFromVersion());
+        var x = a.getTransfer();
+        var y = b.getTransfer();
+        yield x.getFrom().equals(y.getFrom())
+            && x.getTo().equals(y.getTo())
+            && x.getAmount() == y.getAmount()
+            && x.hasExpectedFromVersion() == y.hasExpectedFromVersion()
+            && x.getExpectedFromVersion() == y.getExpectedFromVersion();
       }
-      default -> {}
-    }
-    return sha256.digest();
-  }
-
-  private void putLong(long v) {
-    for (int shift = 56; shift >= 0; shift -= 8) {
-      sha256.update((byte) (v >>> shift));
-    }
-  }
-
-  private void putString(String s) {
-    byte[] b = s.getBytes(StandardCharsets.UTF_8);
-    putLong(b.length);
-    sha256.update(b);
+      default -> true;
+    };
   }
 
   // ---- reads (caller holds the state machine's read lock) ----
@@ -492,7 +453,17 @@ public final class Ledger {
 
   /** The remembered record of an operation id, if it is still within the dedupe window. */
   public Optional<DedupeRecord> operation(String id) {
-    return Optional.ofNullable(dedupe.get(id));
+    int slot = dedupe.find(id);
+    return slot < 0 ? Optional.empty() : Optional.of(dedupeRecord(slot));
+  }
+
+  private DedupeRecord dedupeRecord(int slot) {
+    return DedupeRecord.newBuilder()
+        .setOperation(dedupe.operation(slot))
+        .setCode(dedupe.code(slot))
+        .setAppliedIndex(dedupe.appliedIndex(slot))
+        .setRecordedAtMillis(dedupe.recordedAt(slot))
+        .build();
   }
 
   public LedgerTotals totals() {
@@ -528,10 +499,7 @@ public final class Ledger {
               + " != sum of balances "
               + Long.toUnsignedString(sum));
     }
-    if (dedupe.size() != dedupeOrder.size()) {
-      throw new IllegalStateException(
-          "dedupe table has " + dedupe.size() + " records but " + dedupeOrder.size() + " in order");
-    }
+    dedupe.checkConsistent();
   }
 
   private static Account toProto(String id, State s) {
@@ -551,14 +519,14 @@ public final class Ledger {
         .setTotalMinted(totalMinted)
         .setTotalBurned(totalBurned)
         .setAccountCount(accounts.size())
-        .setDedupeCount(dedupeOrder.size())
+        .setDedupeCount(dedupe.size())
         .build()
         .writeDelimitedTo(out);
     for (Map.Entry<String, State> e : accounts.entrySet()) {
       toProto(e.getKey(), e.getValue()).writeDelimitedTo(out);
     }
-    for (String id : dedupeOrder) {
-      dedupe.get(id).writeDelimitedTo(out);
+    for (int i = 0; i < dedupe.size(); i++) {
+      dedupeRecord(dedupe.slotAt(i)).writeDelimitedTo(out);
     }
   }
 
@@ -596,12 +564,11 @@ public final class Ledger {
             + " dedupe records");
       }
       String id = r.getOperation().getId();
-      if (!isValidId(id) || l.dedupe.containsKey(id) || r.getRecordedAtMillis() < lastRecorded) {
+      if (!isValidId(id) || l.dedupe.find(id) >= 0 || r.getRecordedAtMillis() < lastRecorded) {
         throw new IOException("ledger snapshot dedupe record " + i + " ('" + id
             + "') is invalid, repeated or out of order");
       }
-      l.dedupe.put(id, r);
-      l.dedupeOrder.addLast(id);
+      l.dedupe.add(r.getOperation(), r.getCode(), r.getAppliedIndex(), r.getRecordedAtMillis());
       lastRecorded = r.getRecordedAtMillis();
     }
     try {
@@ -610,13 +577,5 @@ public final class Ledger {
       throw new IOException("ledger snapshot is inconsistent: " + e.getMessage(), e);
     }
     return l;
-  }
-
-  private static MessageDigest newSha256() {
-    try {
-      return MessageDigest.getInstance("SHA-256");
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException("SHA-256 is required by every JVM", e);
-    }
   }
 }

@@ -1,0 +1,239 @@
+package io.cairn.node.ledger;
+
+import com.google.protobuf.InvalidProtocolBufferException;
+import io.cairn.proto.Operation;
+import io.cairn.proto.ResultCode;
+
+/**
+ * The dedupe table's storage: remembered operations in arrival order (a ring), found by id through
+ * an open-addressing hash index. Built for the garbage collector, not for elegance: a record is
+ * one {@code byte[]} (the id, then the operation's protobuf bytes) plus a row in a few primitive
+ * arrays, where a {@code HashMap} of protobuf records held about ten objects per operation. Every
+ * record lives for minutes (the dedupe window) under load of thousands per second, so those
+ * objects all reached the old generation and died there: G1's concurrent marking and remembered
+ * set work then took more CPU than applying the operations (measured in the issue 7 notes).
+ *
+ * <p>Records leave only from the oldest end ({@link #evictOldest()}); the caller decides when.
+ * Capacity grows by doubling as records are added and never shrinks. Ids must be valid ledger ids
+ * (1-64 ASCII characters), which the ledger checks before it records anything.
+ *
+ * <p>Not thread-safe, like the {@link Ledger} that owns it.
+ */
+final class DedupeTable {
+  private static final int INITIAL_CAPACITY = 1024;
+
+  // The ring: slot (head + i) % capacity holds the i-th oldest record.
+  private byte[][] record = new byte[INITIAL_CAPACITY][]; // [id length][id][operation]
+  private int[] hash = new int[INITIAL_CAPACITY];
+  private long[] appliedIndex = new long[INITIAL_CAPACITY];
+  private long[] recordedAt = new long[INITIAL_CAPACITY];
+  private long[] createdAt = new long[INITIAL_CAPACITY];
+  private byte[] code = new byte[INITIAL_CAPACITY];
+  private int head;
+  private int count;
+
+  // Linear probing over slot + 1 (0 = empty); at most half full.
+  private int[] index = new int[INITIAL_CAPACITY * 2];
+
+  int size() {
+    return count;
+  }
+
+  /** The slot holding {@code id}, or -1. */
+  int find(String id) {
+    int h = hashOf(id);
+    int mask = index.length - 1;
+    for (int i = h & mask; ; i = (i + 1) & mask) {
+      int v = index[i];
+      if (v == 0) {
+        return -1;
+      }
+      int slot = v - 1;
+      if (hash[slot] == h && idEquals(record[slot], id)) {
+        return slot;
+      }
+    }
+  }
+
+  /** Remembers {@code op} (whose id is not in the table) as the newest record. */
+  void add(Operation op, ResultCode result, long applied, long recordedAtMillis) {
+    String id = op.getId();
+    if (count == record.length) {
+      grow();
+    }
+    int slot = (head + count) % record.length;
+    byte[] body = op.toByteArray();
+    byte[] r = new byte[1 + id.length() + body.length];
+    r[0] = (byte) id.length();
+    for (int i = 0; i < id.length(); i++) {
+      r[1 + i] = (byte) id.charAt(i); // valid ids are ASCII
+    }
+    System.arraycopy(body, 0, r, 1 + id.length(), body.length);
+    record[slot] = r;
+    hash[slot] = hashOf(id);
+    appliedIndex[slot] = applied;
+    recordedAt[slot] = recordedAtMillis;
+    createdAt[slot] = op.getCreatedAtMillis();
+    code[slot] = (byte) result.getNumber();
+    count++;
+    insert(slot);
+  }
+
+  /** The slot of the oldest record; the table must not be empty. */
+  int oldest() {
+    return head;
+  }
+
+  /** The slot of the {@code i}-th oldest record, {@code 0 <= i < size()}. */
+  int slotAt(int i) {
+    return (head + i) % record.length;
+  }
+
+  /** Forgets the oldest record; the table must not be empty. */
+  void evictOldest() {
+    int slot = head;
+    remove(slot);
+    record[slot] = null;
+    head = (head + 1) % record.length;
+    count--;
+  }
+
+  long appliedIndex(int slot) {
+    return appliedIndex[slot];
+  }
+
+  long recordedAt(int slot) {
+    return recordedAt[slot];
+  }
+
+  long createdAt(int slot) {
+    return createdAt[slot];
+  }
+
+  ResultCode code(int slot) {
+    ResultCode c = ResultCode.forNumber(code[slot]);
+    return c != null ? c : ResultCode.UNRECOGNIZED;
+  }
+
+  /** The remembered operation, decoded afresh (reads and retries only, never the hot path). */
+  Operation operation(int slot) {
+    byte[] r = record[slot];
+    int offset = 1 + r[0];
+    try {
+      return Operation.parser().parseFrom(r, offset, r.length - offset);
+    } catch (InvalidProtocolBufferException e) {
+      throw new IllegalStateException("dedupe record in slot " + slot + " is corrupt", e);
+    }
+  }
+
+  /** O(n): every record is found by its own id, and the index holds nothing else. */
+  void checkConsistent() {
+    long used = java.util.Arrays.stream(index).filter(v -> v != 0).count();
+    if (used != count) {
+      throw new IllegalStateException(
+          "dedupe index holds " + used + " entries for " + count + " records");
+    }
+    for (int i = 0; i < count; i++) {
+      int slot = slotAt(i);
+      String id = operation(slot).getId();
+      if (find(id) != slot) {
+        throw new IllegalStateException("dedupe record '" + id + "' is not found by its id");
+      }
+    }
+  }
+
+  /** String.hashCode mixed (MurmurHash3's finaliser): ids like op-1, op-2... must not cluster. */
+  private static int hashOf(String id) {
+    int h = id.hashCode();
+    h ^= h >>> 16;
+    h *= 0x85ebca6b;
+    h ^= h >>> 13;
+    h *= 0xc2b2ae35;
+    return h ^ (h >>> 16);
+  }
+
+  private static boolean idEquals(byte[] r, String id) {
+    int n = r[0];
+    if (n != id.length()) {
+      return false;
+    }
+    for (int i = 0; i < n; i++) {
+      if (r[1 + i] != (byte) id.charAt(i)) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  private void insert(int slot) {
+    int mask = index.length - 1;
+    int i = hash[slot] & mask;
+    while (index[i] != 0) {
+      i = (i + 1) & mask;
+    }
+    index[i] = slot + 1;
+  }
+
+  /** Backward-shift deletion: no tombstones, so lookups never slow down with churn. */
+  private void remove(int slot) {
+    int mask = index.length - 1;
+    int i = hash[slot] & mask;
+    while (index[i] != slot + 1) {
+      i = (i + 1) & mask;
+    }
+    int j = i;
+    while (true) {
+      j = (j + 1) & mask;
+      int v = index[j];
+      if (v == 0) {
+        index[i] = 0;
+        return;
+      }
+      int home = hash[v - 1] & mask;
+      // The entry at j may move back to the hole at i unless its home lies cyclically in (i, j].
+      boolean stays = i <= j ? (i < home && home <= j) : (i < home || home <= j);
+      if (!stays) {
+        index[i] = v;
+        i = j;
+      }
+    }
+  }
+
+  private void grow() {
+    int capacity = record.length * 2;
+    if (capacity < 0 || capacity > (1 << 29)) {
+      throw new IllegalStateException("dedupe table cannot grow past " + record.length);
+    }
+    byte[][] r = new byte[capacity][];
+    int[] h = new int[capacity];
+    long[] a = new long[capacity];
+    long[] t = new long[capacity];
+    long[] c = new long[capacity];
+    byte[] k = new byte[capacity];
+    for (int i = 0; i < count; i++) {
+      int from = (head + i) % record.length;
+      r[i] = record[from];
+      h[i] = hash[from];
+      a[i] = appliedIndex[from];
+      t[i] = recordedAt[from];
+      c[i] = createdAt[from];
+      k[i] = code[from];
+    }
+    record = r;
+    hash = h;
+    appliedIndex = a;
+    recordedAt = t;
+    createdAt = c;
+    code = k;
+    head = 0;
+    index = new int[capacity * 2];
+    for (int i = 0; i < count; i++) {
+      insert(i);
+    }
+  }
+
+  @Override
+  public String toString() {
+    return "DedupeTable{size=" + count + ", capacity=" + record.length + "}";
+  }
+}
