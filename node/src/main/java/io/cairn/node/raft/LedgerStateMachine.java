@@ -290,7 +290,10 @@ public final class LedgerStateMachine extends BaseStateMachine {
       stamp = stampOf(index, term, tree.root());
       applied = stamp;
       updateLastAppliedTermIndex(term, index);
-      reply = buildReply(perRequest, stamp);
+      // Only the leader that appended the entry has a caller waiting for the reply. Elsewhere
+      // Ratis would just keep it in its retry cache, which Cairn never consults (every write
+      // goes in under a fresh call id), so followers skip building it.
+      reply = trx.getClientRequest() != null ? buildReply(perRequest, stamp) : null;
     } finally {
       lock.writeLock().unlock();
     }
@@ -312,7 +315,9 @@ public final class LedgerStateMachine extends BaseStateMachine {
     }
     waiters.advance(index);
     return CompletableFuture.completedFuture(
-        Message.valueOf(UnsafeByteOperations.unsafeWrap(reply.toByteArray())));
+        reply == null
+            ? Message.EMPTY
+            : Message.valueOf(UnsafeByteOperations.unsafeWrap(reply.toByteArray())));
   }
 
   private WatchResponse watchEntry(

@@ -100,6 +100,11 @@ public final class RaftNode implements AutoCloseable {
     RaftServerConfigKeys.Log.setSegmentSizeMax(p, SizeInBytes.valueOf(c.getLong("raft.log.segment.bytes")));
     RaftServerConfigKeys.Log.setPurgeGap(p, c.getInt("raft.log.purge.gap"));
     RaftServerConfigKeys.Log.setPurgeUptoSnapshotIndex(p, true);
+    // Ratis keeps every write's reply for this long to answer a retry of the same call id.
+    // Cairn never retries a call id (each node writes under fresh ones; clients retry with
+    // operation ids, which the ledger's dedupe table answers), so the default 60 s only made
+    // every node hold a minute of replies: middle-aged garbage for G1.
+    RaftServerConfigKeys.RetryCache.setExpiryTime(p, TimeDuration.valueOf(5, TimeUnit.SECONDS));
     RaftServerConfigKeys.Snapshot.setAutoTriggerEnabled(p, true);
     RaftServerConfigKeys.Snapshot.setAutoTriggerThreshold(
         p, c.getLong("raft.snapshot.threshold.entries"));
