@@ -25,3 +25,6 @@ ensure_built() {
       || die "build failed (run: mvn -DskipTests -pl node,cli -am package)"
   fi
 }
+
+# A number from cairnctl's one-line JSON output: jnum KEY FILE
+jnum() { grep -o "\"$1\": [-0-9.]*" "$2" | head -1 | sed 's/.*: //'; }

@@ -454,30 +454,24 @@ public final class ChaosRun {
     try (CairnClient admin = client(endpoints("n1"), Duration.ofSeconds(20))) {
       Thread.sleep(2000);
       while (System.nanoTime() + TimeUnit.SECONDS.toNanos(10) < endNanos) {
-        String victim = nodes.get(rnd.nextInt(nodes.size()));
+        String drawn = nodes.get(rnd.nextInt(nodes.size())); // drawn every cycle: seeds replay
+        // A failed cycle may have left its node out: bring that one back first, then go on.
+        boolean back = pendingRejoin != null;
+        String victim = back ? pendingRejoin : drawn;
         long start = history.now();
-        if (pendingRejoin != null) {
-          victim = pendingRejoin; // bring back the one a failed cycle left out, then go on
-          try {
-            rejoin(admin, victim);
-            pendingRejoin = null;
-            history.fault(new Fault("member-back-" + victim, start, history.now()));
-          } catch (CairnException | IllegalStateException e) {
-            history.fault(new Fault("member-error: " + e.getMessage(), start, history.now()));
-          }
-          Thread.sleep(2000);
-          continue;
-        }
         try {
-          pendingRejoin = victim;
-          admin.removeMember(victim);
-          cluster.kill9(victim);
-          Thread.sleep(3000);
+          if (!back) {
+            pendingRejoin = victim;
+            admin.removeMember(victim);
+            cluster.kill9(victim);
+            Thread.sleep(3000);
+          }
           rejoin(admin, victim);
           pendingRejoin = null;
-          history.fault(new Fault("member-out-" + victim, start, history.now()));
+          history.fault(
+              new Fault((back ? "member-back-" : "member-out-") + victim, start, history.now()));
         } catch (CairnException | IllegalStateException e) {
-          // Expected under partitions and crashes; recover() re-adds whoever is missing.
+          // Expected under partitions and crashes; the next cycle brings the node back.
           history.fault(new Fault("member-error: " + e.getMessage(), start, history.now()));
         }
         Thread.sleep(2000);

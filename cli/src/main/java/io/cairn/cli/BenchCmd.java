@@ -98,6 +98,22 @@ final class BenchCmd extends Cairnctl.Base {
     }
   }
 
+  /**
+   * The client a closed loop of {@code clients} callers shares: this bench's, and the open loop's
+   * recovery phase's, so the two measure the same thing.
+   */
+  static CairnClient.Builder closedLoopClient(
+      List<String> endpoints, int clients, boolean coalesce, double timeoutSeconds) {
+    CairnClient.Builder b =
+        CairnClient.builder()
+            .endpoints(endpoints)
+            .callbackThreads(4)
+            // Each caller has at most one call in flight; do not let the client's cap bind.
+            .maxInflightCalls(Math.max(1024, clients + 16))
+            .totalTimeout(Duration.ofMillis((long) (timeoutSeconds * 1000)));
+    return coalesce ? b.coalesce(1000, 2) : b.coalesce(1, 1);
+  }
+
   @Override
   public Integer call() throws Exception {
     if (clients < 1 || clients > 4096 || batch < 1 || batch > 1000 || accounts < 2
@@ -120,17 +136,7 @@ final class BenchCmd extends Cairnctl.Base {
       return openLoop(err, run);
     }
     CairnClient.Builder builder =
-        CairnClient.builder()
-            .endpoints(endpoints())
-            .callbackThreads(4)
-            // Each caller has at most one call in flight; do not let the client's cap bind.
-            .maxInflightCalls(Math.max(1024, clients + 16))
-            .totalTimeout(Duration.ofMillis((long) (global().timeoutSeconds * 1000)));
-    if (noCoalesce) {
-      builder.coalesce(1, 1);
-    } else {
-      builder.coalesce(1000, 2);
-    }
+        closedLoopClient(endpoints(), clients, !noCoalesce, global().timeoutSeconds);
     try (CairnClient client = builder.build()) {
       String[] names = setUp(client, run, err);
       long start = System.nanoTime();

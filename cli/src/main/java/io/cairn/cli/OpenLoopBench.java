@@ -211,15 +211,8 @@ final class OpenLoopBench {
   /** Closed loop on a fresh, normally retrying client, from the moment the overload stops. */
   private List<long[]> recover(String[] accounts, long from) throws InterruptedException {
     CairnClient.Builder b =
-        CairnClient.builder()
-            .endpoints(s.endpoints())
-            .callbackThreads(4)
-            .totalTimeout(Duration.ofMillis((long) (s.timeoutSeconds() * 1000)));
-    if (s.recoveryCoalesce()) {
-      b.coalesce(1000, 2);
-    } else {
-      b.coalesce(1, 1);
-    }
+        BenchCmd.closedLoopClient(
+            s.endpoints(), s.recoveryClients(), s.recoveryCoalesce(), s.timeoutSeconds());
     long end = from + TimeUnit.SECONDS.toNanos(s.recoverySeconds());
     try (CairnClient client = b.build()) {
       List<Thread> workers = new ArrayList<>();

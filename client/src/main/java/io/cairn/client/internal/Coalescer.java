@@ -53,10 +53,8 @@ public final class Coalescer implements AutoCloseable {
   public CompletableFuture<OperationResult> submit(Operation op) {
     CompletableFuture<OperationResult> f = new CompletableFuture<>();
     if (closed) {
-      f.completeExceptionally(
-          new CairnException(Status.Code.CANCELLED, null, false, "client is closed", null));
+      f.completeExceptionally(closedError());
     } else if (!queue.offer(new Pending(op, op.getSerializedSize() + 4, f))) {
-      // (The message used to concatenate the two numbers as strings: "queue of 0100".)
       f.completeExceptionally(
           Caller.clientFull(
               "client queue of " + (queue.remainingCapacity() + queue.size())

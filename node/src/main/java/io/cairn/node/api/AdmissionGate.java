@@ -59,29 +59,35 @@ final class AdmissionGate {
    * bound below {@code api.max.request.bytes} cannot starve legal requests.
    */
   Refusal tryAdmit(Connection connection, long size) {
+    // The connection first: a connection over its own bound must not, even briefly, inflate the
+    // node-wide counts that other clients are judged by.
+    if (connection != null && connection.inflight.incrementAndGet() > maxPerConnection) {
+      connection.inflight.decrementAndGet();
+      return Refusal.CONNECTION_INFLIGHT;
+    }
     if (requests.incrementAndGet() > maxRequests) {
       requests.decrementAndGet();
+      undo(connection);
       return Refusal.NODE_INFLIGHT;
     }
     long after = bytes.addAndGet(size);
     if (after > maxBytes && after != size) {
       bytes.addAndGet(-size);
       requests.decrementAndGet();
+      undo(connection);
       return Refusal.NODE_BYTES;
-    }
-    if (connection != null && connection.inflight.incrementAndGet() > maxPerConnection) {
-      connection.inflight.decrementAndGet();
-      bytes.addAndGet(-size);
-      requests.decrementAndGet();
-      return Refusal.CONNECTION_INFLIGHT;
     }
     return null;
   }
 
-  void release(Connection connection, long size) {
+  private static void undo(Connection connection) {
     if (connection != null) {
       connection.inflight.decrementAndGet();
     }
+  }
+
+  void release(Connection connection, long size) {
+    undo(connection);
     bytes.addAndGet(-size);
     requests.decrementAndGet();
   }
@@ -100,9 +106,5 @@ final class AdmissionGate {
 
   long maxBytes() {
     return maxBytes;
-  }
-
-  int maxPerConnection() {
-    return maxPerConnection;
   }
 }

@@ -11,7 +11,6 @@ import io.grpc.ServerInterceptor;
 import io.grpc.ServerTransportFilter;
 import io.grpc.StatusRuntimeException;
 import java.util.Set;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.LongSupplier;
 
 /**
@@ -61,7 +60,6 @@ final class AdmissionInterceptor implements ServerInterceptor {
     return new ForwardingServerCallListener.SimpleForwardingServerCallListener<>(delegate) {
       private long admittedBytes = -1;
       private boolean refused;
-      private final AtomicBoolean released = new AtomicBoolean();
 
       @Override
       public void onMessage(Q message) {
@@ -98,9 +96,11 @@ final class AdmissionInterceptor implements ServerInterceptor {
         super.onCancel();
       }
 
+      // gRPC calls exactly one of onComplete/onCancel, one callback at a time: no CAS needed.
       private void release() {
-        if (admittedBytes >= 0 && released.compareAndSet(false, true)) {
+        if (admittedBytes >= 0) {
           gate.release(connection, admittedBytes);
+          admittedBytes = -1;
         }
       }
     };

@@ -133,7 +133,9 @@ final class Membership {
     // Membership waits for a new member to catch up, so it gets more time than a transfer.
     long timeoutMillis = 3 * hot.get("api.write.timeout.millis");
     // No special case for "nothing to change": Ratis answers such a request with success at
-    // once, which is what makes both calls idempotent.
+    // once, which is what makes both calls idempotent (a retry while the first change is still
+    // in progress is refused as ABORTED, which clients retry). Ratis compares ids only, so the
+    // reply lists the configuration as it now is, not the one asked for.
     LOG.info("node={} membership: {} ({} -> {} members)", raft.selfId(), what, current.size(),
         next.size());
     CompletableFuture<RaftClientReply> done =
@@ -153,7 +155,7 @@ final class Membership {
             LOG.info("node={} membership: {} committed", raft.selfId(), what);
             out.onNext(
                 MembershipResponse.newBuilder()
-                    .addAllMembers(members(next))
+                    .addAllMembers(members(raft.members()))
                     .setTerm(info == null ? 0 : info.getCurrentTerm())
                     .build());
             out.onCompleted();

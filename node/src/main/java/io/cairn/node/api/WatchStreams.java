@@ -89,11 +89,6 @@ final class WatchStreams implements AutoCloseable {
     leaderCheck.start();
   }
 
-  /**
-   * A node cut off from the leader (partitioned, or the cluster lost its majority) applies nothing
-   * new, and a watcher on it cannot tell that from a quiet ledger. Past the limit, end every
-   * stream with UNAVAILABLE and refuse new ones, so clients resume on a node that has a leader.
-   */
   private void checkLeaderEvery500Millis() {
     while (!closed) {
       try {
@@ -101,10 +96,19 @@ final class WatchStreams implements AutoCloseable {
       } catch (InterruptedException e) {
         return; // close()
       }
-      checkLeader();
+      try {
+        checkLeader();
+      } catch (RuntimeException e) {
+        LOG.warn("watch leader check failed; trying again in 500 ms", e);
+      }
     }
   }
 
+  /**
+   * A node cut off from the leader (partitioned, or the cluster lost its majority) applies nothing
+   * new, and a watcher on it cannot tell that from a quiet ledger. Past the limit, end every
+   * stream with UNAVAILABLE and refuse new ones, so clients resume on a node that has a leader.
+   */
   private void checkLeader() {
     long now = System.nanoTime();
     if (leaderKnown.getAsBoolean()) {

@@ -1,8 +1,10 @@
 package io.cairn.node.ledger;
 
+import com.google.protobuf.CodedOutputStream;
 import com.google.protobuf.InvalidProtocolBufferException;
 import io.cairn.proto.Operation;
 import io.cairn.proto.ResultCode;
+import java.io.IOException;
 
 /**
  * The dedupe table's storage: remembered operations in arrival order (a ring), found by id through
@@ -62,13 +64,19 @@ final class DedupeTable {
       grow();
     }
     int slot = (head + count) % record.length;
-    byte[] body = op.toByteArray();
-    byte[] r = new byte[1 + id.length() + body.length];
+    int size = op.getSerializedSize();
+    byte[] r = new byte[1 + id.length() + size];
     r[0] = (byte) id.length();
     for (int i = 0; i < id.length(); i++) {
       r[1 + i] = (byte) id.charAt(i); // valid ids are ASCII
     }
-    System.arraycopy(body, 0, r, 1 + id.length(), body.length);
+    try {
+      CodedOutputStream out = CodedOutputStream.newInstance(r, 1 + id.length(), size);
+      op.writeTo(out); // straight into the record: no intermediate array on every operation
+      out.checkNoSpaceLeft();
+    } catch (IOException e) {
+      throw new IllegalStateException("cannot encode operation " + id, e);
+    }
     record[slot] = r;
     hash[slot] = hashOf(id);
     appliedIndex[slot] = applied;

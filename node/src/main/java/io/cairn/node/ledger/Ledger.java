@@ -373,7 +373,7 @@ public final class Ledger {
   }
 
   private void record(Operation op, ResultCode code, long logIndex) {
-    while (dedupe.size() >= limits.dedupeMaxEntries() && dedupe.size() > 0) {
+    while (dedupe.size() >= limits.dedupeMaxEntries()) { // the limit is at least 1
       // A retry resends the very same operation, created_at included: make that EXPIRED.
       // (Not recorded_at + skew: under sustained load that bound runs ahead of the ledger's
       // clock, and every new operation was refused as EXPIRED once the table filled.)

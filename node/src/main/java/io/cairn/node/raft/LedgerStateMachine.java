@@ -303,8 +303,7 @@ public final class LedgerStateMachine extends BaseStateMachine {
     try {
       // An entry of nothing but read barriers (empty requests) changes nothing: not an event,
       // and not worth building one for.
-      boolean hasOps = decoded.getRequestsList().stream().anyMatch(r -> r.getOperationsCount() > 0);
-      if (watchWindow.enabled() && hasOps) {
+      if (watchWindow.enabled() && perRequest.stream().anyMatch(r -> !r.isEmpty())) {
         watchWindow.append(watchEntry(decoded, perRequest, opChanges, applied));
       }
     } catch (RuntimeException e) {

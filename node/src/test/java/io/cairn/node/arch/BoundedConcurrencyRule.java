@@ -120,8 +120,8 @@ public final class BoundedConcurrencyRule {
     return out;
   }
 
-  /** The violation this access is, or null. Public for the rule's own tests. */
-  static Violation classify(JavaAccess<?> access) {
+  /** The violation this access is, or null. */
+  private static Violation classify(JavaAccess<?> access) {
     if (!(access instanceof JavaCodeUnitAccess<?> call)) {
       return null;
     }
