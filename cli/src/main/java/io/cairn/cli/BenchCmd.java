@@ -58,6 +58,12 @@ final class BenchCmd extends Cairnctl.Base {
   @Option(names = "--no-coalesce", description = "One RPC per request: turn off the client's coalescing of concurrent callers.")
   boolean noCoalesce;
 
+  @Option(names = "--coalesce-inflight", paramLabel = "N", defaultValue = "1", description = "Coalesced requests on the wire at once (default ${DEFAULT-VALUE}, the client's).")
+  int coalesceInflight;
+
+  @Option(names = "--linger-micros", paramLabel = "US", defaultValue = "2000", description = "Most time the client's coalescer waits for callers still arriving (default ${DEFAULT-VALUE}, the client's; 0: send as soon as a request slot is free).")
+  int lingerMicros;
+
   @Option(names = "--open-loop", description = "Open loop (needs --rate): send R requests/s whether or not earlier ones were answered, each as its own RPC to the leader, and count OK, RESOURCE_EXHAUSTED and other errors apart. For overload tests; no warm-up.")
   boolean openLoop;
 
@@ -111,7 +117,7 @@ final class BenchCmd extends Cairnctl.Base {
             // Each caller has at most one call in flight; do not let the client's cap bind.
             .maxInflightCalls(Math.max(1024, clients + 16))
             .totalTimeout(Duration.ofMillis((long) (timeoutSeconds * 1000)));
-    return coalesce ? b.coalesce(1000, 2) : b.coalesce(1, 1);
+    return coalesce ? b : b.coalesce(1, 1);
   }
 
   @Override
@@ -122,6 +128,9 @@ final class BenchCmd extends Cairnctl.Base {
       throw new IllegalArgumentException(
           "bounds: --clients 1..4096, --batch 1..1000, --accounts 2..1000000, --duration 1..3600,"
               + " --warmup 0..600, --rate >= 0");
+    }
+    if (coalesceInflight < 1 || coalesceInflight > 64 || lingerMicros < 0 || lingerMicros > 100_000) {
+      throw new IllegalArgumentException("bounds: --coalesce-inflight 1..64, --linger-micros 0..100000");
     }
     if (openLoop && (rate <= 0 || connections < 1 || connections > 64 || attempts < 1
         || attempts > 100 || maxOutstanding < 1 || maxOutstanding > 1_000_000
@@ -137,6 +146,11 @@ final class BenchCmd extends Cairnctl.Base {
     }
     CairnClient.Builder builder =
         closedLoopClient(endpoints(), clients, !noCoalesce, global().timeoutSeconds);
+    if (!noCoalesce) {
+      builder
+          .coalesce(1000, coalesceInflight)
+          .coalesceLinger(Duration.ofNanos(100_000), Duration.ofNanos(lingerMicros * 1000L));
+    }
     try (CairnClient client = builder.build()) {
       String[] names = setUp(client, run, err);
       long start = System.nanoTime();
@@ -348,6 +362,8 @@ final class BenchCmd extends Cairnctl.Base {
     j.put("clients", clients);
     j.put("batch", batch);
     j.put("coalescing", !noCoalesce);
+    j.put("coalesce_inflight", noCoalesce ? 0 : coalesceInflight);
+    j.put("linger_micros", noCoalesce ? 0 : lingerMicros);
     j.put("duration_s", durationSeconds);
     j.put("warmup_s", warmupSeconds);
     j.put("endpoints", endpoints());
@@ -376,7 +392,9 @@ final class BenchCmd extends Cairnctl.Base {
             byCodeMap,
             clients,
             batch,
-            noCoalesce ? "off" : "on");
+            noCoalesce
+                ? "off"
+                : "on (" + coalesceInflight + " in flight, linger " + lingerMicros + " us)");
     StringBuilder errs = new StringBuilder();
     errorKinds.forEach((k, v) -> errs.append("\n  ").append(v.get()).append(" x ").append(k));
     emit(human + (errs.length() > 0 ? "\nerrors seen:" + errs : ""), j);

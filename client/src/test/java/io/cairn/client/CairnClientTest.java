@@ -247,6 +247,50 @@ class CairnClientTest {
     }
   }
 
+  CairnClient lingering(FakeNode node, Duration quiet, Duration max) {
+    return CairnClient.builder()
+        .endpoints(List.of(node.endpoint()))
+        .totalTimeout(Duration.ofSeconds(20))
+        .coalesceLinger(quiet, max)
+        .build();
+  }
+
+  @Test
+  void callersArrivingOneByOneWithinTheQuietGapLeaveInOneRequest() throws Exception {
+    FakeNode node = new FakeNode(n -> null, n -> null);
+    // A quiet gap far above the submit loop's pace, so a slow machine cannot split the burst.
+    try (CairnClient c = lingering(node, Duration.ofMillis(300), Duration.ofSeconds(1))) {
+      List<CompletableFuture<OperationResult>> futures = new ArrayList<>();
+      for (int i = 0; i < 20; i++) {
+        futures.add(c.singleAsync(Ops.transfer("t" + i, "a", "b", 1)));
+        Thread.sleep(1);
+      }
+      for (int i = 0; i < 20; i++) {
+        assertEquals("t" + i, futures.get(i).get().getId());
+      }
+      assertEquals(1, node.calls.size(), "requests: " + node.calls.size());
+      assertEquals(20, node.calls.get(0).getOperationsCount());
+    }
+  }
+
+  @Test
+  void theLingerNeverHoldsARequestPastItsMaximum() throws Exception {
+    FakeNode node = new FakeNode(n -> null, n -> null);
+    // Arrivals every 5 ms never leave a 300 ms quiet gap: only the 100 ms maximum sends.
+    try (CairnClient c = lingering(node, Duration.ofMillis(300), Duration.ofMillis(100))) {
+      List<CompletableFuture<OperationResult>> futures = new ArrayList<>();
+      long end = System.nanoTime() + Duration.ofMillis(1500).toNanos();
+      for (int i = 0; i < 1000 && System.nanoTime() < end; i++) {
+        futures.add(c.singleAsync(Ops.transfer("t" + i, "a", "b", 1)));
+        Thread.sleep(5);
+      }
+      for (CompletableFuture<OperationResult> f : futures) {
+        assertEquals(ResultCode.OK, f.get().getCode());
+      }
+      assertTrue(node.calls.size() >= 3, "requests: " + node.calls.size());
+    }
+  }
+
   @Test
   void aMalformedOperationFailsAloneBeforeSending() throws Exception {
     FakeNode node = new FakeNode(n -> null, n -> null);

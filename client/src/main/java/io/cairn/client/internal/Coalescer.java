@@ -7,12 +7,14 @@ import io.cairn.proto.OperationResult;
 import io.cairn.proto.SubmitRequest;
 import io.cairn.proto.SubmitResponse;
 import io.grpc.Status;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
 import java.util.function.Function;
 
 /**
@@ -20,7 +22,13 @@ import java.util.function.Function;
  * request, as TigerBeetle's clients do: each caller still gets its own result or error. One
  * thread takes the first waiting operation, waits for a free request slot (at most {@code
  * maxInflight} requests on the wire), and meanwhile more operations queue up, so requests grow
- * with load without a fixed linger. Bounded everywhere: a full queue refuses at once.
+ * with load. Bounded everywhere: a full queue refuses at once.
+ *
+ * <p>Then it lingers while operations are still arriving: it sends once no new operation came for
+ * {@code lingerQuiet}, or after {@code lingerMax}, or when the request is full. This is for the
+ * callers woken by the previous reply: they come back one by one over a millisecond or so, and
+ * without the linger the first of them would leave alone, splitting the callers into two
+ * cohorts that wait for each other's round trips. An idle caller pays one quiet period.
  */
 public final class Coalescer implements AutoCloseable {
   private record Pending(Operation op, int bytes, CompletableFuture<OperationResult> future) {}
@@ -30,6 +38,8 @@ public final class Coalescer implements AutoCloseable {
   private final Semaphore inflight;
   private final int maxOps;
   private final long maxBytes;
+  private final long lingerQuietNanos;
+  private final long lingerMaxNanos;
   private final Thread thread;
   private volatile boolean closed;
 
@@ -38,8 +48,12 @@ public final class Coalescer implements AutoCloseable {
       int maxQueued,
       int maxInflight,
       int maxOps,
-      long maxBytes) {
+      long maxBytes,
+      Duration lingerQuiet,
+      Duration lingerMax) {
     this.send = send;
+    this.lingerQuietNanos = lingerQuiet.toNanos();
+    this.lingerMaxNanos = lingerMax.toNanos();
     this.queue = new ArrayBlockingQueue<>(maxQueued);
     this.inflight = new Semaphore(maxInflight);
     this.maxOps = maxOps;
@@ -76,6 +90,7 @@ public final class Coalescer implements AutoCloseable {
             return;
           }
         }
+        lingerWhileArriving();
         List<Pending> batch = drain(first);
         SubmitRequest.Builder request = SubmitRequest.newBuilder();
         for (Pending p : batch) {
@@ -99,6 +114,23 @@ public final class Coalescer implements AutoCloseable {
         // Keep coalescing: a dead thread would strand every later caller.
         continue;
       }
+    }
+  }
+
+  /** Waits while operations keep arriving: bounded by the quiet gap, lingerMax and maxOps. */
+  private void lingerWhileArriving() {
+    if (lingerMaxNanos <= 0 || lingerQuietNanos <= 0) {
+      return;
+    }
+    long deadline = System.nanoTime() + lingerMaxNanos;
+    int seen = queue.size();
+    while (seen + 1 < maxOps && !closed) {
+      LockSupport.parkNanos(Math.min(lingerQuietNanos, Math.max(1, deadline - System.nanoTime())));
+      int now = queue.size();
+      if (now == seen || System.nanoTime() - deadline >= 0) {
+        return;
+      }
+      seen = now;
     }
   }
 
