@@ -287,6 +287,15 @@ public final class NodeConfig {
               100_000_000,
               "Take a snapshot after this many applied entries since the last one."),
           number(
+              "raft.snapshot.chunk.bytes",
+              MIB,
+              "bytes",
+              64 * KIB,
+              64 * MIB,
+              "Most snapshot bytes per InstallSnapshot message to a follower that needs the"
+                  + " snapshot (at most 8 such messages in flight per follower); the gRPC message"
+                  + " limit is raised to fit it. Keep it equal on all nodes."),
+          number(
               "raft.snapshot.retention",
               2,
               "files",

@@ -84,6 +84,9 @@ public final class RaftNode implements AutoCloseable {
         UUID.nameUUIDFromBytes(("cairn-group:" + name).getBytes(StandardCharsets.UTF_8)));
   }
 
+  /** Snapshot chunks in flight to one follower: bounds install memory to this many chunks. */
+  static final int INSTALL_SNAPSHOT_INFLIGHT = 8;
+
   static RaftProperties properties(NodeConfig c) {
     RaftProperties p = new RaftProperties();
     RaftServerConfigKeys.setStorageDir(p, List.of(c.dataDir().toFile()));
@@ -130,8 +133,15 @@ public final class RaftNode implements AutoCloseable {
         p, c.getInt("raft.appender.outstanding.max"));
     GrpcConfigKeys.setFlowControlWindow(
         p, SizeInBytes.valueOf(c.getLong("raft.grpc.flow.control.window.bytes")));
-    // One entry may be as large as the appender buffer; leave room for framing.
-    GrpcConfigKeys.setMessageSizeMax(p, SizeInBytes.valueOf(appenderBytes + 2L * 1024 * 1024));
+    // A follower that is behind the leader's purged log gets the snapshot in chunks. Ratis's
+    // default chunk (16 MiB) is larger than the message limit below, so such a follower could
+    // never catch up; both are set here, together.
+    long chunkBytes = c.getLong("raft.snapshot.chunk.bytes");
+    RaftServerConfigKeys.Log.Appender.setSnapshotChunkSizeMax(p, SizeInBytes.valueOf(chunkBytes));
+    GrpcConfigKeys.Server.setInstallSnapshotRequestElementLimit(p, INSTALL_SNAPSHOT_INFLIGHT);
+    // One message holds an appender batch or a snapshot chunk; leave room for framing.
+    GrpcConfigKeys.setMessageSizeMax(
+        p, SizeInBytes.valueOf(Math.max(appenderBytes, chunkBytes) + 2L * 1024 * 1024));
     return p;
   }
 

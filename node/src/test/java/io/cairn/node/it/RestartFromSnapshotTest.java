@@ -5,6 +5,10 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.cairn.client.CairnClient;
+import io.cairn.client.Ops;
+import io.cairn.proto.Operation;
+import io.cairn.proto.ResultCode;
+import io.cairn.proto.SubmitResponse;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -86,6 +90,63 @@ class RestartFromSnapshotTest {
           log.contains(newest.getFileName().toString()),
           "the error does not name the snapshot file:\n" + tail(log));
       assertTrue(cluster.status(3).isEmpty(), "n3 answers although its snapshot is corrupt");
+    }
+  }
+
+  @Test
+  void aFollowerBehindThePurgedLogCatchesUpFromASnapshotOfManyChunks() throws Exception {
+    long chunk = 64 * 1024;
+    Map<String, String> settings =
+        Map.of(
+            "raft.snapshot.threshold.entries", "20",
+            "raft.log.purge.gap", "5",
+            // Only closed segments are purged: small ones, so the log is gone past n3's index.
+            "raft.log.segment.bytes", Long.toString(1024 * 1024),
+            "raft.snapshot.chunk.bytes", Long.toString(chunk));
+    try (LocalCluster cluster = new LocalCluster("install", 3, data, settings).start();
+        CairnClient client =
+            CairnClient.builder()
+                .endpoints(cluster.endpoints())
+                .totalTimeout(Duration.ofSeconds(60))
+                .build()) {
+      TransferLoad load = new TransferLoad("install", 8, 1_000_000_000L);
+      load.setUp(client);
+      int leader = cluster.awaitLeader(Duration.ofSeconds(30));
+      int behind = leader == 3 ? 2 : 3;
+      long killedAt = cluster.status(behind).orElseThrow().getAppliedIndex();
+      cluster.kill(behind);
+      // 40 entries of 1,000 transfers (~3 MB of log): two snapshots, closed segments purged on
+      // the others, and enough remembered operation ids that a snapshot spans many chunks.
+      for (int r = 0; r < 40; r++) {
+        List<Operation> ops = new java.util.ArrayList<>();
+        for (int i = 0; i < 1000; i++) {
+          ops.add(Ops.transfer("install-" + r + "-" + i, load.account(i % 8), load.account((i + 1) % 8), 1));
+        }
+        SubmitResponse response = client.submit(ops, false);
+        assertTrue(
+            response.getResultsList().stream().allMatch(x -> x.getCode() == ResultCode.OK),
+            "entry " + r + " not all OK");
+      }
+      List<Path> leaderSnaps = snapshots(cluster.dataDir(leader));
+      assertFalse(leaderSnaps.isEmpty(), "the leader took no snapshot");
+      long snapBytes = Files.size(leaderSnaps.get(leaderSnaps.size() - 1));
+      assertTrue(snapBytes > 4 * chunk, "snapshot of " + snapBytes + " bytes is not many chunks");
+
+      cluster.startNode(behind);
+      long index = client.summary().getStamp().getAppliedIndex();
+      cluster.awaitApplied(index, Duration.ofSeconds(60));
+      cluster.assertRootsAgree(Duration.ofSeconds(60));
+      long installedAt =
+          java.util.regex.Pattern.compile("loaded snapshot \\S+ index=(\\d+)")
+              .matcher(cluster.log(behind))
+              .results()
+              .mapToLong(m -> Long.parseLong(m.group(1)))
+              .max()
+              .orElse(-1);
+      assertTrue(
+          installedAt > killedAt,
+          "n" + behind + " (stopped at " + killedAt + ") did not install a newer snapshot:\n"
+              + tail(cluster.log(behind)));
     }
   }
 
