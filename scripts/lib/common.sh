@@ -28,3 +28,12 @@ ensure_built() {
 
 # A number from cairnctl's one-line JSON output: jnum KEY FILE
 jnum() { grep -o "\"$1\": [-0-9.]*" "$2" | head -1 | sed 's/.*: //'; }
+
+# bench_main CLASS ARGS...: builds the node module with its tests and runs a benchmark main from
+# node's test classes (one 1 GiB G1 JVM, as a node runs).
+bench_main() {
+  local cls=$1; shift
+  mvn -B -q -DskipTests -pl node -am install >&2
+  mvn -B -q -pl node test-compile dependency:build-classpath -Dmdep.outputFile="$CAIRN_ROOT/node/target/bench.cp" -Dmdep.includeScope=test >&2
+  exec java -Xms1g -Xmx1g -XX:+UseG1GC -cp "node/target/test-classes:node/target/classes:$(cat node/target/bench.cp)" "$cls" "$@"
+}

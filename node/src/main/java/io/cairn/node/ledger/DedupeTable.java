@@ -123,6 +123,41 @@ final class DedupeTable {
     return c != null ? c : ResultCode.UNRECOGNIZED;
   }
 
+  /**
+   * Writes the record in {@code slot} as a length-delimited {@code DedupeRecord}, byte for byte
+   * what protobuf would write for it, without decoding the stored operation: a snapshot holds up
+   * to every record of the table, and decoding and re-encoding each made it 3x slower.
+   */
+  void writeDelimited(int slot, CodedOutputStream out) throws IOException {
+    byte[] r = record[slot];
+    int offset = 1 + r[0];
+    int opLength = r.length - offset;
+    int codeNumber = code[slot];
+    long applied = appliedIndex[slot];
+    long recorded = recordedAt[slot];
+    // Proto3: fields at their default value (0) are not written.
+    int size =
+        CodedOutputStream.computeTagSize(1)
+            + CodedOutputStream.computeUInt32SizeNoTag(opLength)
+            + opLength
+            + (codeNumber != 0 ? CodedOutputStream.computeEnumSize(2, codeNumber) : 0)
+            + (applied != 0 ? CodedOutputStream.computeUInt64Size(3, applied) : 0)
+            + (recorded != 0 ? CodedOutputStream.computeInt64Size(4, recorded) : 0);
+    out.writeUInt32NoTag(size);
+    out.writeTag(1, com.google.protobuf.WireFormat.WIRETYPE_LENGTH_DELIMITED);
+    out.writeUInt32NoTag(opLength);
+    out.writeRawBytes(r, offset, opLength);
+    if (codeNumber != 0) {
+      out.writeEnum(2, codeNumber);
+    }
+    if (applied != 0) {
+      out.writeUInt64(3, applied);
+    }
+    if (recorded != 0) {
+      out.writeInt64(4, recorded);
+    }
+  }
+
   /** The remembered operation, decoded afresh (reads and retries only, never the hot path). */
   Operation operation(int slot) {
     byte[] r = record[slot];

@@ -1,5 +1,6 @@
 package io.cairn.node.ledger;
 
+import com.google.protobuf.CodedOutputStream;
 import io.cairn.proto.Account;
 import io.cairn.proto.DedupeRecord;
 import io.cairn.proto.LedgerSnapshotHeader;
@@ -525,9 +526,11 @@ public final class Ledger {
     for (Map.Entry<String, State> e : accounts.entrySet()) {
       toProto(e.getKey(), e.getValue()).writeDelimitedTo(out);
     }
+    CodedOutputStream coded = CodedOutputStream.newInstance(out, 1 << 16);
     for (int i = 0; i < dedupe.size(); i++) {
-      dedupeRecord(dedupe.slotAt(i)).writeDelimitedTo(out);
+      dedupe.writeDelimited(dedupe.slotAt(i), coded);
     }
+    coded.flush();
   }
 
   /** Reads what {@link #writeSnapshot} wrote, validating it; IOException on any defect. */

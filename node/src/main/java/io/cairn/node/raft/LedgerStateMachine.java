@@ -239,8 +239,8 @@ public final class LedgerStateMachine extends BaseStateMachine {
               .setAppliedTerm(term)
               .setStateRoot(stamp.getStateRoot())
               .build();
-      SnapshotFile.write(file.toPath(), header, ledger);
-      var md5 = MD5FileUtil.computeAndSaveMd5ForFile(file);
+      var md5 = SnapshotFile.write(file.toPath(), header, ledger);
+      MD5FileUtil.saveMD5File(file, md5);
       storage.updateLatestSnapshot(
           new SingleFileSnapshotInfo(new FileInfo(file.toPath(), md5), term, index));
       metrics.snapshot(Duration.ofNanos(System.nanoTime() - started), file.length());

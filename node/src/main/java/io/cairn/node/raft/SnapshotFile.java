@@ -20,6 +20,8 @@ import java.security.DigestOutputStream;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.Arrays;
+import org.apache.ratis.io.MD5Hash;
+import org.apache.ratis.util.MD5FileUtil;
 
 /**
  * The on-disk snapshot: {@code SnapshotHeader}, the ledger's own records, then a {@code
@@ -35,10 +37,15 @@ final class SnapshotFile {
 
   private SnapshotFile() {}
 
-  /** Writes atomically: a temporary file, fsync, then rename over {@code target}. */
-  static void write(Path target, SnapshotHeader header, Ledger ledger) throws IOException {
+  /**
+   * Writes atomically: a temporary file, fsync, then rename over {@code target}. Returns the MD5
+   * of the whole file, which Ratis keeps beside it to check transfers to followers (computed on
+   * the way out: reading the file back for it took as long again).
+   */
+  static MD5Hash write(Path target, SnapshotHeader header, Ledger ledger) throws IOException {
     Path tmp = target.resolveSibling(target.getFileName() + ".tmp");
     MessageDigest sha = sha256();
+    MessageDigest md5 = MD5FileUtil.newMD5();
     try (FileChannel channel =
             FileChannel.open(
                 tmp,
@@ -46,7 +53,8 @@ final class SnapshotFile {
                 StandardOpenOption.TRUNCATE_EXISTING,
                 StandardOpenOption.WRITE);
         BufferedOutputStream buffered =
-            new BufferedOutputStream(Channels.newOutputStream(channel), 1 << 16)) {
+            new BufferedOutputStream(
+                new DigestOutputStream(Channels.newOutputStream(channel), md5), 1 << 16)) {
       DigestOutputStream digesting = new DigestOutputStream(buffered, sha);
       header.writeDelimitedTo(digesting);
       ledger.writeSnapshot(digesting);
@@ -60,6 +68,7 @@ final class SnapshotFile {
       channel.force(true);
     }
     Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+    return MD5Hash.newInstance(md5.digest());
   }
 
   /** Reads and verifies the digest; throws an IOException naming the file on any defect. */

@@ -1,0 +1,101 @@
+package io.cairn.node.raft;
+
+import io.cairn.node.ledger.Ledger;
+import io.cairn.node.ledger.LedgerLimits;
+import io.cairn.proto.CreateAccount;
+import io.cairn.proto.Mint;
+import io.cairn.proto.Operation;
+import io.cairn.proto.SnapshotHeader;
+import io.cairn.proto.SubmitRequest;
+import io.cairn.proto.Transfer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+
+/**
+ * How long writing a snapshot takes (a main, not a test): a ledger with ACCOUNTS accounts and a
+ * full dedupe table of DEDUPE remembered operations (the default config keeps 500,000), written
+ * with fsync to a temporary file, five times; prints each time, the median, and the file size.
+ * The snapshot is what a follower behind the leader's purged log is sent, and what a node writes
+ * every raft.snapshot.threshold.entries entries.
+ *
+ * <p>Run with scripts/bench-snapshot [ACCOUNTS] [DEDUPE].
+ */
+public final class SnapshotBench {
+  private SnapshotBench() {}
+
+  public static void main(String[] args) throws Exception {
+    int accounts = args.length > 0 ? Integer.parseInt(args[0]) : 1000;
+    int dedupe = args.length > 1 ? Integer.parseInt(args[1]) : 500_000;
+    Ledger ledger = new Ledger(new LedgerLimits(600_000, dedupe, 30_000, 10_000_000));
+    long now = 1_000_000_000L;
+    long index = 1;
+    SubmitRequest.Builder open = SubmitRequest.newBuilder();
+    for (int i = 0; i < accounts; i++) {
+      open.addOperations(
+          Operation.newBuilder()
+              .setId("open-" + i)
+              .setCreatedAtMillis(now)
+              .setCreateAccount(CreateAccount.newBuilder().setAccount(name(i))));
+      open.addOperations(
+          Operation.newBuilder()
+              .setId("fund-" + i)
+              .setCreatedAtMillis(now)
+              .setMint(Mint.newBuilder().setAccount(name(i)).setAmount(1L << 40)));
+      if (open.getOperationsCount() >= 1000) {
+        ledger.apply(now, index++, open.build());
+        open.clear();
+      }
+    }
+    if (open.getOperationsCount() > 0) {
+      ledger.apply(now, index++, open.build());
+    }
+    // Transfers until the dedupe table is full: ids shaped like the client's (22 characters).
+    for (int t = 0; t < dedupe; t += 1000) {
+      SubmitRequest.Builder r = SubmitRequest.newBuilder();
+      for (int i = t; i < Math.min(dedupe, t + 1000); i++) {
+        r.addOperations(
+            Operation.newBuilder()
+                .setId(String.format("bench-%016d", i))
+                .setCreatedAtMillis(now)
+                .setTransfer(
+                    Transfer.newBuilder()
+                        .setFrom(name(i % accounts))
+                        .setTo(name((i + 1) % accounts))
+                        .setAmount(1)));
+      }
+      ledger.apply(now, index++, r.build());
+    }
+    System.out.printf(
+        "snapshot write (fsync on): %,d accounts, %,d remembered operations%n",
+        accounts, ledger.totals().dedupeEntries());
+    Path dir = Files.createTempDirectory("cairn-snapshot-bench");
+    Path file = dir.resolve("snapshot");
+    SnapshotHeader header =
+        SnapshotHeader.newBuilder()
+            .setFormatVersion(SnapshotFile.FORMAT_VERSION)
+            .setAppliedIndex(index)
+            .setAppliedTerm(1)
+            .build();
+    double[] ms = new double[5];
+    try {
+      for (int round = 0; round < ms.length; round++) {
+        long started = System.nanoTime();
+        SnapshotFile.write(file, header, ledger);
+        ms[round] = (System.nanoTime() - started) / 1e6;
+        System.out.printf("  round %d: %.0f ms%n", round + 1, ms[round]);
+      }
+      Arrays.sort(ms);
+      System.out.printf(
+          "median %.0f ms for %,d bytes (%.0f MB/s)%n",
+          ms[ms.length / 2], Files.size(file), Files.size(file) / 1e3 / ms[ms.length / 2]);
+    } finally {
+      Files.deleteIfExists(file);
+      Files.deleteIfExists(dir);
+    }
+  }
+
+  private static String name(int i) {
+    return String.format("acct-%06d", i);
+  }
+}
