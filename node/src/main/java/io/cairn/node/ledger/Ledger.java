@@ -514,23 +514,70 @@ public final class Ledger {
    * length-delimited protobuf messages.
    */
   public void writeSnapshot(OutputStream out) throws IOException {
-    LedgerSnapshotHeader.newBuilder()
-        .setNowMillis(nowMillis)
-        .setFloorMillis(floorMillis)
-        .setTotalMinted(totalMinted)
-        .setTotalBurned(totalBurned)
-        .setAccountCount(accounts.size())
-        .setDedupeCount(dedupe.size())
-        .build()
-        .writeDelimitedTo(out);
+    snapshotCopy().writeTo(out);
+  }
+
+  /**
+   * Everything a snapshot holds, copied in O(accounts + remembered operations) without encoding
+   * anything, so that the (much slower) writing can happen elsewhere while this ledger goes on
+   * applying entries. The copy shares only immutable objects with the ledger.
+   */
+  public SnapshotCopy snapshotCopy() {
+    String[] ids = new String[accounts.size()];
+    State[] states = new State[accounts.size()];
+    int i = 0;
     for (Map.Entry<String, State> e : accounts.entrySet()) {
-      toProto(e.getKey(), e.getValue()).writeDelimitedTo(out);
+      ids[i] = e.getKey();
+      states[i] = e.getValue();
+      i++;
     }
-    CodedOutputStream coded = CodedOutputStream.newInstance(out, 1 << 16);
-    for (int i = 0; i < dedupe.size(); i++) {
-      dedupe.writeDelimited(dedupe.slotAt(i), coded);
+    LedgerSnapshotHeader header =
+        LedgerSnapshotHeader.newBuilder()
+            .setNowMillis(nowMillis)
+            .setFloorMillis(floorMillis)
+            .setTotalMinted(totalMinted)
+            .setTotalBurned(totalBurned)
+            .setAccountCount(ids.length)
+            .setDedupeCount(dedupe.size())
+            .build();
+    return new SnapshotCopy(header, ids, states, dedupe.freeze());
+  }
+
+  /** A point-in-time copy of a ledger, for {@link #writeSnapshot}'s format. */
+  public static final class SnapshotCopy {
+    private final LedgerSnapshotHeader header;
+    private final String[] ids;
+    private final State[] states;
+    private final DedupeTable.Frozen dedupe;
+
+    private SnapshotCopy(
+        LedgerSnapshotHeader header, String[] ids, State[] states, DedupeTable.Frozen dedupe) {
+      this.header = header;
+      this.ids = ids;
+      this.states = states;
+      this.dedupe = dedupe;
     }
-    coded.flush();
+
+    public int accounts() {
+      return ids.length;
+    }
+
+    public int rememberedOperations() {
+      return dedupe.size();
+    }
+
+    public void writeTo(OutputStream out) throws IOException {
+      CodedOutputStream coded = CodedOutputStream.newInstance(out, 1 << 16);
+      coded.writeUInt32NoTag(header.getSerializedSize());
+      header.writeTo(coded);
+      for (int i = 0; i < ids.length; i++) {
+        Account a = toProto(ids[i], states[i]);
+        coded.writeUInt32NoTag(a.getSerializedSize());
+        a.writeTo(coded);
+      }
+      dedupe.writeTo(coded);
+      coded.flush();
+    }
   }
 
   /** Reads what {@link #writeSnapshot} wrote, validating it; IOException on any defect. */

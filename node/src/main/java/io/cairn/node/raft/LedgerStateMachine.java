@@ -184,6 +184,7 @@ public final class LedgerStateMachine extends BaseStateMachine {
       tree = rebuilt;
       stamp = stampOf(header.getAppliedIndex(), header.getAppliedTerm(), root);
       updateLastAppliedTermIndex(header.getAppliedTerm(), header.getAppliedIndex());
+      reportedIndex = Math.max(reportedIndex, header.getAppliedIndex());
       // Entries before the snapshot were never applied here (or are from before a restart):
       // watchers asking for them must hear COMPACTED, not get a gap.
       watchWindow.reset(header.getAppliedIndex());
@@ -219,41 +220,109 @@ public final class LedgerStateMachine extends BaseStateMachine {
     return storage;
   }
 
+  /** A snapshot written in the background, waiting to be reported to Ratis. */
+  private record Written(long index, long term) {}
+
+  // Snapshot writing, one at a time, off the apply thread (see takeSnapshot).
+  private final java.util.concurrent.atomic.AtomicReference<Written> written =
+      new java.util.concurrent.atomic.AtomicReference<>();
+  private volatile Thread writer;
+  private volatile long retryWritingAfterNanos;
+  // Ratis's own snapshot index never goes down: a snapshot older than one loaded (installed from
+  // the leader) must not be reported. Only the updater thread touches it.
+  private volatile long reportedIndex = RaftLogIndexes.INVALID;
+
+  /**
+   * Ratis calls this on the apply thread every few entries once the log has grown past the
+   * threshold; while it runs no entry is applied. So it only copies the ledger (milliseconds; the
+   * copy shares the immutable parts) and a background thread writes, fsyncs and registers the
+   * file. It returns the index of a snapshot that is already on disk, or INVALID while one is
+   * being written: Ratis purges the log only up to what was returned, so nothing is lost if the
+   * node dies mid-write, and it asks again on its next check.
+   */
   @Override
-  public long takeSnapshot() throws IOException {
-    // Ratis calls this on the updater thread, so no entry is applied meanwhile; the read lock
-    // only keeps the state steady against a concurrent reinitialize().
+  public long takeSnapshot() {
+    Written done = written.getAndSet(null);
+    if (done != null && done.index() > reportedIndex) {
+      reportedIndex = done.index();
+      return done.index();
+    }
+    if (writer != null || System.nanoTime() - retryWritingAfterNanos < 0) {
+      return RaftLogIndexes.INVALID;
+    }
+    Ledger.SnapshotCopy copy;
+    SnapshotHeader header;
+    long copyNanos;
     lock.readLock().lock();
     try {
       long index = stamp.getAppliedIndex();
-      long term = stamp.getTerm();
-      if (index <= 0) {
+      if (index <= 0 || index <= reportedIndex) {
         return RaftLogIndexes.INVALID;
       }
       long started = System.nanoTime();
-      File file = storage.getSnapshotFile(term, index);
-      SnapshotHeader header =
+      header =
           SnapshotHeader.newBuilder()
               .setFormatVersion(SnapshotFile.FORMAT_VERSION)
               .setAppliedIndex(index)
-              .setAppliedTerm(term)
+              .setAppliedTerm(stamp.getTerm())
               .setStateRoot(stamp.getStateRoot())
               .build();
-      var md5 = SnapshotFile.write(file.toPath(), header, ledger);
-      MD5FileUtil.saveMD5File(file, md5);
-      storage.updateLatestSnapshot(
-          new SingleFileSnapshotInfo(new FileInfo(file.toPath(), md5), term, index));
-      metrics.snapshot(Duration.ofNanos(System.nanoTime() - started), file.length());
-      LOG.info(
-          "node={} took snapshot {} ({} bytes) in {} ms",
-          nodeId,
-          file,
-          file.length(),
-          (System.nanoTime() - started) / 1_000_000);
-      return index;
+      copy = ledger.snapshotCopy();
+      copyNanos = System.nanoTime() - started;
     } finally {
       lock.readLock().unlock();
     }
+    Thread t = new Thread(() -> write(header, copy, copyNanos), nodeId + "-snapshot-writer");
+    t.setDaemon(true);
+    writer = t;
+    t.start();
+    return RaftLogIndexes.INVALID;
+  }
+
+  private void write(SnapshotHeader header, Ledger.SnapshotCopy copy, long copyNanos) {
+    long index = header.getAppliedIndex();
+    long term = header.getAppliedTerm();
+    long started = System.nanoTime();
+    try {
+      File file = storage.getSnapshotFile(term, index);
+      var md5 = SnapshotFile.write(file.toPath(), header, copy);
+      MD5FileUtil.saveMD5File(file, md5);
+      storage.updateLatestSnapshot(
+          new SingleFileSnapshotInfo(new FileInfo(file.toPath(), md5), term, index));
+      long writeNanos = System.nanoTime() - started;
+      metrics.snapshot(Duration.ofNanos(copyNanos + writeNanos), file.length());
+      written.set(new Written(index, term));
+      LOG.info(
+          "node={} took snapshot {} ({} bytes, {} accounts, {} remembered operations): copied in"
+              + " {} ms on the apply thread, written in {} ms in the background",
+          nodeId,
+          file,
+          file.length(),
+          copy.accounts(),
+          copy.rememberedOperations(),
+          copyNanos / 1_000_000,
+          writeNanos / 1_000_000);
+    } catch (IOException | RuntimeException e) {
+      // The log is kept (nothing was reported); try again later, not on every entry.
+      retryWritingAfterNanos = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+      LOG.error("node={} snapshot at index {} failed; retrying in 10 s", nodeId, index, e);
+    } finally {
+      writer = null;
+    }
+  }
+
+  /** Waits for a snapshot being written, so a clean stop leaves it complete on disk. */
+  @Override
+  public void close() throws IOException {
+    Thread t = writer;
+    if (t != null) {
+      try {
+        t.join(TimeUnit.SECONDS.toMillis(60));
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
+    super.close();
   }
 
   @Override

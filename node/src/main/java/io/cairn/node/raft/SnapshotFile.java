@@ -43,6 +43,12 @@ final class SnapshotFile {
    * the way out: reading the file back for it took as long again).
    */
   static MD5Hash write(Path target, SnapshotHeader header, Ledger ledger) throws IOException {
+    return write(target, header, ledger.snapshotCopy());
+  }
+
+  /** As {@link #write(Path, SnapshotHeader, Ledger)}, from a copy taken earlier. */
+  static MD5Hash write(Path target, SnapshotHeader header, Ledger.SnapshotCopy ledger)
+      throws IOException {
     Path tmp = target.resolveSibling(target.getFileName() + ".tmp");
     MessageDigest sha = sha256();
     MessageDigest md5 = MD5FileUtil.newMD5();
@@ -57,7 +63,7 @@ final class SnapshotFile {
                 new DigestOutputStream(Channels.newOutputStream(channel), md5), 1 << 16)) {
       DigestOutputStream digesting = new DigestOutputStream(buffered, sha);
       header.writeDelimitedTo(digesting);
-      ledger.writeSnapshot(digesting);
+      ledger.writeTo(digesting);
       digesting.flush();
       digesting.on(false);
       SnapshotTrailer.newBuilder()

@@ -113,7 +113,7 @@ class RestartFromSnapshotTest {
       load.setUp(client);
       int leader = cluster.awaitLeader(Duration.ofSeconds(30));
       int behind = leader == 3 ? 2 : 3;
-      long killedAt = cluster.status(behind).orElseThrow().getAppliedIndex();
+      long killedAt = client.summary().getStamp().getAppliedIndex();
       cluster.kill(behind);
       // 40 entries of 1,000 transfers (~3 MB of log): two snapshots, closed segments purged on
       // the others, and enough remembered operation ids that a snapshot spans many chunks.

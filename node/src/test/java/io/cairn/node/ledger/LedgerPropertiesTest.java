@@ -209,6 +209,20 @@ class LedgerPropertiesTest {
     org.junit.jupiter.api.Assertions.assertArrayEquals(again.toByteArray(), bytes);
   }
 
+  /** Snapshots are written from a copy while the ledger goes on: later entries must not leak in. */
+  @Property(tries = 100)
+  void aSnapshotCopyIsUnchangedByLaterEntries(
+      @ForAll("steps") List<Step> before, @ForAll("steps") List<Step> after) throws IOException {
+    Ledger l = new Ledger(TINY);
+    run(l, before, new ArrayList<>());
+    byte[] expected = snapshot(l);
+    Ledger.SnapshotCopy copy = l.snapshotCopy();
+    run(l, after, new ArrayList<>());
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    copy.writeTo(out);
+    org.junit.jupiter.api.Assertions.assertArrayEquals(expected, out.toByteArray());
+  }
+
   static byte[] snapshot(Ledger l) throws IOException {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     l.writeSnapshot(out);
