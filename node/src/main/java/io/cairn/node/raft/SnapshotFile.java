@@ -60,7 +60,7 @@ final class SnapshotFile {
                 StandardOpenOption.WRITE);
         BufferedOutputStream buffered =
             new BufferedOutputStream(
-                new DigestOutputStream(Channels.newOutputStream(channel), md5), 1 << 16)) {
+                new DigestOutputStream(new Syncing(channel), md5), 1 << 16)) {
       DigestOutputStream digesting = new DigestOutputStream(buffered, sha);
       header.writeDelimitedTo(digesting);
       ledger.writeTo(digesting);
@@ -75,6 +75,38 @@ final class SnapshotFile {
     }
     Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
     return MD5Hash.newInstance(md5.digest());
+  }
+
+  /**
+   * Writes to the channel and forces it every {@link #SYNC_BYTES}: a Raft log fsync on the same
+   * file system waits for whatever dirty data the journal must flush with it, so a snapshot left
+   * to accumulate 40 MB of dirty pages made the log's fsyncs, and so every write, wait.
+   */
+  private static final class Syncing extends java.io.OutputStream {
+    static final long SYNC_BYTES = 4L << 20;
+    private final FileChannel channel;
+    private final java.io.OutputStream out;
+    private long unsynced;
+
+    Syncing(FileChannel channel) {
+      this.channel = channel;
+      this.out = Channels.newOutputStream(channel);
+    }
+
+    @Override
+    public void write(int b) throws IOException {
+      write(new byte[] {(byte) b}, 0, 1);
+    }
+
+    @Override
+    public void write(byte[] b, int off, int len) throws IOException {
+      out.write(b, off, len);
+      unsynced += len;
+      if (unsynced >= SYNC_BYTES) {
+        channel.force(false);
+        unsynced = 0;
+      }
+    }
   }
 
   /** Reads and verifies the digest; throws an IOException naming the file on any defect. */

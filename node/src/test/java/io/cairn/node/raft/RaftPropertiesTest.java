@@ -50,4 +50,16 @@ class RaftPropertiesTest {
     long appenderMax = RaftServerConfigKeys.Log.Appender.bufferByteLimit(p).getSize();
     assertTrue(appenderMax + 1024 * 1024 <= messageMax, "appender batch does not fit either");
   }
+
+  @org.junit.jupiter.api.Test
+  void replicasSnapshotAtDifferentIndexesWithinAQuarterAboveTheThreshold() {
+    java.util.Set<Long> seen = new java.util.HashSet<>();
+    for (String id : java.util.List.of("n1", "n2", "n3")) {
+      long t = RaftNode.snapshotThreshold(50_000, id);
+      assertTrue(t >= 50_000 && t <= 62_500, id + ": " + t);
+      seen.add(t);
+    }
+    assertEquals(3, seen.size(), "n1..n3 share a threshold: " + seen);
+    assertEquals(RaftNode.snapshotThreshold(40, "n7"), RaftNode.snapshotThreshold(40, "n7"));
+  }
 }
