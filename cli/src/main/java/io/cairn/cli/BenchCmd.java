@@ -64,6 +64,9 @@ final class BenchCmd extends Cairnctl.Base {
   @Option(names = "--linger-micros", paramLabel = "US", defaultValue = "2000", description = "Most time the client's coalescer waits for callers still arriving (default ${DEFAULT-VALUE}, the client's; 0: send as soon as a request slot is free).")
   int lingerMicros;
 
+  @Option(names = "--async", description = "Callers are callbacks, not threads: each submits its next transfer when the previous one completes (closed loop, --batch 1 only). Shows what waking N waiting threads costs; the default is threads.")
+  boolean async;
+
   @Option(names = "--open-loop", description = "Open loop (needs --rate): send R requests/s whether or not earlier ones were answered, each as its own RPC to the leader, and count OK, RESOURCE_EXHAUSTED and other errors apart. For overload tests; no warm-up.")
   boolean openLoop;
 
@@ -129,6 +132,9 @@ final class BenchCmd extends Cairnctl.Base {
           "bounds: --clients 1..4096, --batch 1..1000, --accounts 2..1000000, --duration 1..3600,"
               + " --warmup 0..600, --rate >= 0");
     }
+    if (async && (batch != 1 || rate > 0 || openLoop)) {
+      throw new IllegalArgumentException("--async is a closed loop of single transfers: no --batch, --rate or --open-loop");
+    }
     if (coalesceInflight < 1 || coalesceInflight > 64 || lingerMicros < 0 || lingerMicros > 100_000) {
       throw new IllegalArgumentException("bounds: --coalesce-inflight 1..64, --linger-micros 0..100000");
     }
@@ -157,16 +163,26 @@ final class BenchCmd extends Cairnctl.Base {
       long measureFrom = start + TimeUnit.SECONDS.toNanos(warmupSeconds);
       long end = measureFrom + TimeUnit.SECONDS.toNanos(durationSeconds);
       List<Thread> workers = new ArrayList<>();
+      java.util.concurrent.CountDownLatch asyncDone = new java.util.concurrent.CountDownLatch(clients);
       for (int w = 0; w < clients; w++) {
         int worker = w;
+        if (async) {
+          new AsyncCaller(client, names, worker, end, asyncDone).next();
+          continue;
+        }
         Thread t = new Thread(() -> work(client, names, worker, end), "bench-" + w);
         t.setDaemon(true);
         t.start();
         workers.add(t);
       }
       Histogram total = progress(err, start, measureFrom, end);
+      long joinMillis =
+          TimeUnit.SECONDS.toMillis(global().timeoutSeconds > 0 ? (long) global().timeoutSeconds + 5 : 20);
       for (Thread t : workers) {
-        t.join(TimeUnit.SECONDS.toMillis(global().timeoutSeconds > 0 ? (long) global().timeoutSeconds + 5 : 20));
+        t.join(joinMillis);
+      }
+      if (async) {
+        asyncDone.await(joinMillis, TimeUnit.MILLISECONDS);
       }
       total.add(recorder.getIntervalHistogram());
       report(total, run);
@@ -297,6 +313,62 @@ final class BenchCmd extends Cairnctl.Base {
     }
   }
 
+  /** One closed-loop caller without a thread: the completion of each transfer sends the next. */
+  private final class AsyncCaller {
+    private final CairnClient client;
+    private final String[] names;
+    private final long end;
+    private final java.util.concurrent.CountDownLatch done;
+    private final SplittableRandom rnd;
+
+    AsyncCaller(
+        CairnClient client, String[] names, int worker, long end,
+        java.util.concurrent.CountDownLatch done) {
+      this.client = client;
+      this.names = names;
+      this.end = end;
+      this.done = done;
+      this.rnd = new SplittableRandom(worker * 0x9E3779B97F4A7C15L + System.nanoTime());
+    }
+
+    void next() {
+      if (System.nanoTime() >= end) {
+        done.countDown();
+        return;
+      }
+      int a = rnd.nextInt(names.length);
+      int b = (a + 1 + rnd.nextInt(names.length - 1)) % names.length;
+      long t0 = System.nanoTime();
+      java.util.concurrent.CompletableFuture<OperationResult> f =
+          client.singleAsync(Ops.transfer(Ops.newId(), names[a], names[b], 1));
+      java.util.function.BiConsumer<OperationResult, Throwable> then =
+          (r, e) -> {
+            if (e == null) {
+              count(r);
+              if (measuring) {
+                long micros = TimeUnit.NANOSECONDS.toMicros(System.nanoTime() - t0);
+                recorder.recordValue(Math.min(micros, TimeUnit.SECONDS.toMicros(60)));
+                requests.incrementAndGet();
+              }
+            } else {
+              Throwable c = e instanceof java.util.concurrent.CompletionException ? e.getCause() : e;
+              noteError(c instanceof Exception x ? x : new RuntimeException(c));
+              if (measuring) {
+                (c instanceof OutcomeUnknownException ? unknown : errors).incrementAndGet();
+              }
+            }
+            next();
+          };
+      // A call refused at once completes before this line: go on from another thread, so a
+      // run of refusals cannot grow this stack.
+      if (f.isDone()) {
+        f.whenCompleteAsync(then);
+      } else {
+        f.whenComplete(then);
+      }
+    }
+  }
+
   private void count(OperationResult r) {
     if (measuring) {
       ops.incrementAndGet();
@@ -362,6 +434,7 @@ final class BenchCmd extends Cairnctl.Base {
     j.put("clients", clients);
     j.put("batch", batch);
     j.put("coalescing", !noCoalesce);
+    j.put("async_callers", async);
     j.put("coalesce_inflight", noCoalesce ? 0 : coalesceInflight);
     j.put("linger_micros", noCoalesce ? 0 : lingerMicros);
     j.put("duration_s", durationSeconds);
@@ -376,7 +449,7 @@ final class BenchCmd extends Cairnctl.Base {
             "transfers %d in %ds: %.0f/s answered, %.0f/s OK (%d requests/s), errors %d,"
                 + " unknown %d%n"
                 + "latency per request (ms): p50 %.2f  p90 %.2f  p99 %.2f  p99.9 %.2f  max %.2f%n"
-                + "result codes %s; %d clients, batch %d, coalescing %s",
+                + "result codes %s; %d %s, batch %d, coalescing %s",
             ops.get(),
             durationSeconds,
             ops.get() / secs,
@@ -391,6 +464,7 @@ final class BenchCmd extends Cairnctl.Base {
             h.getMaxValue() / 1000.0,
             byCodeMap,
             clients,
+            async ? "async callers" : "caller threads",
             batch,
             noCoalesce
                 ? "off"
