@@ -29,6 +29,9 @@ public final class SnapshotBench {
     int accounts = args.length > 0 ? Integer.parseInt(args[0]) : 1000;
     int dedupe = args.length > 1 ? Integer.parseInt(args[1]) : 500_000;
     Ledger ledger = new Ledger(new LedgerLimits(600_000, dedupe, 30_000, 10_000_000));
+    // Ledger time advances 2 s per set-up request and 1 s per transfer request, so the 10-minute
+    // dedupe window never holds more than the table (a full table refuses new ids) and the table
+    // ends holding the DEDUPE transfers.
     long now = 1_000_000_000L;
     long index = 1;
     SubmitRequest.Builder open = SubmitRequest.newBuilder();
@@ -46,11 +49,13 @@ public final class SnapshotBench {
       if (open.getOperationsCount() >= 1000) {
         ledger.apply(now, index++, open.build());
         open.clear();
+        now += 2000;
       }
     }
     if (open.getOperationsCount() > 0) {
       ledger.apply(now, index++, open.build());
     }
+    now += 600_000;
     // Transfers until the dedupe table is full: ids shaped like the client's (22 characters).
     for (int t = 0; t < dedupe; t += 1000) {
       SubmitRequest.Builder r = SubmitRequest.newBuilder();
@@ -66,10 +71,11 @@ public final class SnapshotBench {
                         .setAmount(1)));
       }
       ledger.apply(now, index++, r.build());
+      now += 1000;
     }
     System.out.printf(
         "snapshot write (fsync on): %,d accounts, %,d remembered operations%n",
-        accounts, ledger.totals().dedupeEntries());
+        ledger.totals().accountCount(), ledger.totals().dedupeEntries());
     Path dir = Files.createTempDirectory("cairn-snapshot-bench");
     Path file = dir.resolve("snapshot");
     SnapshotHeader header =
