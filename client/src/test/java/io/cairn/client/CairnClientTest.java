@@ -177,6 +177,44 @@ class CairnClientTest {
   }
 
   @Test
+  void aCallerWokenByItsResultCanCallAgainAtOnceAtTheLimit() throws Exception {
+    FakeNode node = new FakeNode(n -> null, n -> null);
+    // One call allowed: the permit must be back before the result wakes the caller, or the
+    // next call is refused as "client full" whenever the caller runs first.
+    try (CairnClient c =
+        CairnClient.builder()
+            .endpoints(List.of(node.endpoint()))
+            .coalesce(1, 1)
+            .maxInflightCalls(1)
+            .callbackThreads(2)
+            .build()) {
+      for (int i = 0; i < 500; i++) {
+        assertEquals(ResultCode.OK, c.transfer("t" + i, "a", "b", 1).getCode(), "call " + i);
+      }
+    }
+  }
+
+  @Test
+  void aCancelledCallGivesItsPermitBack() throws Exception {
+    try (java.net.ServerSocket silent =
+            new java.net.ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress());
+        CairnClient c =
+            CairnClient.builder()
+                .endpoints(List.of("127.0.0.1:" + silent.getLocalPort()))
+                .coalesce(1, 1)
+                .maxInflightCalls(1)
+                .totalTimeout(Duration.ofSeconds(5))
+                .build()) {
+      CompletableFuture<SubmitResponse> a =
+          c.submitAsync(List.of(Ops.transfer("t1", "a", "b", 1)), false);
+      a.cancel(false);
+      CompletableFuture<SubmitResponse> b =
+          c.submitAsync(List.of(Ops.transfer("t2", "a", "b", 1)), false);
+      assertFalse(b.isDone(), "the call after a cancelled one was refused: " + b);
+    }
+  }
+
+  @Test
   void callsBeyondMaxInflightCallsAreRefusedAtOnceAsRetryableOverload() throws Exception {
     // A listener that never speaks HTTP/2: calls to it stay in flight until their deadline.
     try (java.net.ServerSocket silent =

@@ -107,13 +107,21 @@ public final class Caller implements AutoCloseable {
           clientFull("client has " + maxInflightCalls + " calls in flight (maxInflightCalls)"));
       return result;
     }
-    result.whenComplete((r, e) -> inflightCalls.release());
     Attempts<Q, R> a = new Attempts<>(kind, pinned, request, rpc, ids, result);
+    // Normally the permit is released just before the result is set (see Attempts#release),
+    // so a caller woken by its result can start its next call at once; this covers a result
+    // completed from outside (a caller cancelling it).
+    result.whenComplete((r, e) -> a.release());
     a.next(0);
     return result;
   }
 
+  @SuppressWarnings("rawtypes")
+  private static final java.util.concurrent.atomic.AtomicIntegerFieldUpdater<Attempts> RELEASED =
+      java.util.concurrent.atomic.AtomicIntegerFieldUpdater.newUpdater(Attempts.class, "released");
+
   private final class Attempts<Q, R> {
+    volatile int released;
     final Kind kind;
     final String pinned;
     final Q request;
@@ -188,6 +196,7 @@ public final class Caller implements AutoCloseable {
           new StreamObserver<R>() {
             @Override
             public void onNext(R value) {
+              release();
               result.complete(value);
             }
 
@@ -288,7 +297,15 @@ public final class Caller implements AutoCloseable {
       return ThreadLocalRandom.current().nextLong(cap + 1);
     }
 
+    /** Gives the call's in-flight permit back, once, before anyone can see the result. */
+    void release() {
+      if (RELEASED.compareAndSet(this, 0, 1)) {
+        inflightCalls.release();
+      }
+    }
+
     private void finish(CairnException last) {
+      release();
       if (kind == Kind.WRITE && mayHaveApplied && last.isRetryable()) {
         result.completeExceptionally(new OutcomeUnknownException(ids, last));
       } else {
