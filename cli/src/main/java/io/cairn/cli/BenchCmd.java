@@ -58,10 +58,10 @@ final class BenchCmd extends Cairnctl.Base {
   @Option(names = "--no-coalesce", description = "One RPC per request: turn off the client's coalescing of concurrent callers.")
   boolean noCoalesce;
 
-  @Option(names = "--coalesce-inflight", paramLabel = "N", defaultValue = "1", description = "Coalesced requests on the wire at once (default ${DEFAULT-VALUE}, the client's).")
+  @Option(names = "--coalesce-inflight", paramLabel = "N", defaultValue = "" + CairnClient.DEFAULT_COALESCE_INFLIGHT, description = "Coalesced requests on the wire at once (default ${DEFAULT-VALUE}, the client's).")
   int coalesceInflight;
 
-  @Option(names = "--linger-micros", paramLabel = "US", defaultValue = "2000", description = "Most time the client's coalescer waits for callers still arriving (default ${DEFAULT-VALUE}, the client's; 0: send as soon as a request slot is free).")
+  @Option(names = "--linger-micros", paramLabel = "US", defaultValue = "" + CairnClient.DEFAULT_LINGER_MAX_MICROS, description = "Most time the client's coalescer waits for callers still arriving (default ${DEFAULT-VALUE}, the client's; 0: send as soon as a request slot is free).")
   int lingerMicros;
 
   @Option(names = "--async", description = "Callers are callbacks, not threads: each submits its next transfer when the previous one completes (closed loop, --batch 1 only). Shows what waking N waiting threads costs; the default is threads.")
@@ -155,7 +155,9 @@ final class BenchCmd extends Cairnctl.Base {
     if (!noCoalesce) {
       builder
           .coalesce(1000, coalesceInflight)
-          .coalesceLinger(Duration.ofNanos(100_000), Duration.ofNanos(lingerMicros * 1000L));
+          .coalesceLinger(
+              Duration.ofNanos(CairnClient.DEFAULT_LINGER_QUIET_MICROS * 1000L),
+              Duration.ofNanos(lingerMicros * 1000L));
     }
     try (CairnClient client = builder.build()) {
       String[] names = setUp(client, run, err);
@@ -294,22 +296,27 @@ final class BenchCmd extends Cairnctl.Base {
             count(r);
           }
         }
-        long micros = TimeUnit.NANOSECONDS.toMicros(System.nanoTime() - t0);
-        if (measuring) {
-          recorder.recordValue(Math.min(micros, TimeUnit.SECONDS.toMicros(60)));
-          requests.incrementAndGet();
-        }
-      } catch (OutcomeUnknownException e) {
-        noteError(e);
-        if (measuring) {
-          unknown.addAndGet(batch);
-        }
+        answered(t0);
       } catch (CairnException e) {
-        noteError(e);
-        if (measuring) {
-          errors.addAndGet(batch);
-        }
+        failed(e, batch);
       }
+    }
+  }
+
+  /** A request sent at {@code t0} was answered: its latency counts. */
+  private void answered(long t0) {
+    if (measuring) {
+      long micros = TimeUnit.NANOSECONDS.toMicros(System.nanoTime() - t0);
+      recorder.recordValue(Math.min(micros, TimeUnit.SECONDS.toMicros(60)));
+      requests.incrementAndGet();
+    }
+  }
+
+  /** A request of {@code n} transfers failed: an unknown outcome or an error. */
+  private void failed(Exception e, int n) {
+    noteError(e);
+    if (measuring) {
+      (e instanceof OutcomeUnknownException ? unknown : errors).addAndGet(n);
     }
   }
 
@@ -345,17 +352,10 @@ final class BenchCmd extends Cairnctl.Base {
           (r, e) -> {
             if (e == null) {
               count(r);
-              if (measuring) {
-                long micros = TimeUnit.NANOSECONDS.toMicros(System.nanoTime() - t0);
-                recorder.recordValue(Math.min(micros, TimeUnit.SECONDS.toMicros(60)));
-                requests.incrementAndGet();
-              }
+              answered(t0);
             } else {
               Throwable c = e instanceof java.util.concurrent.CompletionException ? e.getCause() : e;
-              noteError(c instanceof Exception x ? x : new RuntimeException(c));
-              if (measuring) {
-                (c instanceof OutcomeUnknownException ? unknown : errors).incrementAndGet();
-              }
+              failed(c instanceof Exception x ? x : new RuntimeException(c), 1);
             }
             next();
           };

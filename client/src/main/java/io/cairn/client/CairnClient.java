@@ -101,6 +101,14 @@ public final class CairnClient implements AutoCloseable {
                 b.lingerMax);
   }
 
+  /** Coalesced requests on the wire at once, by default (see {@link Builder#coalesce}). */
+  public static final int DEFAULT_COALESCE_INFLIGHT = 1;
+
+  /** The coalescer's default quiet gap and maximum linger (see {@link Builder#coalesceLinger}). */
+  public static final int DEFAULT_LINGER_QUIET_MICROS = 100;
+
+  public static final int DEFAULT_LINGER_MAX_MICROS = 2000;
+
   public static Builder builder() {
     return new Builder();
   }
@@ -389,9 +397,9 @@ public final class CairnClient implements AutoCloseable {
     private int callbackThreads = 2;
     private long maxRequestBytes = 1 << 20;
     private int coalesceMaxOps = 1000;
-    private int coalesceMaxInflight = 1;
-    private Duration lingerQuiet = Duration.ofNanos(100_000);
-    private Duration lingerMax = Duration.ofMillis(2);
+    private int coalesceMaxInflight = DEFAULT_COALESCE_INFLIGHT;
+    private Duration lingerQuiet = Duration.ofNanos(DEFAULT_LINGER_QUIET_MICROS * 1000L);
+    private Duration lingerMax = Duration.ofNanos(DEFAULT_LINGER_MAX_MICROS * 1000L);
     private int coalesceMaxQueued = 65_536;
     private int maxInflightCalls = 1024;
     private java.util.function.UnaryOperator<String> resolver = e -> e;

@@ -176,6 +176,20 @@ class CairnClientTest {
     }
   }
 
+  /** A listener that never speaks HTTP/2: calls to it stay in flight until their deadline. */
+  static java.net.ServerSocket silentListener() throws java.io.IOException {
+    return new java.net.ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress());
+  }
+
+  static CairnClient uncoalesced(java.net.ServerSocket node, int maxInflightCalls) {
+    return CairnClient.builder()
+        .endpoints(List.of("127.0.0.1:" + node.getLocalPort()))
+        .coalesce(1, 1)
+        .maxInflightCalls(maxInflightCalls)
+        .totalTimeout(Duration.ofSeconds(5))
+        .build();
+  }
+
   @Test
   void aCallerWokenByItsResultCanCallAgainAtOnceAtTheLimit() throws Exception {
     FakeNode node = new FakeNode(n -> null, n -> null);
@@ -196,15 +210,8 @@ class CairnClientTest {
 
   @Test
   void aCancelledCallGivesItsPermitBack() throws Exception {
-    try (java.net.ServerSocket silent =
-            new java.net.ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress());
-        CairnClient c =
-            CairnClient.builder()
-                .endpoints(List.of("127.0.0.1:" + silent.getLocalPort()))
-                .coalesce(1, 1)
-                .maxInflightCalls(1)
-                .totalTimeout(Duration.ofSeconds(5))
-                .build()) {
+    try (java.net.ServerSocket silent = silentListener();
+        CairnClient c = uncoalesced(silent, 1)) {
       CompletableFuture<SubmitResponse> a =
           c.submitAsync(List.of(Ops.transfer("t1", "a", "b", 1)), false);
       a.cancel(false);
@@ -216,16 +223,8 @@ class CairnClientTest {
 
   @Test
   void callsBeyondMaxInflightCallsAreRefusedAtOnceAsRetryableOverload() throws Exception {
-    // A listener that never speaks HTTP/2: calls to it stay in flight until their deadline.
-    try (java.net.ServerSocket silent =
-            new java.net.ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress());
-        CairnClient c =
-            CairnClient.builder()
-                .endpoints(List.of("127.0.0.1:" + silent.getLocalPort()))
-                .coalesce(1, 1)
-                .maxInflightCalls(2)
-                .totalTimeout(Duration.ofSeconds(5))
-                .build()) {
+    try (java.net.ServerSocket silent = silentListener();
+        CairnClient c = uncoalesced(silent, 2)) {
       CompletableFuture<OperationResult> a = c.singleAsync(Ops.transfer("t1", "a", "b", 1));
       CompletableFuture<OperationResult> b = c.singleAsync(Ops.transfer("t2", "a", "b", 1));
       CompletableFuture<OperationResult> third = c.singleAsync(Ops.transfer("t3", "a", "b", 1));

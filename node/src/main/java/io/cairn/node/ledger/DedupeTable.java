@@ -157,10 +157,6 @@ final class DedupeTable {
       this.recordedAt = recordedAt;
     }
 
-    int size() {
-      return record.length;
-    }
-
     /**
      * Writes each record as a length-delimited {@code DedupeRecord}, byte for byte what protobuf
      * would write, without decoding the stored operation: a snapshot holds every record, and
@@ -295,7 +291,7 @@ final class DedupeTable {
     long[] c = new long[capacity];
     byte[] k = new byte[capacity];
     for (int i = 0; i < count; i++) {
-      int from = (head + i) % record.length;
+      int from = slotAt(i);
       r[i] = record[from];
       h[i] = hash[from];
       a[i] = appliedIndex[from];

@@ -558,22 +558,19 @@ public final class Ledger {
       this.dedupe = dedupe;
     }
 
-    public int accounts() {
-      return ids.length;
+    public long accounts() {
+      return header.getAccountCount();
     }
 
-    public int rememberedOperations() {
-      return dedupe.size();
+    public long rememberedOperations() {
+      return header.getDedupeCount();
     }
 
     public void writeTo(OutputStream out) throws IOException {
       CodedOutputStream coded = CodedOutputStream.newInstance(out, 1 << 16);
-      coded.writeUInt32NoTag(header.getSerializedSize());
-      header.writeTo(coded);
+      coded.writeMessageNoTag(header);
       for (int i = 0; i < ids.length; i++) {
-        Account a = toProto(ids[i], states[i]);
-        coded.writeUInt32NoTag(a.getSerializedSize());
-        a.writeTo(coded);
+        coded.writeMessageNoTag(toProto(ids[i], states[i]));
       }
       dedupe.writeTo(coded);
       coded.flush();

@@ -220,16 +220,14 @@ public final class LedgerStateMachine extends BaseStateMachine {
     return storage;
   }
 
-  /** A snapshot written in the background, waiting to be reported to Ratis. */
-  private record Written(long index, long term) {}
-
-  // Snapshot writing, one at a time, off the apply thread (see takeSnapshot).
-  private final java.util.concurrent.atomic.AtomicReference<Written> written =
-      new java.util.concurrent.atomic.AtomicReference<>();
+  // Snapshot writing, one at a time, off the apply thread (see takeSnapshot): the index of a
+  // snapshot written in the background and not yet reported to Ratis, or INVALID.
+  private final java.util.concurrent.atomic.AtomicLong writtenIndex =
+      new java.util.concurrent.atomic.AtomicLong(RaftLogIndexes.INVALID);
   private volatile Thread writer;
   private volatile long retryWritingAfterNanos;
-  // Ratis's own snapshot index never goes down: a snapshot older than one loaded (installed from
-  // the leader) must not be reported. Only the updater thread touches it.
+  // Ratis's own snapshot index never goes down: a snapshot older than one loaded since (our own
+  // at start, or one installed from the leader) must not be reported.
   private volatile long reportedIndex = RaftLogIndexes.INVALID;
 
   /**
@@ -242,10 +240,10 @@ public final class LedgerStateMachine extends BaseStateMachine {
    */
   @Override
   public long takeSnapshot() {
-    Written done = written.getAndSet(null);
-    if (done != null && done.index() > reportedIndex) {
-      reportedIndex = done.index();
-      return done.index();
+    long done = writtenIndex.getAndSet(RaftLogIndexes.INVALID);
+    if (done > reportedIndex) {
+      reportedIndex = done;
+      return done;
     }
     if (writer != null || System.nanoTime() - retryWritingAfterNanos < 0) {
       return RaftLogIndexes.INVALID;
@@ -291,7 +289,7 @@ public final class LedgerStateMachine extends BaseStateMachine {
           new SingleFileSnapshotInfo(new FileInfo(file.toPath(), md5), term, index));
       long writeNanos = System.nanoTime() - started;
       metrics.snapshot(Duration.ofNanos(copyNanos + writeNanos), file.length());
-      written.set(new Written(index, term));
+      writtenIndex.set(index);
       LOG.info(
           "node={} took snapshot {} ({} bytes, {} accounts, {} remembered operations): copied in"
               + " {} ms on the apply thread, written in {} ms in the background",

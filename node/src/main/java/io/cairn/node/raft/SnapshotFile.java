@@ -42,11 +42,6 @@ final class SnapshotFile {
    * of the whole file, which Ratis keeps beside it to check transfers to followers (computed on
    * the way out: reading the file back for it took as long again).
    */
-  static MD5Hash write(Path target, SnapshotHeader header, Ledger ledger) throws IOException {
-    return write(target, header, ledger.snapshotCopy());
-  }
-
-  /** As {@link #write(Path, SnapshotHeader, Ledger)}, from a copy taken earlier. */
   static MD5Hash write(Path target, SnapshotHeader header, Ledger.SnapshotCopy ledger)
       throws IOException {
     Path tmp = target.resolveSibling(target.getFileName() + ".tmp");

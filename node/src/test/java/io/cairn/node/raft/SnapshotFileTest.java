@@ -36,7 +36,7 @@ class SnapshotFileTest {
             .setAppliedIndex(1)
             .setAppliedTerm(1)
             .build();
-    var md5 = SnapshotFile.write(file, header, ledger);
+    var md5 = SnapshotFile.write(file, header, ledger.snapshotCopy());
     assertEquals(MD5FileUtil.computeMd5ForFile(file.toFile()), md5);
     SnapshotFile.Loaded loaded = SnapshotFile.read(file, limits);
     assertEquals(header, loaded.header());
