@@ -297,11 +297,27 @@ public final class LocalCluster implements AutoCloseable {
     return channels[node - 1];
   }
 
+  // Ports come from below the kernel's ephemeral range (32768 and up on Linux by default).
+  // A port the OS hands out for "port 0" can be taken by any outgoing connection in the time
+  // between choosing it and the node binding it (seen: a node failed with "Address already in
+  // use", its cluster had no majority, and a Watch test failed with no leader).
+  private static final int PORT_BASE = 20_000;
+  private static final int PORT_SPAN = 12_000;
+  private static final java.util.concurrent.atomic.AtomicInteger NEXT_PORT =
+      new java.util.concurrent.atomic.AtomicInteger(
+          java.util.concurrent.ThreadLocalRandom.current().nextInt(PORT_SPAN));
+
   private static int freePort() throws IOException {
-    try (ServerSocket s = new ServerSocket(0)) {
-      s.setReuseAddress(true);
-      return s.getLocalPort();
+    for (int tries = 0; tries < PORT_SPAN; tries++) {
+      int port = PORT_BASE + Math.floorMod(NEXT_PORT.getAndIncrement(), PORT_SPAN);
+      try (ServerSocket s = new ServerSocket()) {
+        s.bind(new java.net.InetSocketAddress("127.0.0.1", port));
+        return port;
+      } catch (IOException inUse) {
+        // try the next one
+      }
     }
+    throw new IOException("no free port in " + PORT_BASE + "-" + (PORT_BASE + PORT_SPAN - 1));
   }
 
   @Override
