@@ -14,16 +14,42 @@ stale() {
   [ -n "$(find "$@" "$CAIRN_ROOT/pom.xml" -newer "$jar" -type f -print -quit 2>/dev/null)" ]
 }
 
-# Builds the node and CLI jars (and their lib/ folders) when sources changed.
+# Builds the node and CLI jars (and their lib/ folders) when sources changed. Never rewrites the
+# node jar while a node process runs from it: the JVM loads classes from the jar lazily, so a
+# rebuild under a running node makes its next new class (the first snapshot's, say) fail with
+# NoClassDefFoundError and takes the node down. It warns instead and keeps the current build.
 ensure_built() {
-  command -v java >/dev/null || die "java not found: install a JDK 17 (apt-get install openjdk-17-jdk-headless)"
-  command -v mvn >/dev/null || die "mvn not found: install Maven (apt-get install maven)"
-  if stale "$NODE_JAR" "$CAIRN_ROOT/node/src/main" "$CAIRN_ROOT/node/pom.xml" "$CAIRN_ROOT/proto/src/main" \
-     || stale "$CLI_JAR" "$CAIRN_ROOT/cli/src/main" "$CAIRN_ROOT/cli/pom.xml" "$CAIRN_ROOT/client/src/main"; then
+  need_tools
+  if stale "$NODE_JAR" "$CAIRN_ROOT/node/src/main" "$CAIRN_ROOT/node/pom.xml" "$CAIRN_ROOT/proto/src/main"; then
+    if pgrep -f -- "$NODE_JAR" >/dev/null 2>&1; then
+      say "warning: node sources changed since $NODE_JAR was built, but running nodes use it;"
+      say "         not rebuilding it under them (stop them first: scripts/cluster down)"
+      ensure_cli_built
+      return
+    fi
     say "building node and cli (mvn package, tests skipped; 'scripts/test' runs them)..."
     (cd "$CAIRN_ROOT" && mvn -B -q -DskipTests -pl node,cli -am package) >&2 \
       || die "build failed (run: mvn -DskipTests -pl node,cli -am package)"
+    return
   fi
+  ensure_cli_built
+}
+
+# Builds the CLI jar (with the client and proto it uses) when their sources changed; leaves the
+# node jar alone, so cairnctl is safe to run against nodes started from this tree.
+ensure_cli_built() {
+  need_tools
+  if stale "$CLI_JAR" "$CAIRN_ROOT/cli/src/main" "$CAIRN_ROOT/cli/pom.xml" "$CAIRN_ROOT/client/src/main" \
+     "$CAIRN_ROOT/client/pom.xml" "$CAIRN_ROOT/proto/src/main" "$CAIRN_ROOT/proto/pom.xml"; then
+    say "building cli (mvn package, tests skipped)..."
+    (cd "$CAIRN_ROOT" && mvn -B -q -DskipTests -pl cli -am package) >&2 \
+      || die "build failed (run: mvn -DskipTests -pl cli -am package)"
+  fi
+}
+
+need_tools() {
+  command -v java >/dev/null || die "java not found: install a JDK 17 (apt-get install openjdk-17-jdk-headless)"
+  command -v mvn >/dev/null || die "mvn not found: install Maven (apt-get install maven)"
 }
 
 # A number from cairnctl's one-line JSON output: jnum KEY FILE

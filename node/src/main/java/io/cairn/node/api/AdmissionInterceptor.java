@@ -9,7 +9,6 @@ import io.grpc.ServerCall;
 import io.grpc.ServerCallHandler;
 import io.grpc.ServerInterceptor;
 import io.grpc.ServerTransportFilter;
-import io.grpc.StatusRuntimeException;
 import java.util.Set;
 import java.util.function.LongSupplier;
 
@@ -68,9 +67,10 @@ final class AdmissionInterceptor implements ServerInterceptor {
         if (refusal != null) {
           refused = true;
           metrics.rejection(refusal.tag);
-          StatusRuntimeException e =
-              ApiErrors.overloaded(refusal.what, (int) retryAfterMillis.getAsLong());
-          call.close(e.getStatus(), e.getTrailers());
+          int retryAfter = (int) retryAfterMillis.getAsLong();
+          call.close(
+              ApiErrors.overloadedStatus(refusal.what, retryAfter),
+              ApiErrors.trailers(ApiErrors.overloadedDetail(retryAfter)));
           return;
         }
         admittedBytes = size;

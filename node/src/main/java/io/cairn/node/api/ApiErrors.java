@@ -18,9 +18,14 @@ final class ApiErrors {
   private ApiErrors() {}
 
   static StatusRuntimeException of(Status status, ErrorDetail detail) {
+    return status.asRuntimeException(trailers(detail));
+  }
+
+  /** The trailers that carry {@code detail}, for closing a call without building an exception. */
+  static Metadata trailers(ErrorDetail detail) {
     Metadata trailers = new Metadata();
     trailers.put(DETAIL_KEY, detail);
-    return status.asRuntimeException(trailers);
+    return trailers;
   }
 
   static StatusRuntimeException invalid(String field, String message) {
@@ -34,14 +39,25 @@ final class ApiErrors {
   }
 
   static StatusRuntimeException overloaded(String what, int retryAfterMillis) {
-    return of(
-        Status.RESOURCE_EXHAUSTED.withDescription(
-            what + " is full; retry after " + retryAfterMillis + " ms"),
-        ErrorDetail.newBuilder()
-            .setKind(ErrorDetail.Kind.OVERLOADED)
-            .setRetryAfterMillis(retryAfterMillis)
-            .setNotApplied(true)
-            .build());
+    return of(overloadedStatus(what, retryAfterMillis), overloadedDetail(retryAfterMillis));
+  }
+
+  /**
+   * RESOURCE_EXHAUSTED as a bare status: the admission gate refuses at the highest rates the node
+   * sees, so it closes calls with this and {@link #overloadedDetail} rather than filling in the
+   * stack trace of an exception nobody throws.
+   */
+  static Status overloadedStatus(String what, int retryAfterMillis) {
+    return Status.RESOURCE_EXHAUSTED.withDescription(
+        what + " is full; retry after " + retryAfterMillis + " ms");
+  }
+
+  static ErrorDetail overloadedDetail(int retryAfterMillis) {
+    return ErrorDetail.newBuilder()
+        .setKind(ErrorDetail.Kind.OVERLOADED)
+        .setRetryAfterMillis(retryAfterMillis)
+        .setNotApplied(true)
+        .build();
   }
 
   static StatusRuntimeException notLeader(String leaderId, String leaderEndpoint, boolean notApplied) {
