@@ -129,18 +129,22 @@ final class DedupeTable {
    * is written out. O(size) on the caller's thread, no per-record allocation.
    */
   Frozen freeze() {
-    byte[][] r = new byte[count][];
-    byte[] k = new byte[count];
-    long[] a = new long[count];
-    long[] t = new long[count];
-    for (int i = 0; i < count; i++) {
-      int from = slotAt(i);
-      r[i] = record[from];
-      k[i] = code[from];
-      a[i] = appliedIndex[from];
-      t[i] = recordedAt[from];
-    }
-    return new Frozen(r, k, a, t);
+    return new Frozen(
+        unrolled(record, new byte[count][]),
+        unrolled(code, new byte[count]),
+        unrolled(appliedIndex, new long[count]),
+        unrolled(recordedAt, new long[count]));
+  }
+
+  /**
+   * Copies one column's live rows, oldest first, to the start of {@code to}: the ring is at most
+   * two contiguous runs, so two array copies. Shared by {@link #freeze} and {@link #grow}.
+   */
+  private <A> A unrolled(A column, A to) {
+    int firstRun = Math.min(count, record.length - head);
+    System.arraycopy(column, head, to, 0, firstRun);
+    System.arraycopy(column, 0, to, firstRun, count - firstRun);
+    return to;
   }
 
   /** A copy of the table's records for a snapshot (see {@link #freeze}). */
@@ -284,21 +288,13 @@ final class DedupeTable {
     if (capacity < 0 || capacity > (1 << 29)) {
       throw new IllegalStateException("dedupe table cannot grow past " + record.length);
     }
-    byte[][] r = new byte[capacity][];
-    int[] h = new int[capacity];
-    long[] a = new long[capacity];
-    long[] t = new long[capacity];
-    long[] c = new long[capacity];
-    byte[] k = new byte[capacity];
-    for (int i = 0; i < count; i++) {
-      int from = slotAt(i);
-      r[i] = record[from];
-      h[i] = hash[from];
-      a[i] = appliedIndex[from];
-      t[i] = recordedAt[from];
-      c[i] = createdAt[from];
-      k[i] = code[from];
-    }
+    // Every column is unrolled against the old ring (record.length, head) before any is replaced.
+    byte[][] r = unrolled(record, new byte[capacity][]);
+    int[] h = unrolled(hash, new int[capacity]);
+    long[] a = unrolled(appliedIndex, new long[capacity]);
+    long[] t = unrolled(recordedAt, new long[capacity]);
+    long[] c = unrolled(createdAt, new long[capacity]);
+    byte[] k = unrolled(code, new byte[capacity]);
     record = r;
     hash = h;
     appliedIndex = a;

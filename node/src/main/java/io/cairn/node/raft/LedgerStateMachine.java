@@ -27,6 +27,7 @@ import java.util.List;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 import java.util.function.Function;
 import org.apache.ratis.proto.RaftProtos.LogEntryProto;
@@ -222,10 +223,10 @@ public final class LedgerStateMachine extends BaseStateMachine {
 
   // Snapshot writing, one at a time, off the apply thread (see takeSnapshot): the index of a
   // snapshot written in the background and not yet reported to Ratis, or INVALID.
-  private final java.util.concurrent.atomic.AtomicLong writtenIndex =
-      new java.util.concurrent.atomic.AtomicLong(RaftLogIndexes.INVALID);
+  private final AtomicLong writtenIndex = new AtomicLong(RaftLogIndexes.INVALID);
   private volatile Thread writer;
-  private volatile long retryWritingAfterNanos;
+  // nanoTime has an arbitrary origin: start from "now", not 0, or the first snapshot could wait.
+  private volatile long retryWritingAfterNanos = System.nanoTime();
   // Ratis's own snapshot index never goes down: a snapshot older than one loaded since (our own
   // at start, or one installed from the leader) must not be reported.
   private volatile long reportedIndex = RaftLogIndexes.INVALID;
