@@ -2,7 +2,7 @@ package io.cairn.client;
 
 import io.cairn.client.internal.Caller;
 import io.cairn.client.internal.Coalescer;
-import io.cairn.client.internal.OpValidator;
+import io.cairn.proto.rules.Rules;
 import io.cairn.proto.AddMemberRequest;
 import io.cairn.proto.ClusterStatusRequest;
 import io.cairn.proto.ClusterStatusResponse;
@@ -146,10 +146,17 @@ public final class CairnClient implements AutoCloseable {
    * {@link Builder#coalesce} operations each), each caller still getting its own result or error.
    */
   public CompletableFuture<OperationResult> singleAsync(Operation op) {
-    String invalid = OpValidator.check(op);
+    // Checked here, by the node's own rule book: one caller's malformed operation must fail
+    // alone, not take the shared request it would have joined down with it.
+    Rules.Violation invalid = Rules.check(op);
     if (invalid != null) {
       return CompletableFuture.failedFuture(
-          new CairnException(Status.Code.INVALID_ARGUMENT, null, false, invalid, null));
+          new CairnException(
+              Status.Code.INVALID_ARGUMENT,
+              null,
+              false,
+              "operation " + invalid.field() + ": " + invalid.message(),
+              null));
     }
     if (coalescer != null) {
       return coalescer.submit(op);

@@ -1,6 +1,7 @@
 package io.cairn.client;
 
 import io.cairn.client.internal.Caller;
+import io.cairn.proto.errors.Errors;
 import io.cairn.proto.ErrorDetail;
 import io.cairn.proto.LedgerServiceGrpc;
 import io.cairn.proto.WatchRequest;
@@ -332,8 +333,7 @@ public final class Subscription implements AutoCloseable {
 
     @Override
     public void onError(Throwable t) {
-      Metadata trailers = Status.trailersFromThrowable(t);
-      ErrorDetail detail = trailers == null ? null : trailers.get(Caller.DETAIL_KEY);
+      ErrorDetail detail = Errors.detailOf(t);
       synchronized (Subscription.this) {
         streamFailed(gen, endpoint, Status.fromThrowable(t), detail);
       }

@@ -67,7 +67,7 @@ class CairnClientTest {
         Metadata trailers = new Metadata();
         ErrorDetail d = detail.apply(n);
         if (d != null) {
-          trailers.put(Caller.DETAIL_KEY, d);
+          trailers.put(io.cairn.proto.errors.Errors.DETAIL_KEY, d);
         }
         out.onError(st.asRuntimeException(trailers));
         return;

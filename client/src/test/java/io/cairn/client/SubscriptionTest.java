@@ -63,7 +63,7 @@ class SubscriptionTest {
   static void error(StreamObserver<WatchResponse> out, Status status, ErrorDetail detail) {
     Metadata trailers = new Metadata();
     if (detail != null) {
-      trailers.put(Caller.DETAIL_KEY, detail);
+      trailers.put(io.cairn.proto.errors.Errors.DETAIL_KEY, detail);
     }
     out.onError(status.asRuntimeException(trailers));
   }

@@ -68,14 +68,14 @@ public final class Main {
       // so a supervisor or operator sees it.
       int deadChecks = 0;
       while (!stopped.await(1, TimeUnit.SECONDS)) {
-        var info = node.raft().info();
-        deadChecks = info == null || !info.isAlive() ? deadChecks + 1 : 0;
+        String state = node.raft().lifeCycleState();
+        deadChecks = !state.equals("RUNNING") ? deadChecks + 1 : 0;
         if (deadChecks >= 3) {
           log.error(
               "this node's Raft group is closed (state {}): it was removed from the group, or"
                   + " Raft failed (see errors above); exiting. To bring a removed node back: run"
                   + " cairnctl cluster add-member for it, then start it again.",
-              info == null ? "gone" : info.getLifeCycleState());
+              state);
           System.exit(3);
         }
       }
@@ -136,7 +136,7 @@ public final class Main {
                   : WatchWindow.disabled());
       RaftNode raft = new RaftNode(config, sm);
       raft.start();
-      if (raft.info() == null) {
+      if (!raft.isUp()) {
         raft.close();
         throw new IllegalStateException("the raft group did not start (see errors above)");
       }
@@ -194,26 +194,15 @@ public final class Main {
       m.gauge(
           "cairn.raft.term",
           "Current term",
-          () -> raft.info() == null ? 0 : raft.info().getCurrentTerm());
+          () -> raft.status().term());
       m.gauge(
           "cairn.raft.is.leader",
           "1 when this node is the leader",
-          () -> raft.info() != null && raft.info().isLeader() ? 1 : 0);
+          () -> raft.status().isLeader() ? 1 : 0);
       m.gauge(
           "cairn.raft.follower.lag.max",
           "On the leader: entries the slowest follower is behind the commit index (0 elsewhere)",
-          () -> {
-            var info = raft.info();
-            if (info == null || !info.isLeader()) {
-              return 0;
-            }
-            long commit = raft.commitIndex();
-            long lag = 0;
-            for (long match : info.getFollowerMatchIndices()) {
-              lag = Math.max(lag, commit - match);
-            }
-            return lag;
-          });
+          raft::followerLagMax);
       m.gauge(
           "cairn.state.root.prefix",
           "First 48 bits of the state root; replicas at the same applied index must agree",

@@ -3,12 +3,11 @@ package io.cairn.client.internal;
 import io.cairn.client.CairnException;
 import io.cairn.client.OutcomeUnknownException;
 import io.cairn.proto.ErrorDetail;
+import io.cairn.proto.errors.Errors;
 import io.cairn.proto.LedgerServiceGrpc;
 import io.grpc.ManagedChannel;
-import io.grpc.Metadata;
 import io.grpc.Status;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
-import io.grpc.protobuf.ProtoUtils;
 import io.grpc.stub.StreamObserver;
 import java.util.List;
 import java.util.Map;
@@ -27,10 +26,6 @@ import java.util.concurrent.TimeUnit;
  * time. Never retries forever; never hides an unknown write outcome.
  */
 public final class Caller implements AutoCloseable {
-  public static final Metadata.Key<ErrorDetail> DETAIL_KEY =
-      Metadata.Key.of(
-          "cairn-error-bin", ProtoUtils.metadataMarshaller(ErrorDetail.getDefaultInstance()));
-
   /** One unary RPC on the async stub, e.g. {@code LedgerServiceStub::submit}. */
   @FunctionalInterface
   public interface Rpc<Q, R> {
@@ -202,10 +197,7 @@ public final class Caller implements AutoCloseable {
 
             @Override
             public void onError(Throwable t) {
-              Status s = Status.fromThrowable(t);
-              Metadata trailers = Status.trailersFromThrowable(t);
-              ErrorDetail d = trailers == null ? null : trailers.get(DETAIL_KEY);
-              failed(target, s, d, t);
+              failed(target, Status.fromThrowable(t), Errors.detailOf(t), t);
             }
 
             @Override
@@ -228,11 +220,7 @@ public final class Caller implements AutoCloseable {
 
     private void failed(String target, Status status, ErrorDetail detail, Throwable cause) {
       Status.Code code = status.getCode();
-      boolean retryable =
-          code == Status.Code.UNAVAILABLE
-              || code == Status.Code.DEADLINE_EXCEEDED
-              || (code == Status.Code.RESOURCE_EXHAUSTED && detail != null)
-              || code == Status.Code.ABORTED;
+      boolean retryable = Errors.isRetryable(code, detail);
       String message = target + ": " + code + (status.getDescription() == null ? "" : ": "
           + status.getDescription());
       CairnException error = new CairnException(code, detail, retryable, message, cause);

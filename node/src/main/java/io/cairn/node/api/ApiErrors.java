@@ -1,45 +1,37 @@
 package io.cairn.node.api;
 
 import io.cairn.proto.ErrorDetail;
+import io.cairn.proto.errors.Errors;
 import io.grpc.Metadata;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
-import io.grpc.protobuf.ProtoUtils;
 
 /**
- * Builds the failures the API sends: a gRPC status plus an {@link ErrorDetail} in the binary
- * trailer {@code cairn-error-bin}, so clients can tell NOT_LEADER from OVERLOADED without parsing
- * text.
+ * The failures the API sends, each an {@link ErrorDetail} sent with the status that the one error
+ * table ({@link Errors}) gives its kind, so clients can tell NOT_LEADER from OVERLOADED without
+ * parsing text. Only the texts and hints are decided here.
  */
 final class ApiErrors {
-  static final Metadata.Key<ErrorDetail> DETAIL_KEY =
-      Metadata.Key.of("cairn-error-bin", ProtoUtils.metadataMarshaller(ErrorDetail.getDefaultInstance()));
-
   private ApiErrors() {}
-
-  static StatusRuntimeException of(Status status, ErrorDetail detail) {
-    return status.asRuntimeException(trailers(detail));
-  }
 
   /** The trailers that carry {@code detail}, for closing a call without building an exception. */
   static Metadata trailers(ErrorDetail detail) {
-    Metadata trailers = new Metadata();
-    trailers.put(DETAIL_KEY, detail);
-    return trailers;
+    return Errors.trailers(detail);
   }
 
   static StatusRuntimeException invalid(String field, String message) {
-    return of(
-        Status.INVALID_ARGUMENT.withDescription(field + ": " + message),
+    return Errors.exception(
         ErrorDetail.newBuilder()
             .setKind(ErrorDetail.Kind.INVALID_REQUEST)
             .setField(field)
             .setNotApplied(true)
-            .build());
+            .build(),
+        field + ": " + message);
   }
 
   static StatusRuntimeException overloaded(String what, int retryAfterMillis) {
-    return of(overloadedStatus(what, retryAfterMillis), overloadedDetail(retryAfterMillis));
+    return overloadedStatus(what, retryAfterMillis)
+        .asRuntimeException(trailers(overloadedDetail(retryAfterMillis)));
   }
 
   /**
@@ -48,7 +40,8 @@ final class ApiErrors {
    * stack trace of an exception nobody throws.
    */
   static Status overloadedStatus(String what, int retryAfterMillis) {
-    return Status.RESOURCE_EXHAUSTED.withDescription(
+    return Errors.status(
+        overloadedDetail(retryAfterMillis),
         what + " is full; retry after " + retryAfterMillis + " ms");
   }
 
@@ -67,32 +60,30 @@ final class ApiErrors {
         leaderId.isEmpty()
             ? "no leader is known yet; retry shortly"
             : "not the leader; the leader is " + leaderId + " at " + leaderEndpoint;
-    return of(
-        Status.UNAVAILABLE.withDescription(text),
+    return Errors.exception(
         ErrorDetail.newBuilder()
             .setKind(kind)
             .setLeaderId(leaderId)
             .setLeaderEndpoint(leaderEndpoint)
             .setNotApplied(notApplied)
             .setRetryAfterMillis(leaderId.isEmpty() ? 100 : 0)
-            .build());
+            .build(),
+        text);
   }
 
   static StatusRuntimeException compacted(long requested, long oldestAvailable) {
-    return of(
-        Status.OUT_OF_RANGE.withDescription(
-            "watch: index " + requested + " is no longer held by this node (compacted); the"
-                + " oldest available index is " + oldestAvailable),
+    return Errors.exception(
         ErrorDetail.newBuilder()
             .setKind(ErrorDetail.Kind.COMPACTED)
             .setOldestAvailableIndex(oldestAvailable)
             .setNotApplied(true)
-            .build());
+            .build(),
+        "watch: index " + requested + " is no longer held by this node (compacted); the"
+            + " oldest available index is " + oldestAvailable);
   }
 
   static StatusRuntimeException unavailable(ErrorDetail.Kind kind, String message, boolean notApplied) {
-    return of(
-        Status.UNAVAILABLE.withDescription(message),
-        ErrorDetail.newBuilder().setKind(kind).setNotApplied(notApplied).build());
+    return Errors.exception(
+        ErrorDetail.newBuilder().setKind(kind).setNotApplied(notApplied).build(), message);
   }
 }

@@ -109,8 +109,9 @@ public final class ApiServer implements AutoCloseable {
                 // Interceptors run last-listed first: the guard refuses malformed or oversized
                 // requests, then admission counts what is left against the in-flight bounds.
                 ServerInterceptors.intercept(
-                    withWatch(
+                    withRawMethods(
                         ServerInterceptors.useMarshalledMessages(api.bindService(), new RawBytes()),
+                        api,
                         watches),
                     admission,
                     new RequestGuard(maxRequestBytes)))
@@ -197,19 +198,28 @@ public final class ApiServer implements AutoCloseable {
   }
 
   /**
-   * The service with {@code Watch} served by {@link WatchStreams}, which sends each entry's bytes
-   * as the window holds them (encoded once for every watcher) instead of a message to encode.
+   * The service with two methods served on bytes: {@code Submit}, whose request bytes go into the
+   * log entry as they came ({@link LedgerApi#submit(byte[], StreamObserver)}), and {@code Watch},
+   * served by {@link WatchStreams}, which sends each entry's bytes as the window holds them
+   * (encoded once for every watcher) instead of a message to encode.
    */
-  private static ServerServiceDefinition withWatch(
-      ServerServiceDefinition service, WatchStreams watches) {
+  private static ServerServiceDefinition withRawMethods(
+      ServerServiceDefinition service, LedgerApi api, WatchStreams watches) {
     String watchName = LedgerServiceGrpc.getWatchMethod().getFullMethodName();
+    String submitName = LedgerServiceGrpc.getSubmitMethod().getFullMethodName();
     ServerServiceDefinition.Builder b = ServerServiceDefinition.builder(service.getServiceDescriptor());
     for (ServerMethodDefinition<?, ?> m : service.getMethods()) {
-      if (m.getMethodDescriptor().getFullMethodName().equals(watchName)) {
+      String name = m.getMethodDescriptor().getFullMethodName();
+      if (name.equals(watchName)) {
         b.addMethod(
             rawMethod(m.getMethodDescriptor()),
             ServerCalls.asyncServerStreamingCall(
                 (byte[] request, StreamObserver<byte[]> out) -> watches.watch(request, out)));
+      } else if (name.equals(submitName)) {
+        b.addMethod(
+            rawMethod(m.getMethodDescriptor()),
+            ServerCalls.asyncUnaryCall(
+                (byte[] request, StreamObserver<byte[]> out) -> api.submit(request, out)));
       } else {
         b.addMethod(m);
       }

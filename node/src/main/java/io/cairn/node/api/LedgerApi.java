@@ -5,7 +5,12 @@ import io.cairn.node.config.NodeConfig;
 import io.cairn.node.ledger.LedgerTotals;
 import io.cairn.node.metrics.NodeMetrics;
 import io.cairn.node.raft.LedgerStateMachine;
+import io.cairn.node.raft.Peer;
 import io.cairn.node.raft.RaftNode;
+import io.cairn.node.raft.RaftStatus;
+import io.cairn.node.raft.WriteFailure;
+import io.cairn.proto.errors.Errors;
+import com.google.protobuf.InvalidProtocolBufferException;
 import io.cairn.proto.AddMemberRequest;
 import io.cairn.proto.ClusterStatusRequest;
 import io.cairn.proto.ClusterStatusResponse;
@@ -39,16 +44,16 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.Function;
 import java.util.stream.Collectors;
-import org.apache.ratis.proto.RaftProtos.RaftPeerRole;
-import org.apache.ratis.server.DivisionInfo;
 
 /**
  * The public gRPC {@code LedgerService} of one node. Writes are admitted only on the leader
  * (others answer NOT_LEADER with the leader's endpoint) and grouped into log entries by the {@link
- * WriteBatcher}; reads are linearizable through Ratis ReadIndex, or stale with a minimum applied
- * index, and always served from one consistent view.
+ * WriteBatcher}; reads are linearizable through a barrier entry in the log (see {@link
+ * #barrier()}), or stale with a minimum applied index, and always served from one consistent
+ * view.
  */
 final class LedgerApi extends LedgerServiceGrpc.LedgerServiceImplBase {
+  private static final byte[] EMPTY_REQUEST = new byte[0];
   private final RaftNode raft;
   private final NodeMetrics metrics;
   private final LedgerStateMachine state;
@@ -74,8 +79,7 @@ final class LedgerApi extends LedgerServiceGrpc.LedgerServiceImplBase {
     this.state = raft.stateMachine();
     this.batcher = batcher;
     this.responder = responder;
-    this.validator =
-        new RequestValidator(hot, config.getLong("api.max.request.bytes"));
+    this.validator = new RequestValidator(hot);
     this.endpointsById =
         config.peers().stream()
             .collect(Collectors.toMap(NodeConfig.Peer::id, NodeConfig.Peer::apiEndpoint));
@@ -86,9 +90,20 @@ final class LedgerApi extends LedgerServiceGrpc.LedgerServiceImplBase {
 
   // ---- writes ----
 
-  @Override
-  public void submit(SubmitRequest request, StreamObserver<SubmitResponse> out) {
+  /**
+   * Submit, served on the request's bytes (ApiServer binds it so): they are parsed once here,
+   * checked, and go into the log entry unchanged; the reply is encoded once.
+   */
+  void submit(byte[] raw, StreamObserver<byte[]> out) {
     long started = System.nanoTime();
+    SubmitRequest request;
+    try {
+      request = SubmitRequest.parseFrom(raw);
+    } catch (InvalidProtocolBufferException e) {
+      metrics.rejection("invalid");
+      out.onError(ApiErrors.invalid("request", "malformed request: " + e.getMessage()));
+      return;
+    }
     StatusRuntimeException invalid = validator.check(request);
     if (invalid != null) {
       metrics.rejection("invalid");
@@ -101,7 +116,7 @@ final class LedgerApi extends LedgerServiceGrpc.LedgerServiceImplBase {
       out.onError(elsewhere);
       return;
     }
-    CompletableFuture<SubmitResponse> pending = batcher.offer(request);
+    CompletableFuture<SubmitResponse> pending = batcher.offer(request, raw);
     if (pending == null) {
       metrics.rejection("overloaded");
       out.onError(ApiErrors.overloaded("the leader's write queue", 20));
@@ -117,7 +132,7 @@ final class LedgerApi extends LedgerServiceGrpc.LedgerServiceImplBase {
               } else {
                 metrics.rejection("failed");
               }
-              respond(out, response, err);
+              respond(out, response == null ? null : response.toByteArray(), err);
             });
   }
 
@@ -273,14 +288,14 @@ final class LedgerApi extends LedgerServiceGrpc.LedgerServiceImplBase {
 
   @Override
   public void clusterStatus(ClusterStatusRequest request, StreamObserver<ClusterStatusResponse> out) {
-    DivisionInfo info = raft.info();
+    RaftStatus info = raft.status();
     var stamp = state.stamp();
-    String leader = leaderId(info);
+    String leader = info.leaderId();
     ClusterStatusResponse.Builder b =
         ClusterStatusResponse.newBuilder()
             .setNodeId(raft.selfId())
-            .setRole(info == null ? "UNKNOWN" : roleName(info.getCurrentRole()))
-            .setTerm(info == null ? 0 : info.getCurrentTerm())
+            .setRole(info.role())
+            .setTerm(info.term())
             .setLeaderId(leader)
             .setLeaderEndpoint(endpointOf(leader))
             .setAppliedIndex(stamp.getAppliedIndex())
@@ -306,11 +321,11 @@ final class LedgerApi extends LedgerServiceGrpc.LedgerServiceImplBase {
 
   /** NOT_LEADER pointing at the leader this node knows, or null when this node leads. */
   private StatusRuntimeException notLeaderHere() {
-    DivisionInfo info = raft.info();
-    if (info != null && info.isLeader()) {
+    RaftStatus info = raft.status();
+    if (info.isLeader()) {
       return null;
     }
-    return redirect(leaderId(info), true);
+    return redirect(info.leaderId(), true);
   }
 
   /**
@@ -321,13 +336,13 @@ final class LedgerApi extends LedgerServiceGrpc.LedgerServiceImplBase {
    */
   private StatusRuntimeException redirect(String leader, boolean notApplied) {
     if (leader.equals(raft.selfId())) {
-      return ApiErrors.of(
-          Status.UNAVAILABLE.withDescription("leader not ready yet; retry shortly"),
+      return Errors.exception(
           ErrorDetail.newBuilder()
               .setKind(ErrorDetail.Kind.NOT_READY)
               .setRetryAfterMillis(100)
               .setNotApplied(notApplied)
-              .build());
+              .build(),
+          "leader not ready yet; retry shortly");
     }
     return ApiErrors.notLeader(leader, endpointOf(leader), notApplied);
   }
@@ -337,9 +352,9 @@ final class LedgerApi extends LedgerServiceGrpc.LedgerServiceImplBase {
     if (id.isEmpty()) {
       return "";
     }
-    for (var p : raft.members()) {
-      if (p.getId().toString().equals(id) && p.getClientAddress() != null) {
-        return p.getClientAddress();
+    for (Peer p : raft.members()) {
+      if (p.id().equals(id) && !p.apiEndpoint().isEmpty()) {
+        return p.apiEndpoint();
       }
     }
     return endpointsById.getOrDefault(id, "");
@@ -348,7 +363,7 @@ final class LedgerApi extends LedgerServiceGrpc.LedgerServiceImplBase {
   // ---- plumbing ----
 
   /**
-   * Serves {@code reader} once the read's consistency is satisfied: after a ReadIndex round for
+   * Serves {@code reader} once the read's consistency is satisfied: after a barrier entry for
    * LINEARIZABLE, after this node applied {@code min_applied_index} for STALE (also honoured for
    * LINEARIZABLE). Completion hops to the responder pool so Ratis threads never serialize replies.
    */
@@ -399,7 +414,8 @@ final class LedgerApi extends LedgerServiceGrpc.LedgerServiceImplBase {
     if (elsewhere != null) {
       return CompletableFuture.failedFuture(elsewhere);
     }
-    CompletableFuture<SubmitResponse> pending = batcher.offer(SubmitRequest.getDefaultInstance());
+    CompletableFuture<SubmitResponse> pending =
+        batcher.offer(SubmitRequest.getDefaultInstance(), EMPTY_REQUEST);
     if (pending == null) {
       metrics.rejection("overloaded");
       return CompletableFuture.failedFuture(
@@ -450,7 +466,8 @@ final class LedgerApi extends LedgerServiceGrpc.LedgerServiceImplBase {
       return switch (wf.kind()) {
         case NOT_LEADER, NO_LEADER ->
             redirect(
-                wf.leaderId().isEmpty() ? leaderId(raft.info()) : wf.leaderId(), wf.notApplied());
+                wf.leaderId().isEmpty() ? raft.status().leaderId() : wf.leaderId(),
+                wf.notApplied());
         case OVERLOADED -> ApiErrors.overloaded("the raft write queue", 20);
         default -> ApiErrors.unavailable(wf.kind(), wf.getMessage(), wf.notApplied());
       };
@@ -465,23 +482,6 @@ final class LedgerApi extends LedgerServiceGrpc.LedgerServiceImplBase {
       // The pool's queue is bounded; answering inline is slower but never drops a reply.
       r.run();
     }
-  }
-
-  private static String leaderId(DivisionInfo info) {
-    if (info == null || info.getLeaderId() == null) {
-      return "";
-    }
-    return info.getLeaderId().toString();
-  }
-
-  private static String roleName(RaftPeerRole role) {
-    return switch (role) {
-      case LEADER -> "LEADER";
-      case FOLLOWER -> "FOLLOWER";
-      case CANDIDATE -> "CANDIDATE";
-      case LISTENER -> "LISTENER";
-      default -> "UNKNOWN";
-    };
   }
 
   private static StatusRuntimeException first(StatusRuntimeException a, StatusRuntimeException b) {

@@ -1,6 +1,8 @@
 package io.cairn.node.api;
 
 import io.cairn.node.config.HotSettings;
+import io.cairn.node.raft.MembershipChangeException;
+import io.cairn.node.raft.Peer;
 import io.cairn.node.raft.RaftNode;
 import io.cairn.proto.AddMemberRequest;
 import io.cairn.proto.Member;
@@ -19,10 +21,6 @@ import java.util.concurrent.TimeoutException;
 import java.util.function.Function;
 import java.util.function.Supplier;
 import java.util.regex.Pattern;
-import org.apache.ratis.protocol.RaftClientReply;
-import org.apache.ratis.protocol.RaftPeer;
-import org.apache.ratis.protocol.exceptions.ReconfigurationInProgressException;
-import org.apache.ratis.protocol.exceptions.SetConfigurationException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -47,14 +45,14 @@ final class Membership {
     this.hot = hot;
   }
 
-  static List<Member> members(Collection<RaftPeer> peers) {
+  static List<Member> members(Collection<Peer> peers) {
     List<Member> out = new ArrayList<>();
-    for (RaftPeer p : peers) {
+    for (Peer p : peers) {
       out.add(
           Member.newBuilder()
-              .setId(p.getId().toString())
-              .setRaftAddress(p.getAddress() == null ? "" : p.getAddress())
-              .setApiEndpoint(p.getClientAddress() == null ? "" : p.getClientAddress())
+              .setId(p.id())
+              .setRaftAddress(p.raftAddress())
+              .setApiEndpoint(p.apiEndpoint())
               .build());
     }
     out.sort(java.util.Comparator.comparing(Member::getId));
@@ -74,10 +72,10 @@ final class Membership {
     if (refused(out, invalid, notLeader)) {
       return;
     }
-    List<RaftPeer> current = raft.members();
-    List<RaftPeer> next = new ArrayList<>();
-    for (RaftPeer p : current) {
-      if (!p.getId().toString().equals(request.getId())) {
+    List<Peer> current = raft.members();
+    List<Peer> next = new ArrayList<>();
+    for (Peer p : current) {
+      if (!p.id().equals(request.getId())) {
         next.add(p);
       }
     }
@@ -87,7 +85,7 @@ final class Membership {
               "id", "the group already has " + MAX_MEMBERS + " members, the most Cairn accepts"));
       return;
     }
-    next.add(RaftNode.peer(request.getId(), request.getRaftAddress(), request.getApiEndpoint()));
+    next.add(new Peer(request.getId(), request.getRaftAddress(), request.getApiEndpoint()));
     change("add " + request.getId(), current, next, out, toStatus);
   }
 
@@ -101,9 +99,9 @@ final class Membership {
     if (refused(out, invalid, notLeader)) {
       return;
     }
-    List<RaftPeer> current = raft.members();
-    List<RaftPeer> next =
-        current.stream().filter(p -> !p.getId().toString().equals(request.getId())).toList();
+    List<Peer> current = raft.members();
+    List<Peer> next =
+        current.stream().filter(p -> !p.id().equals(request.getId())).toList();
     if (next.isEmpty()) {
       out.onError(ApiErrors.invalid("id", "cannot remove the last member of the group"));
       return;
@@ -126,8 +124,8 @@ final class Membership {
 
   private void change(
       String what,
-      List<RaftPeer> current,
-      List<RaftPeer> next,
+      List<Peer> current,
+      List<Peer> next,
       StreamObserver<MembershipResponse> out,
       Function<Throwable, StatusRuntimeException> toStatus) {
     // Membership waits for a new member to catch up, so it gets more time than a transfer.
@@ -138,25 +136,16 @@ final class Membership {
     // reply lists the configuration as it now is, not the one asked for.
     LOG.info("node={} membership: {} ({} -> {} members)", raft.selfId(), what, current.size(),
         next.size());
-    CompletableFuture<RaftClientReply> done =
-        raft.changeMembers(current, next)
-            .orTimeout(timeoutMillis, TimeUnit.MILLISECONDS)
-            .thenApply(
-                reply -> {
-                  if (!reply.isSuccess()) {
-                    throw new CompletionException(reply.getException());
-                  }
-                  return reply;
-                });
+    CompletableFuture<Void> done =
+        raft.changeMembers(current, next).orTimeout(timeoutMillis, TimeUnit.MILLISECONDS);
     done.whenComplete(
         (ok, err) -> {
           if (err == null) {
-            var info = raft.info();
             LOG.info("node={} membership: {} committed", raft.selfId(), what);
             out.onNext(
                 MembershipResponse.newBuilder()
                     .addAllMembers(members(raft.members()))
-                    .setTerm(info == null ? 0 : info.getCurrentTerm())
+                    .setTerm(raft.status().term())
                     .build());
             out.onCompleted();
             return;
@@ -172,13 +161,14 @@ final class Membership {
     while (cause instanceof CompletionException && cause.getCause() != null) {
       cause = cause.getCause();
     }
-    if (cause instanceof ReconfigurationInProgressException) {
+    if (cause instanceof MembershipChangeException e
+        && e.reason() == MembershipChangeException.Reason.IN_PROGRESS) {
       // Retryable: one change at a time, the previous one is still being committed.
       return Status.ABORTED
           .withDescription("another membership change is in progress; retry shortly")
           .asRuntimeException();
     }
-    if (cause instanceof SetConfigurationException e) {
+    if (cause instanceof MembershipChangeException e) {
       return Status.FAILED_PRECONDITION
           .withDescription("membership change refused: " + e.getMessage())
           .asRuntimeException();

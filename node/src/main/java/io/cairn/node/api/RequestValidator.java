@@ -1,32 +1,29 @@
 package io.cairn.node.api;
 
 import io.cairn.node.config.HotSettings;
-import io.cairn.node.ledger.Ledger;
-import io.cairn.proto.Operation;
 import io.cairn.proto.ReadOptions;
 import io.cairn.proto.SubmitRequest;
+import io.cairn.proto.rules.Rules;
 import io.grpc.StatusRuntimeException;
 
 /**
- * Checks requests before anything is replicated and names the offending field. The ledger checks
- * the same rules again deterministically, so this is about clear errors, not safety.
+ * Checks requests before anything is replicated, with the rule book ({@link Rules}) the ledger
+ * applies again on every replica, and names the offending field. The ledger's check is what keeps
+ * replicas alike; this one is what gives a caller a clear INVALID_ARGUMENT instead of a result
+ * code for a request that could never succeed.
  */
 final class RequestValidator {
   private final HotSettings hot;
-  private final long maxRequestBytes;
 
-  RequestValidator(HotSettings hot, long maxRequestBytes) {
+  RequestValidator(HotSettings hot) {
     this.hot = hot;
-    this.maxRequestBytes = maxRequestBytes;
   }
 
-  /** Returns null when the request is acceptable, else the error to send. */
+  /**
+   * Returns null when the request is acceptable, else the error to send. Its size was checked
+   * before it was parsed (ApiServer.RequestGuard).
+   */
   StatusRuntimeException check(SubmitRequest request) {
-    if (request.getSerializedSize() > maxRequestBytes) {
-      return ApiErrors.invalid(
-          "request",
-          "is " + request.getSerializedSize() + " bytes; the limit is " + maxRequestBytes);
-    }
     int n = request.getOperationsCount();
     int maxOpsPerRequest = hot.getInt("api.max.ops.per.request");
     if (n == 0) {
@@ -37,73 +34,23 @@ final class RequestValidator {
           "operations", n + " operations; the limit per request is " + maxOpsPerRequest);
     }
     for (int i = 0; i < n; i++) {
-      StatusRuntimeException e = check("operations[" + i + "]", request.getOperations(i));
-      if (e != null) {
-        return e;
+      Rules.Violation v = Rules.check(request.getOperations(i));
+      if (v != null) {
+        return ApiErrors.invalid("operations[" + i + "]." + v.field(), v.message());
       }
     }
     return null;
   }
 
-  private static StatusRuntimeException check(String at, Operation op) {
-    if (!Ledger.isValidId(op.getId())) {
-      return ApiErrors.invalid(at + ".id", "must be 1-64 characters of [A-Za-z0-9._:-]");
-    }
-    if (op.getCreatedAtMillis() <= 0) {
-      return ApiErrors.invalid(
-          at + ".created_at_millis", "required: the client's Unix time in ms, same on retries");
-    }
-    switch (op.getKindCase()) {
-      case CREATE_ACCOUNT:
-        return account(at + ".create_account.account", op.getCreateAccount().getAccount());
-      case MINT:
-        return firstOf(
-            account(at + ".mint.account", op.getMint().getAccount()),
-            amount(at + ".mint.amount", op.getMint().getAmount()));
-      case BURN:
-        return firstOf(
-            account(at + ".burn.account", op.getBurn().getAccount()),
-            amount(at + ".burn.amount", op.getBurn().getAmount()));
-      case TRANSFER:
-        var t = op.getTransfer();
-        StatusRuntimeException e =
-            firstOf(
-                account(at + ".transfer.from", t.getFrom()),
-                account(at + ".transfer.to", t.getTo()),
-                amount(at + ".transfer.amount", t.getAmount()));
-        if (e == null && t.getFrom().equals(t.getTo())) {
-          return ApiErrors.invalid(at + ".transfer.to", "must differ from transfer.from");
-        }
-        return e;
-      default:
-        return ApiErrors.invalid(
-            at, "no operation kind set (create_account, mint, burn or transfer)");
-    }
-  }
-
   /** Checks an account id given to a read. */
   static StatusRuntimeException account(String field, String id) {
-    return Ledger.isValidId(id)
-        ? null
-        : ApiErrors.invalid(field, "must be 1-64 characters of [A-Za-z0-9._:-]");
+    Rules.Violation v = Rules.account(field, id);
+    return v == null ? null : ApiErrors.invalid(field, v.message());
   }
 
   static StatusRuntimeException readOptions(ReadOptions read) {
     if (read.getConsistencyValue() != 0 && read.getConsistencyValue() != 1) {
       return ApiErrors.invalid("read.consistency", "unknown value " + read.getConsistencyValue());
-    }
-    return null;
-  }
-
-  private static StatusRuntimeException amount(String field, long amount) {
-    return amount == 0 ? ApiErrors.invalid(field, "must be greater than 0") : null;
-  }
-
-  private static StatusRuntimeException firstOf(StatusRuntimeException... errors) {
-    for (StatusRuntimeException e : errors) {
-      if (e != null) {
-        return e;
-      }
     }
     return null;
   }

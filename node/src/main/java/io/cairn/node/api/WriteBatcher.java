@@ -2,10 +2,11 @@ package io.cairn.node.api;
 
 import io.cairn.node.config.HotSettings;
 import io.cairn.node.metrics.NodeMetrics;
+import io.cairn.node.raft.EntryResults;
+import io.cairn.node.raft.LedgerCommand;
 import io.cairn.node.raft.RaftNode;
+import io.cairn.node.raft.WriteFailure;
 import io.cairn.proto.ErrorDetail;
-import io.cairn.proto.LogEntry;
-import io.cairn.proto.LogEntryReply;
 import io.cairn.proto.SubmitRequest;
 import io.cairn.proto.SubmitResponse;
 import java.util.ArrayList;
@@ -15,10 +16,6 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
-import org.apache.ratis.protocol.RaftClientReply;
-import org.apache.ratis.protocol.exceptions.LeaderNotReadyException;
-import org.apache.ratis.protocol.exceptions.NotLeaderException;
-import org.apache.ratis.protocol.exceptions.ResourceUnavailableException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -30,12 +27,23 @@ import org.slf4j.LoggerFactory;
  * batches grow with load without a fixed linger. It then drains up to {@code maxOps} operations
  * and {@code maxBytes} bytes into one entry. Each request still gets its own response. Every
  * stage is bounded: the queue refuses when full (the API answers RESOURCE_EXHAUSTED).
+ *
+ * <p>Each request travels as the bytes the client sent plus the message parsed from them once on
+ * arrival: the bytes go into the entry unchanged ({@link LedgerCommand}), and the results come
+ * back in-process ({@link EntryResults}), so nothing is encoded or parsed again on the leader.
  */
 final class WriteBatcher implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(WriteBatcher.class);
 
   record Pending(
-      SubmitRequest request, int bytes, long queuedNanos, CompletableFuture<SubmitResponse> future) {}
+      SubmitRequest request,
+      byte[] raw,
+      long queuedNanos,
+      CompletableFuture<SubmitResponse> future) {
+    int bytes() {
+      return raw.length;
+    }
+  }
 
   /** Counters for metrics and benchmarks. */
   record Stats(long entries, long requests, long operations) {}
@@ -49,7 +57,7 @@ final class WriteBatcher implements AutoCloseable {
   private final long clockOffsetMillis;
   private final Thread thread;
   private final AtomicLong entries = new AtomicLong();
-  private final AtomicLong requests = new AtomicLong();
+  private final AtomicLong requestCount = new AtomicLong();
   private final AtomicLong operations = new AtomicLong();
   private volatile boolean closed;
 
@@ -73,14 +81,15 @@ final class WriteBatcher implements AutoCloseable {
     this.thread.start();
   }
 
-  /** Queues a request; returns null when the queue is full or the batcher is closed. */
-  CompletableFuture<SubmitResponse> offer(SubmitRequest request) {
+  /**
+   * Queues a request parsed from {@code raw} (exactly the bytes it was parsed from); returns null
+   * when the queue is full or the batcher is closed.
+   */
+  CompletableFuture<SubmitResponse> offer(SubmitRequest request, byte[] raw) {
     if (closed) {
       return null;
     }
-    Pending p =
-        new Pending(
-            request, request.getSerializedSize(), System.nanoTime(), new CompletableFuture<>());
+    Pending p = new Pending(request, raw, System.nanoTime(), new CompletableFuture<>());
     return queue.offer(p) ? p.future() : null;
   }
 
@@ -97,7 +106,7 @@ final class WriteBatcher implements AutoCloseable {
   }
 
   Stats stats() {
-    return new Stats(entries.get(), requests.get(), operations.get());
+    return new Stats(entries.get(), requestCount.get(), operations.get());
   }
 
   private void run() {
@@ -158,87 +167,53 @@ final class WriteBatcher implements AutoCloseable {
   }
 
   private void submit(List<Pending> batch) {
-    // The one wall-clock read in Cairn's semantics: ledger time for the dedupe window.
-    LogEntry.Builder entry =
-        LogEntry.newBuilder().setLeaderTimeMillis(System.currentTimeMillis() + clockOffsetMillis);
+    List<SubmitRequest> requests = new ArrayList<>(batch.size());
+    List<byte[]> raw = new ArrayList<>(batch.size());
     int ops = 0;
     long now = System.nanoTime();
     for (Pending p : batch) {
       metrics.admissionWait().record(now - p.queuedNanos(), TimeUnit.NANOSECONDS);
-      entry.addRequests(p.request());
+      requests.add(p.request());
+      raw.add(p.raw());
       ops += p.request().getOperationsCount();
     }
     entries.incrementAndGet();
-    requests.addAndGet(batch.size());
+    requestCount.addAndGet(batch.size());
     operations.addAndGet(ops);
     metrics.batch(batch.size(), ops);
     long started = System.nanoTime();
-    CompletableFuture<RaftClientReply> reply;
+    CompletableFuture<EntryResults> reply;
     try {
-      reply = raft.submitWrite(entry.build().toByteArray());
+      // The one wall-clock read in Cairn's semantics: ledger time for the dedupe window.
+      long leaderTime = System.currentTimeMillis() + clockOffsetMillis;
+      reply = raft.submit(LedgerCommand.of(leaderTime, requests, raw));
     } catch (RuntimeException e) {
       inflight.release();
       fail(batch, new WriteFailure(ErrorDetail.Kind.OUTCOME_UNKNOWN, "", false, e.toString()));
       return;
     }
     reply.whenComplete(
-        (r, err) -> {
+        (results, err) -> {
           inflight.release();
           metrics.commitLatency().record(System.nanoTime() - started, TimeUnit.NANOSECONDS);
           if (err != null) {
-            fail(batch, failureOf(err));
+            fail(batch, WriteFailure.of(err));
           } else {
-            dispatch(batch, r);
+            dispatch(batch, results);
           }
         });
   }
 
-  private void dispatch(List<Pending> batch, RaftClientReply reply) {
-    if (!reply.isSuccess()) {
-      fail(batch, failureOf(reply.getException()));
-      return;
-    }
-    LogEntryReply decoded;
-    try {
-      decoded = LogEntryReply.parseFrom(reply.getMessage().getContent().asReadOnlyByteBuffer());
-    } catch (com.google.protobuf.InvalidProtocolBufferException e) {
-      fail(batch, new WriteFailure(ErrorDetail.Kind.OUTCOME_UNKNOWN, "", false, e.toString()));
-      return;
-    }
-    if (decoded.getResponsesCount() != batch.size()) {
+  private static void dispatch(List<Pending> batch, EntryResults results) {
+    if (results.requests() != batch.size()) {
       // Cannot happen unless the state machine is broken; say so instead of guessing.
-      LOG.error(
-          "reply has {} responses for {} requests", decoded.getResponsesCount(), batch.size());
+      LOG.error("entry has results for {} of {} requests", results.requests(), batch.size());
       fail(batch, new WriteFailure(ErrorDetail.Kind.OUTCOME_UNKNOWN, "", false, "reply mismatch"));
       return;
     }
     for (int i = 0; i < batch.size(); i++) {
-      batch.get(i).future().complete(decoded.getResponses(i));
+      batch.get(i).future().complete(results.response(i));
     }
-  }
-
-  static WriteFailure failureOf(Throwable t) {
-    Throwable cause = t;
-    while (cause instanceof java.util.concurrent.CompletionException && cause.getCause() != null) {
-      cause = cause.getCause();
-    }
-    if (cause instanceof NotLeaderException nle) {
-      // The entry may already be in the log of the old leader: only a retry (same ids) can tell.
-      String leader =
-          nle.getSuggestedLeader() == null ? "" : nle.getSuggestedLeader().getId().toString();
-      return new WriteFailure(ErrorDetail.Kind.NOT_LEADER, leader, false, "leader changed");
-    }
-    if (cause instanceof LeaderNotReadyException) {
-      return new WriteFailure(ErrorDetail.Kind.NO_LEADER, "", true, "leader not ready yet");
-    }
-    if (cause instanceof ResourceUnavailableException) {
-      return new WriteFailure(ErrorDetail.Kind.OVERLOADED, "", true, "raft write queue full");
-    }
-    return new WriteFailure(
-        ErrorDetail.Kind.OUTCOME_UNKNOWN,
-        "",
-        false,
-        cause == null ? "unknown failure" : cause.toString());
   }
 
   private static void fail(List<Pending> batch, WriteFailure failure) {

@@ -6,7 +6,7 @@ import io.cairn.proto.DedupeRecord;
 import io.cairn.proto.LedgerSnapshotHeader;
 import io.cairn.proto.Operation;
 import io.cairn.proto.ResultCode;
-import io.cairn.proto.SubmitRequest;
+import io.cairn.proto.rules.Rules;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -58,37 +58,16 @@ public final class Ledger {
     this.limits = limits;
   }
 
-  /** 1-64 characters of [A-Za-z0-9._:-]; the rule for account ids and operation ids alike. */
-  public static boolean isValidId(String id) {
-    if (id == null || id.isEmpty() || id.length() > MAX_ID_LENGTH) {
-      return false;
-    }
-    for (int i = 0; i < id.length(); i++) {
-      char c = id.charAt(i);
-      boolean ok =
-          (c >= 'a' && c <= 'z')
-              || (c >= 'A' && c <= 'Z')
-              || (c >= '0' && c <= '9')
-              || c == '.'
-              || c == '_'
-              || c == ':'
-              || c == '-';
-      if (!ok) {
-        return false;
-      }
-    }
-    return true;
-  }
-
   /**
-   * Applies one client request at ledger time {@code max(previous, entryTimeMillis)}; one result
-   * per operation, in order. Never throws for bad input: every problem is a result code.
+   * Applies one client's operations, all or nothing when {@code atomic}, at ledger time {@code
+   * max(previous, entryTimeMillis)}; one result per operation, in order. Never throws for bad
+   * input: every problem is a result code.
    */
-  public List<OpResult> apply(long entryTimeMillis, long logIndex, SubmitRequest request) {
+  public List<OpResult> apply(
+      long entryTimeMillis, long logIndex, List<Operation> ops, boolean atomic) {
     nowMillis = Math.max(nowMillis, entryTimeMillis);
     evictByTime();
-    List<Operation> ops = request.getOperationsList();
-    return request.getAtomic() ? applyAtomic(ops, logIndex) : applyEach(ops, logIndex);
+    return atomic ? applyAtomic(ops, logIndex) : applyEach(ops, logIndex);
   }
 
   /**
@@ -199,7 +178,7 @@ public final class Ledger {
   /** The admission decision for one operation: its final result, or null to go ahead. */
   private OpResult admit(Operation op, Map<String, Integer> pendingInBatch) {
     String id = op.getId();
-    if (!isValidId(id)) {
+    if (!Rules.isValidId(id)) {
       return new OpResult(id, ResultCode.INVALID_OPERATION_ID, false, 0);
     }
     int seen = dedupe.find(id);
@@ -225,13 +204,14 @@ public final class Ledger {
   }
 
   private ResultCode execute(Operation op, Txn txn) {
+    Rules.Violation invalid = Rules.checkBody(op);
+    if (invalid != null) {
+      return invalid.code();
+    }
     switch (op.getKindCase()) {
       case CREATE_ACCOUNT:
         {
           String a = op.getCreateAccount().getAccount();
-          if (!isValidId(a)) {
-            return ResultCode.INVALID_ACCOUNT_ID;
-          }
           if (txn.get(a) != null) {
             return ResultCode.ACCOUNT_EXISTS;
           }
@@ -247,9 +227,8 @@ public final class Ledger {
           String a = op.getMint().getAccount();
           long amount = op.getMint().getAmount();
           State s = txn.get(a);
-          ResultCode bad = checkSingle(a, amount, s);
-          if (bad != null) {
-            return bad;
+          if (s == null) {
+            return ResultCode.NO_SUCH_ACCOUNT;
           }
           long minted = totalMinted + txn.minted;
           if (Long.compareUnsigned(minted + amount, minted) < 0
@@ -265,9 +244,8 @@ public final class Ledger {
           String a = op.getBurn().getAccount();
           long amount = op.getBurn().getAmount();
           State s = txn.get(a);
-          ResultCode bad = checkSingle(a, amount, s);
-          if (bad != null) {
-            return bad;
+          if (s == null) {
+            return ResultCode.NO_SUCH_ACCOUNT;
           }
           if (Long.compareUnsigned(s.balance(), amount) < 0) {
             return ResultCode.INSUFFICIENT_FUNDS;
@@ -279,33 +257,15 @@ public final class Ledger {
       case TRANSFER:
         return transfer(op.getTransfer(), txn);
       default:
+        // Unreachable: the rule book refuses an operation without a kind.
         return ResultCode.INVALID_OPERATION;
     }
-  }
-
-  private static ResultCode checkSingle(String account, long amount, State s) {
-    if (!isValidId(account)) {
-      return ResultCode.INVALID_ACCOUNT_ID;
-    }
-    if (amount == 0) {
-      return ResultCode.INVALID_AMOUNT;
-    }
-    return s == null ? ResultCode.NO_SUCH_ACCOUNT : null;
   }
 
   private ResultCode transfer(io.cairn.proto.Transfer t, Txn txn) {
     String from = t.getFrom();
     String to = t.getTo();
     long amount = t.getAmount();
-    if (!isValidId(from) || !isValidId(to)) {
-      return ResultCode.INVALID_ACCOUNT_ID;
-    }
-    if (from.equals(to)) {
-      return ResultCode.SAME_ACCOUNT;
-    }
-    if (amount == 0) {
-      return ResultCode.INVALID_AMOUNT;
-    }
     State src = txn.get(from);
     State dst = txn.get(to);
     if (src == null || dst == null) {
@@ -618,7 +578,7 @@ public final class Ledger {
         throw new IOException("ledger snapshot ends after " + i + " of " + h.getAccountCount()
             + " accounts");
       }
-      if (!isValidId(a.getId()) || (previous != null && previous.compareTo(a.getId()) >= 0)) {
+      if (!Rules.isValidId(a.getId()) || (previous != null && previous.compareTo(a.getId()) >= 0)) {
         throw new IOException("ledger snapshot account " + i + " ('" + a.getId()
             + "') is invalid or out of order");
       }
@@ -635,7 +595,7 @@ public final class Ledger {
             + " dedupe records");
       }
       String id = r.getOperation().getId();
-      if (!isValidId(id) || l.dedupe.find(id) >= 0 || r.getRecordedAtMillis() < lastRecorded) {
+      if (!Rules.isValidId(id) || l.dedupe.find(id) >= 0 || r.getRecordedAtMillis() < lastRecorded) {
         throw new IOException("ledger snapshot dedupe record " + i + " ('" + id
             + "') is invalid, repeated or out of order");
       }

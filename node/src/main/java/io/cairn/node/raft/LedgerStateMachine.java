@@ -8,51 +8,37 @@ import io.cairn.node.ledger.OpResult;
 import io.cairn.node.merkle.MerkleTree;
 import io.cairn.node.metrics.NodeMetrics;
 import io.cairn.proto.Account;
-import io.cairn.proto.LogEntry;
-import io.cairn.proto.LogEntryReply;
-import io.cairn.proto.OperationEvent;
-import io.cairn.proto.OperationResult;
 import io.cairn.proto.SnapshotHeader;
 import io.cairn.proto.Stamp;
 import io.cairn.proto.SubmitRequest;
-import io.cairn.proto.SubmitResponse;
-import io.cairn.proto.WatchResponse;
-import java.io.File;
 import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 import java.util.function.Function;
 import org.apache.ratis.proto.RaftProtos.LogEntryProto;
 import org.apache.ratis.protocol.Message;
+import org.apache.ratis.protocol.RaftClientRequest;
 import org.apache.ratis.protocol.RaftGroupId;
 import org.apache.ratis.protocol.RaftGroupMemberId;
 import org.apache.ratis.protocol.RaftPeerId;
 import org.apache.ratis.server.RaftServer;
-import org.apache.ratis.server.protocol.TermIndex;
-import org.apache.ratis.server.storage.FileInfo;
 import org.apache.ratis.server.storage.RaftStorage;
 import org.apache.ratis.statemachine.TransactionContext;
 import org.apache.ratis.statemachine.impl.BaseStateMachine;
 import org.apache.ratis.statemachine.impl.SimpleStateMachineStorage;
-import org.apache.ratis.statemachine.impl.SingleFileSnapshotInfo;
-import org.apache.ratis.thirdparty.com.google.protobuf.UnsafeByteOperations;
 import org.apache.ratis.util.LifeCycle;
-import org.apache.ratis.util.MD5FileUtil;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Ratis glue around the pure {@link Ledger} and {@link MerkleTree}: decodes a log entry, applies
- * each request in it, updates the tree once per entry, and replies with per-operation results
- * stamped with (applied index, state root).
+ * Ratis glue around the pure {@link Ledger} and {@link MerkleTree}: takes each entry's {@link
+ * LedgerCommand}, applies its requests, updates the tree once per entry, and hands the results
+ * ({@link EntryResults}) back to the waiting write in-process. Snapshots are the {@link
+ * SnapshotStore}'s; Watch events are built by {@link WatchEvents}.
  *
  * <p>Threads: Ratis applies entries one at a time on its updater thread, under the write lock.
  * API threads read under the read lock, so an account, the applied index and the root in one
@@ -63,19 +49,13 @@ public final class LedgerStateMachine extends BaseStateMachine {
   private static final Logger LOG = LoggerFactory.getLogger(LedgerStateMachine.class);
 
   /** A consistent, read-only view handed to readers while the read lock is held. */
-  public interface View {
-    Ledger ledger();
-
-    MerkleTree tree();
-
-    Stamp stamp();
-  }
+  public record View(Ledger ledger, MerkleTree tree, Stamp stamp) {}
 
   private final String nodeId;
   private final LedgerLimits limits;
   private volatile long proofCacheEntries;
   private final boolean merkleEnabled;
-  private final SimpleStateMachineStorage storage = new SimpleStateMachineStorage();
+  private final SnapshotStore snapshots;
   private final ReentrantReadWriteLock lock = new ReentrantReadWriteLock();
   private final AppliedIndexWaiters waiters;
   private final NodeMetrics metrics;
@@ -101,20 +81,19 @@ public final class LedgerStateMachine extends BaseStateMachine {
     this.limits = limits;
     this.proofCacheEntries = proofCacheEntries;
     this.waiters = new AppliedIndexWaiters(maxIndexWaiters);
-    resetToEmpty();
-  }
-
-  private void resetToEmpty() {
+    this.snapshots = new SnapshotStore(nodeId, limits, metrics);
     this.ledger = new Ledger(limits);
     this.tree = new MerkleTree(proofCacheEntries);
     this.stamp = stampOf(0, 0, tree.root());
   }
 
+  // ---- lifecycle and snapshots ----
+
   @Override
   public void initialize(RaftServer server, RaftGroupId groupId, RaftStorage raftStorage)
       throws IOException {
     super.initialize(server, groupId, raftStorage);
-    storage.init(raftStorage);
+    snapshots.storage().init(raftStorage);
     getLifeCycle().startAndTransition(this::loadLatest, IOException.class);
   }
 
@@ -142,33 +121,13 @@ public final class LedgerStateMachine extends BaseStateMachine {
   }
 
   private void loadLatest() throws IOException {
-    SingleFileSnapshotInfo snapshot = storage.loadLatestSnapshot();
-    if (snapshot == null) {
+    long started = System.nanoTime();
+    SnapshotFile.Loaded loaded = snapshots.loadLatest();
+    if (loaded == null) {
       LOG.info("node={} no snapshot; starting from an empty ledger", nodeId);
       return;
     }
-    load(snapshot);
-  }
-
-  private void load(SingleFileSnapshotInfo snapshot) throws IOException {
-    Path file = snapshot.getFile().getPath();
-    if (!Files.exists(file)) {
-      throw new IOException("snapshot " + file + " is listed but missing");
-    }
-    if (snapshot.getFile().getFileDigest() != null) {
-      MD5FileUtil.verifySavedMD5(file.toFile(), snapshot.getFile().getFileDigest());
-    }
-    long started = System.nanoTime();
-    SnapshotFile.Loaded loaded = SnapshotFile.read(file, limits);
     SnapshotHeader header = loaded.header();
-    TermIndex fromName = SimpleStateMachineStorage.getTermIndexFromSnapshotFile(file.toFile());
-    if (fromName.getIndex() != header.getAppliedIndex()
-        || fromName.getTerm() != header.getAppliedTerm()) {
-      throw new IOException(
-          "snapshot " + file + " header says " + header.getAppliedTerm() + ":"
-              + header.getAppliedIndex() + " but its name says " + fromName);
-    }
-    loaded.ledger().checkInvariants();
     MerkleTree rebuilt =
         merkleEnabled
             ? MerkleTree.build(allAccounts(loaded.ledger()), proofCacheEntries)
@@ -176,7 +135,7 @@ public final class LedgerStateMachine extends BaseStateMachine {
     byte[] root = rebuilt.root();
     if (!Arrays.equals(root, header.getStateRoot().toByteArray())) {
       throw new IOException(
-          "snapshot " + file + " is corrupt: recomputed state root " + hex(root)
+          "snapshot " + loaded.file() + " is corrupt: recomputed state root " + hex(root)
               + " differs from the stored " + hex(header.getStateRoot().toByteArray()));
     }
     lock.writeLock().lock();
@@ -185,7 +144,6 @@ public final class LedgerStateMachine extends BaseStateMachine {
       tree = rebuilt;
       stamp = stampOf(header.getAppliedIndex(), header.getAppliedTerm(), root);
       updateLastAppliedTermIndex(header.getAppliedTerm(), header.getAppliedIndex());
-      reportedIndex = Math.max(reportedIndex, header.getAppliedIndex());
       // Entries before the snapshot were never applied here (or are from before a restart):
       // watchers asking for them must hear COMPACTED, not get a gap.
       watchWindow.reset(header.getAppliedIndex());
@@ -196,7 +154,7 @@ public final class LedgerStateMachine extends BaseStateMachine {
     LOG.info(
         "node={} loaded snapshot {} index={} accounts={} root={} in {} ms",
         nodeId,
-        file,
+        loaded.file(),
         header.getAppliedIndex(),
         rebuilt.size(),
         hex(root),
@@ -218,224 +176,140 @@ public final class LedgerStateMachine extends BaseStateMachine {
 
   @Override
   public SimpleStateMachineStorage getStateMachineStorage() {
-    return storage;
+    return snapshots.storage();
   }
-
-  // Snapshot writing, one at a time, off the apply thread (see takeSnapshot): the index of a
-  // snapshot written in the background and not yet reported to Ratis, or INVALID.
-  private final AtomicLong writtenIndex = new AtomicLong(RaftLogIndexes.INVALID);
-  private volatile Thread writer;
-  // nanoTime has an arbitrary origin: start from "now", not 0, or the first snapshot could wait.
-  private volatile long retryWritingAfterNanos = System.nanoTime();
-  // Ratis's own snapshot index never goes down: a snapshot older than one loaded since (our own
-  // at start, or one installed from the leader) must not be reported.
-  private volatile long reportedIndex = RaftLogIndexes.INVALID;
 
   /**
    * Ratis calls this on the apply thread every few entries once the log has grown past the
    * threshold; while it runs no entry is applied. So it only copies the ledger (milliseconds; the
-   * copy shares the immutable parts) and a background thread writes, fsyncs and registers the
-   * file. It returns the index of a snapshot that is already on disk, or INVALID while one is
-   * being written: Ratis purges the log only up to what was returned, so nothing is lost if the
-   * node dies mid-write, and it asks again on its next check.
+   * copy shares the immutable parts) and the {@link SnapshotStore} writes it in the background.
    */
   @Override
   public long takeSnapshot() {
-    long done = writtenIndex.getAndSet(RaftLogIndexes.INVALID);
-    if (done > reportedIndex) {
-      reportedIndex = done;
-      return done;
-    }
-    if (writer != null || System.nanoTime() - retryWritingAfterNanos < 0) {
-      return RaftLogIndexes.INVALID;
-    }
-    Ledger.SnapshotCopy copy;
-    SnapshotHeader header;
-    long copyNanos;
+    return snapshots.take(this::snapshotImage);
+  }
+
+  private SnapshotStore.Image snapshotImage() {
     lock.readLock().lock();
     try {
-      long index = stamp.getAppliedIndex();
-      if (index <= 0 || index <= reportedIndex) {
-        return RaftLogIndexes.INVALID;
+      if (stamp.getAppliedIndex() <= 0) {
+        return null;
       }
       long started = System.nanoTime();
-      header =
+      SnapshotHeader header =
           SnapshotHeader.newBuilder()
               .setFormatVersion(SnapshotFile.FORMAT_VERSION)
-              .setAppliedIndex(index)
+              .setAppliedIndex(stamp.getAppliedIndex())
               .setAppliedTerm(stamp.getTerm())
               .setStateRoot(stamp.getStateRoot())
               .build();
-      copy = ledger.snapshotCopy();
-      copyNanos = System.nanoTime() - started;
+      Ledger.SnapshotCopy copy = ledger.snapshotCopy();
+      return new SnapshotStore.Image(header, copy, System.nanoTime() - started);
     } finally {
       lock.readLock().unlock();
     }
-    Thread t = new Thread(() -> write(header, copy, copyNanos), nodeId + "-snapshot-writer");
-    t.setDaemon(true);
-    writer = t;
-    t.start();
-    return RaftLogIndexes.INVALID;
   }
 
-  private void write(SnapshotHeader header, Ledger.SnapshotCopy copy, long copyNanos) {
-    long index = header.getAppliedIndex();
-    long term = header.getAppliedTerm();
-    long started = System.nanoTime();
-    try {
-      File file = storage.getSnapshotFile(term, index);
-      var md5 = SnapshotFile.write(file.toPath(), header, copy);
-      MD5FileUtil.saveMD5File(file, md5);
-      storage.updateLatestSnapshot(
-          new SingleFileSnapshotInfo(new FileInfo(file.toPath(), md5), term, index));
-      long writeNanos = System.nanoTime() - started;
-      metrics.snapshot(Duration.ofNanos(copyNanos + writeNanos), file.length());
-      writtenIndex.set(index);
-      LOG.info(
-          "node={} took snapshot {} ({} bytes, {} accounts, {} remembered operations): copied in"
-              + " {} ms on the apply thread, written in {} ms in the background",
-          nodeId,
-          file,
-          file.length(),
-          copy.accounts(),
-          copy.rememberedOperations(),
-          copyNanos / 1_000_000,
-          writeNanos / 1_000_000);
-    } catch (IOException | RuntimeException e) {
-      // The log is kept (nothing was reported); try again later, not on every entry.
-      retryWritingAfterNanos = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-      LOG.error("node={} snapshot at index {} failed; retrying in 10 s", nodeId, index, e);
-    } finally {
-      writer = null;
-    }
-  }
-
-  /** Waits for a snapshot being written, so a clean stop leaves it complete on disk. */
   @Override
   public void close() throws IOException {
-    Thread t = writer;
-    if (t != null) {
-      try {
-        t.join(TimeUnit.SECONDS.toMillis(60));
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      }
-    }
+    snapshots.close();
     super.close();
+  }
+
+  // ---- writes ----
+
+  /**
+   * On the leader, keeps the {@link LedgerCommand} the API built with the entry, so the leader's
+   * own apply uses its parsed requests instead of parsing the entry's bytes again.
+   */
+  @Override
+  public TransactionContext startTransaction(RaftClientRequest request) throws IOException {
+    TransactionContext.Builder b =
+        TransactionContext.newBuilder().setStateMachine(this).setClientRequest(request);
+    if (request.getMessage() instanceof LedgerCommand command) {
+      b.setStateMachineContext(command);
+    }
+    return b.build();
   }
 
   @Override
   public CompletableFuture<Message> applyTransaction(TransactionContext trx) {
     LogEntryProto entry = trx.getLogEntry();
     long index = entry.getIndex();
-    long term = entry.getTerm();
-    LogEntry decoded;
+    LedgerCommand command;
     try {
-      decoded =
-          LogEntry.parseFrom(
-              entry.getStateMachineLogEntry().getLogData().asReadOnlyByteBuffer());
+      command =
+          trx.getStateMachineContext() instanceof LedgerCommand c
+              ? c
+              : LedgerCommand.decode(entry.getStateMachineLogEntry().getLogData());
     } catch (InvalidProtocolBufferException e) {
       // Invariant 6: a corrupt entry stops the node rather than letting replicas diverge.
       LOG.error("node={} log entry {} is corrupt; stopping: {}", nodeId, index, e.getMessage());
       return CompletableFuture.failedFuture(
           new IllegalStateException("corrupt log entry at index " + index, e));
     }
-    LogEntryReply reply;
     long started = System.nanoTime();
-    List<List<OpResult>> perRequest = new ArrayList<>(decoded.getRequestsCount());
-    List<List<List<Account>>> opChanges = new ArrayList<>(decoded.getRequestsCount());
-    Stamp applied;
+    List<List<List<Account>>> changes = new ArrayList<>(command.requests().size());
+    EntryResults results = apply(command, index, entry.getTerm(), changes);
+    metrics.applyLatency().record(System.nanoTime() - started, TimeUnit.NANOSECONDS);
+    recordWatchEvent(command, results, changes);
+    waiters.advance(index);
+    // Only the leader that appended the entry has a write waiting for the results; elsewhere
+    // Ratis would only keep them in its retry cache, which Cairn never consults.
+    return CompletableFuture.completedFuture(
+        trx.getClientRequest() != null ? results : Message.EMPTY);
+  }
+
+  private EntryResults apply(
+      LedgerCommand command, long index, long term, List<List<List<Account>>> changes) {
+    List<List<OpResult>> perRequest = new ArrayList<>(command.requests().size());
     lock.writeLock().lock();
     try {
-      for (SubmitRequest request : decoded.getRequestsList()) {
-        perRequest.add(ledger.apply(decoded.getLeaderTimeMillis(), index, request));
-        opChanges.add(ledger.lastOperationChanges());
+      for (SubmitRequest request : command.requests()) {
+        perRequest.add(
+            ledger.apply(
+                command.leaderTimeMillis(),
+                index,
+                request.getOperationsList(),
+                request.getAtomic()));
+        changes.add(ledger.lastOperationChanges());
       }
       List<Account> changed = ledger.drainChangedAccounts();
       if (!changed.isEmpty() && merkleEnabled) {
         tree.putAll(changed);
       }
       stamp = stampOf(index, term, tree.root());
-      applied = stamp;
       updateLastAppliedTermIndex(term, index);
-      // Only the leader that appended the entry has a caller waiting for the reply. Elsewhere
-      // Ratis would just keep it in its retry cache, which Cairn never consults (every write
-      // goes in under a fresh call id), so followers skip building it.
-      reply = trx.getClientRequest() != null ? buildReply(perRequest, stamp) : null;
+      return new EntryResults(stamp, perRequest);
     } finally {
       lock.writeLock().unlock();
     }
-    metrics.applyLatency().record(System.nanoTime() - started, TimeUnit.NANOSECONDS);
-    // Built outside the lock (readers need not wait for it); still in log order, because Ratis
-    // applies one entry at a time on this thread.
+  }
+
+  /**
+   * Outside the lock (readers need not wait for it), still in log order: Ratis applies one entry
+   * at a time on this thread.
+   */
+  private void recordWatchEvent(
+      LedgerCommand command, EntryResults results, List<List<List<Account>>> changes) {
     try {
-      // An entry of nothing but read barriers (empty requests) changes nothing: not an event,
-      // and not worth building one for.
-      if (watchWindow.enabled() && perRequest.stream().anyMatch(r -> !r.isEmpty())) {
-        watchWindow.append(watchEntry(decoded, perRequest, opChanges, applied));
+      // An entry of nothing but read barriers (empty requests) changes nothing: not an event.
+      boolean any = false;
+      for (int r = 0; r < results.requests() && !any; r++) {
+        any = !results.results(r).isEmpty();
+      }
+      if (watchWindow.enabled() && any) {
+        watchWindow.append(
+            WatchEvents.of(
+                nodeId, merkleEnabled, watchWindow.lastIndex(), command, results, changes));
       }
     } catch (RuntimeException e) {
       // Watch is a view of the log, never a reason to stop applying it (invariant 6): restart
       // the window here, so watchers that needed this entry hear COMPACTED instead of a gap.
+      long index = results.stamp().getAppliedIndex();
       LOG.error("node={} index={} watch entry not recorded: {}", nodeId, index, e.toString());
       watchWindow.reset(index);
     }
-    waiters.advance(index);
-    return CompletableFuture.completedFuture(
-        reply == null
-            ? Message.EMPTY
-            : Message.valueOf(UnsafeByteOperations.unsafeWrap(reply.toByteArray())));
-  }
-
-  private WatchResponse watchEntry(
-      LogEntry decoded,
-      List<List<OpResult>> perRequest,
-      List<List<List<Account>>> opChanges,
-      Stamp applied) {
-    WatchResponse.Builder b =
-        WatchResponse.newBuilder()
-            .setIndex(applied.getAppliedIndex())
-            .setPrevIndex(watchWindow.lastIndex())
-            .setTerm(applied.getTerm())
-            .setEntryTimeMillis(decoded.getLeaderTimeMillis())
-            .setStateRoot(merkleEnabled ? applied.getStateRoot() : ByteString.EMPTY)
-            .setNodeId(nodeId);
-    for (int r = 0; r < perRequest.size(); r++) {
-      SubmitRequest request = decoded.getRequests(r);
-      List<OpResult> results = perRequest.get(r);
-      List<List<Account>> changes = opChanges.get(r);
-      for (int i = 0; i < results.size(); i++) {
-        OpResult res = results.get(i);
-        b.addEvents(
-            OperationEvent.newBuilder()
-                .setOperation(request.getOperations(i))
-                .setResult(
-                    OperationResult.newBuilder()
-                        .setId(res.id())
-                        .setCode(res.code())
-                        .setReplayed(res.replayed())
-                        .setAppliedIndex(res.appliedIndex()))
-                .addAllChanged(i < changes.size() ? changes.get(i) : List.of()));
-      }
-    }
-    return b.build();
-  }
-
-  private static LogEntryReply buildReply(List<List<OpResult>> perRequest, Stamp stamp) {
-    LogEntryReply.Builder reply = LogEntryReply.newBuilder();
-    for (List<OpResult> results : perRequest) {
-      SubmitResponse.Builder response = SubmitResponse.newBuilder().setStamp(stamp);
-      for (OpResult r : results) {
-        response.addResults(
-            OperationResult.newBuilder()
-                .setId(r.id())
-                .setCode(r.code())
-                .setReplayed(r.replayed())
-                .setAppliedIndex(r.appliedIndex()));
-      }
-      reply.addResponses(response);
-    }
-    return reply.build();
   }
 
   @Override
@@ -459,17 +333,20 @@ public final class LedgerStateMachine extends BaseStateMachine {
     LOG.info("node={} leader is now {}", nodeId, newLeaderId);
   }
 
+  // ---- reads ----
+
+  /**
+   * Not used: Cairn's linearizable reads go through a barrier entry in the log (see the API's
+   * barrier), and Ratis's own query paths are never called. Answers nothing, never hangs.
+   */
   @Override
   public CompletableFuture<Message> query(Message request) {
-    // Linearizable reads run Ratis's ReadIndex with an empty query; once it completes, this
-    // node has applied at least the read index and the API reads its local view.
     return CompletableFuture.completedFuture(Message.EMPTY);
   }
 
+  /** BaseStateMachine's version can hang when apply lags; Cairn never calls it (see query). */
   @Override
   public CompletableFuture<Message> queryStale(Message request, long minIndex) {
-    // BaseStateMachine's version can hang when apply lags; stale reads go through
-    // awaitApplied() instead and never reach here.
     return CompletableFuture.completedFuture(Message.EMPTY);
   }
 
@@ -477,26 +354,7 @@ public final class LedgerStateMachine extends BaseStateMachine {
   public <T> T read(Function<View, T> reader) {
     lock.readLock().lock();
     try {
-      Ledger l = ledger;
-      MerkleTree t = tree;
-      Stamp s = stamp;
-      return reader.apply(
-          new View() {
-            @Override
-            public Ledger ledger() {
-              return l;
-            }
-
-            @Override
-            public MerkleTree tree() {
-              return t;
-            }
-
-            @Override
-            public Stamp stamp() {
-              return s;
-            }
-          });
+      return reader.apply(new View(ledger, tree, stamp));
     } finally {
       lock.readLock().unlock();
     }
@@ -548,10 +406,5 @@ public final class LedgerStateMachine extends BaseStateMachine {
       sb.append(Character.forDigit((x >> 4) & 0xf, 16)).append(Character.forDigit(x & 0xf, 16));
     }
     return sb.toString();
-  }
-
-  /** Ratis's "no snapshot taken" value. */
-  private static final class RaftLogIndexes {
-    static final long INVALID = -1;
   }
 }

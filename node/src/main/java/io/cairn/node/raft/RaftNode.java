@@ -11,7 +11,11 @@ import java.util.concurrent.atomic.AtomicLong;
 import org.apache.ratis.conf.RaftProperties;
 import org.apache.ratis.grpc.GrpcConfigKeys;
 import org.apache.ratis.protocol.ClientId;
-import org.apache.ratis.protocol.Message;
+import io.cairn.proto.ErrorDetail;
+import java.util.concurrent.CompletionException;
+import org.apache.ratis.proto.RaftProtos.RaftPeerRole;
+import org.apache.ratis.protocol.exceptions.ReconfigurationInProgressException;
+import org.apache.ratis.protocol.exceptions.SetConfigurationException;
 import org.apache.ratis.protocol.RaftClientReply;
 import org.apache.ratis.protocol.RaftClientRequest;
 import org.apache.ratis.protocol.RaftGroup;
@@ -23,7 +27,6 @@ import org.apache.ratis.server.DivisionInfo;
 import org.apache.ratis.server.RaftServer;
 import org.apache.ratis.server.RaftServerConfigKeys;
 import org.apache.ratis.server.storage.RaftStorage;
-import org.apache.ratis.thirdparty.com.google.protobuf.UnsafeByteOperations;
 import org.apache.ratis.util.SizeInBytes;
 import org.apache.ratis.util.TimeDuration;
 
@@ -171,19 +174,73 @@ public final class RaftNode implements AutoCloseable {
     return group;
   }
 
-  /** Role, term, leader of this node's division; null while the division is not up. */
-  public DivisionInfo info() {
+  /** Role, term and leader of this node's division; {@link RaftStatus#DOWN} while it is not up. */
+  public RaftStatus status() {
+    DivisionInfo info;
     try {
-      return server.getDivision(group.getGroupId()).getInfo();
+      info = server.getDivision(group.getGroupId()).getInfo();
     } catch (IOException e) {
-      return null;
+      return RaftStatus.DOWN;
     }
+    RaftPeerId leader = info.getLeaderId();
+    return new RaftStatus(
+        roleName(info.getCurrentRole()),
+        info.getCurrentTerm(),
+        leader == null ? "" : leader.toString());
+  }
+
+  private static String roleName(RaftPeerRole role) {
+    return switch (role) {
+      case LEADER -> "LEADER";
+      case FOLLOWER -> "FOLLOWER";
+      case CANDIDATE -> "CANDIDATE";
+      case LISTENER -> "LISTENER";
+      default -> "UNKNOWN";
+    };
+  }
+
+  /** The division's life-cycle state (RUNNING while it serves), or "gone" once it is closed. */
+  public String lifeCycleState() {
+    try {
+      DivisionInfo info = server.getDivision(group.getGroupId()).getInfo();
+      return info.isAlive() ? "RUNNING" : String.valueOf(info.getLifeCycleState());
+    } catch (IOException e) {
+      return "gone";
+    }
+  }
+
+  /** Whether this node's division is up (started and not closed). */
+  public boolean isUp() {
+    try {
+      server.getDivision(group.getGroupId());
+      return true;
+    } catch (IOException e) {
+      return false;
+    }
+  }
+
+  /** On the leader: entries the slowest follower is behind the commit index; 0 elsewhere. */
+  public long followerLagMax() {
+    DivisionInfo info;
+    try {
+      info = server.getDivision(group.getGroupId()).getInfo();
+    } catch (IOException e) {
+      return 0;
+    }
+    if (!info.isLeader()) {
+      return 0;
+    }
+    long commit = commitIndex();
+    long lag = 0;
+    for (long match : info.getFollowerMatchIndices()) {
+      lag = Math.max(lag, commit - match);
+    }
+    return lag;
   }
 
   /** Whether this node knows a leader (itself or another): readiness, and Watch's cut-off check. */
   public boolean knowsLeader() {
-    DivisionInfo info = info();
-    return info != null && info.getLeaderId() != null;
+    return status().knowsLeader();
   }
 
   /** The index this node knows to be committed. */
@@ -196,10 +253,16 @@ public final class RaftNode implements AutoCloseable {
   }
 
   /** The voting members of the configuration this node knows (committed or not); empty if down. */
-  public List<RaftPeer> members() {
+  public List<Peer> members() {
     try {
-      return List.copyOf(
-          server.getDivision(group.getGroupId()).getRaftConf().getCurrentPeers());
+      return server.getDivision(group.getGroupId()).getRaftConf().getCurrentPeers().stream()
+          .map(
+              p ->
+                  new Peer(
+                      p.getId().toString(),
+                      p.getAddress() == null ? "" : p.getAddress(),
+                      p.getClientAddress() == null ? "" : p.getClientAddress()))
+          .toList();
     } catch (IOException e) {
       return List.of();
     }
@@ -208,10 +271,10 @@ public final class RaftNode implements AutoCloseable {
   /**
    * Replaces the voting members {@code current} by {@code next} (compare-and-set: fails if the
    * configuration changed meanwhile). Completes once the new configuration is committed, after
-   * any new member caught up with the log.
+   * any new member caught up with the log; fails with {@link MembershipChangeException} when Raft
+   * refuses, or with {@link WriteFailure} when this node cannot tell.
    */
-  public CompletableFuture<RaftClientReply> changeMembers(
-      List<RaftPeer> current, List<RaftPeer> next) {
+  public CompletableFuture<Void> changeMembers(List<Peer> current, List<Peer> next) {
     SetConfigurationRequest request =
         new SetConfigurationRequest(
             clientId,
@@ -219,39 +282,81 @@ public final class RaftNode implements AutoCloseable {
             group.getGroupId(),
             callIds.incrementAndGet(),
             SetConfigurationRequest.Arguments.newBuilder()
-                .setServersInCurrentConf(current)
-                .setServersInNewConf(next)
+                .setServersInCurrentConf(toRatis(current))
+                .setServersInNewConf(toRatis(next))
                 .setMode(SetConfigurationRequest.Mode.COMPARE_AND_SET)
                 .build());
+    CompletableFuture<RaftClientReply> reply;
     try {
-      return server.setConfigurationAsync(request);
+      reply = server.setConfigurationAsync(request);
     } catch (IOException e) {
-      return CompletableFuture.failedFuture(e);
+      reply = CompletableFuture.failedFuture(e);
     }
+    return reply.handle(
+        (r, err) -> {
+          Throwable failure = err != null ? err : r.isSuccess() ? null : r.getException();
+          if (failure == null) {
+            return null;
+          }
+          throw membershipFailure(failure);
+        });
   }
 
-  /** Appends {@code payload} as one log entry on this (leader) node. */
-  public CompletableFuture<RaftClientReply> submitWrite(byte[] payload) {
-    return submit(
-        Message.valueOf(UnsafeByteOperations.unsafeWrap(payload)),
-        RaftClientRequest.writeRequestType());
+  private static RuntimeException membershipFailure(Throwable t) {
+    Throwable cause = t;
+    while (cause instanceof CompletionException && cause.getCause() != null) {
+      cause = cause.getCause();
+    }
+    if (cause instanceof ReconfigurationInProgressException) {
+      return new MembershipChangeException(
+          MembershipChangeException.Reason.IN_PROGRESS, cause.getMessage());
+    }
+    if (cause instanceof SetConfigurationException) {
+      return new MembershipChangeException(
+          MembershipChangeException.Reason.REFUSED, cause.getMessage());
+    }
+    return WriteFailure.of(cause);
   }
 
-  private CompletableFuture<RaftClientReply> submit(Message message, RaftClientRequest.Type type) {
+  private static List<RaftPeer> toRatis(List<Peer> peers) {
+    return peers.stream().map(p -> peer(p.id(), p.raftAddress(), p.apiEndpoint())).toList();
+  }
+
+  /**
+   * Appends {@code command} as one log entry on this (leader) node. Completes with the entry's
+   * results once it is committed and applied here; fails with {@link WriteFailure} only.
+   */
+  public CompletableFuture<EntryResults> submit(LedgerCommand command) {
     RaftClientRequest request =
         RaftClientRequest.newBuilder()
             .setClientId(clientId)
             .setServerId(selfId)
             .setGroupId(group.getGroupId())
             .setCallId(callIds.incrementAndGet())
-            .setMessage(message)
-            .setType(type)
+            .setMessage(command)
+            .setType(RaftClientRequest.writeRequestType())
             .build();
+    CompletableFuture<RaftClientReply> reply;
     try {
-      return server.submitClientRequestAsync(request);
+      reply = server.submitClientRequestAsync(request);
     } catch (IOException e) {
-      return CompletableFuture.failedFuture(e);
+      reply = CompletableFuture.failedFuture(e);
     }
+    return reply.handle(
+        (r, err) -> {
+          if (err != null) {
+            throw WriteFailure.of(err);
+          }
+          if (!r.isSuccess()) {
+            throw WriteFailure.of(r.getException());
+          }
+          if (r.getMessage() instanceof EntryResults results) {
+            return results;
+          }
+          // Cannot happen unless the state machine is broken; say so instead of guessing.
+          throw new WriteFailure(
+              ErrorDetail.Kind.OUTCOME_UNKNOWN, "", false, "no results for the entry");
+        });
   }
 
   @Override

@@ -33,7 +33,7 @@ final class SnapshotFile {
   static final int FORMAT_VERSION = 1;
 
   /** What a verified snapshot file holds. */
-  record Loaded(SnapshotHeader header, Ledger ledger) {}
+  record Loaded(Path file, SnapshotHeader header, Ledger ledger) {}
 
   private SnapshotFile() {}
 
@@ -128,7 +128,7 @@ final class SnapshotFile {
       if (in.read() != -1) {
         throw new IOException("snapshot " + file + " has bytes after its trailer");
       }
-      return new Loaded(header, ledger);
+      return new Loaded(file, header, ledger);
     } catch (IOException | RuntimeException e) {
       if (e.getMessage() != null && e.getMessage().contains(file.toString())) {
         throw e instanceof IOException io ? io : new IOException(e.getMessage(), e);

@@ -38,7 +38,7 @@ import org.junit.jupiter.api.Test;
  * detail carrying the retry hint, and a metric by reason; slots come back when calls end.
  */
 class AdmissionInterceptorTest {
-  private static final Metadata.Key<ErrorDetail> DETAIL = ApiErrors.DETAIL_KEY;
+  private static final Metadata.Key<ErrorDetail> DETAIL = io.cairn.proto.errors.Errors.DETAIL_KEY;
 
   /** Holds every Submit until {@link #answerAll}; ClusterStatus answers at once. */
   static final class HoldingService extends LedgerServiceGrpc.LedgerServiceImplBase {

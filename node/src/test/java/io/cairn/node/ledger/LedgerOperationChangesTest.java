@@ -27,7 +27,9 @@ class LedgerOperationChangesTest {
             .addOperations(transfer("t1", "alice", "bob", 100, T0))
             .addOperations(transfer("t2", "alice", "bob", 5000, T0)) // insufficient funds
             .addOperations(transfer("t3", "bob", "alice", 40, T0))
-            .build());
+            .build()
+            .getOperationsList(),
+        false);
     assertEquals(
         List.of(
             List.of(acct("alice", 900, 3), acct("bob", 100, 2)),

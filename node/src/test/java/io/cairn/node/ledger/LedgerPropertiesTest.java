@@ -79,7 +79,7 @@ class LedgerPropertiesTest {
         ops.add(o.toBuilder().setCreatedAtMillis(clock + o.getCreatedAtMillis()).build());
       }
       List<OpResult> r =
-          l.apply(clock, ++index, SubmitRequest.newBuilder().setAtomic(s.atomic()).addAllOperations(ops).build());
+          l.apply(clock, ++index, ops, s.atomic());
       for (int i = 0; i < r.size(); i++) {
         if (r.get(i).code() == ResultCode.OK && !r.get(i).replayed()) {
           appliedOut.add(ops.get(i));

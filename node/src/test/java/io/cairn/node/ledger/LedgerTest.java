@@ -39,11 +39,11 @@ class LedgerTest {
   }
 
   static OpResult one(Ledger l, long now, long index, Operation op) {
-    return l.apply(now, index, SubmitRequest.newBuilder().addOperations(op).build()).get(0);
+    return l.apply(now, index, List.of(op), false).get(0);
   }
 
   static List<OpResult> atomic(Ledger l, long now, long index, Operation... ops) {
-    return l.apply(now, index, SubmitRequest.newBuilder().setAtomic(true).addAllOperations(List.of(ops)).build());
+    return l.apply(now, index, List.of(ops), true);
   }
 
   static long balance(Ledger l, String id) {

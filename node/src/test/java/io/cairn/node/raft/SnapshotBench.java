@@ -47,13 +47,13 @@ public final class SnapshotBench {
               .setCreatedAtMillis(now)
               .setMint(Mint.newBuilder().setAccount(name(i)).setAmount(1L << 40)));
       if (open.getOperationsCount() >= 1000) {
-        ledger.apply(now, index++, open.build());
+        ledger.apply(now, index++, open.build().getOperationsList(), false);
         open.clear();
         now += 2000;
       }
     }
     if (open.getOperationsCount() > 0) {
-      ledger.apply(now, index++, open.build());
+      ledger.apply(now, index++, open.build().getOperationsList(), false);
     }
     now += 600_000;
     // Transfers until the dedupe table is full: ids shaped like the client's (22 characters).
@@ -70,7 +70,7 @@ public final class SnapshotBench {
                         .setTo(name((i + 1) % accounts))
                         .setAmount(1)));
       }
-      ledger.apply(now, index++, r.build());
+      ledger.apply(now, index++, r.build().getOperationsList(), false);
       now += 1000;
     }
     System.out.printf(

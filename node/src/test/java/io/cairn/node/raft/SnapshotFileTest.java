@@ -28,7 +28,7 @@ class SnapshotFileTest {
               .setCreatedAtMillis(5_000)
               .setCreateAccount(CreateAccount.newBuilder().setAccount("acct-" + i)));
     }
-    ledger.apply(5_000, 1, r.build());
+    ledger.apply(5_000, 1, r.build().getOperationsList(), false);
     Path file = dir.resolve("snapshot.1_1");
     SnapshotHeader header =
         SnapshotHeader.newBuilder()

@@ -1,0 +1,99 @@
+package io.cairn.node.raft;
+
+import com.google.protobuf.CodedOutputStream;
+import com.google.protobuf.InvalidProtocolBufferException;
+import io.cairn.proto.LogEntry;
+import io.cairn.proto.SubmitRequest;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.List;
+import org.apache.ratis.protocol.Message;
+import org.apache.ratis.thirdparty.com.google.protobuf.ByteString;
+import org.apache.ratis.thirdparty.com.google.protobuf.UnsafeByteOperations;
+
+/**
+ * The command of one log entry: the leader's clock and the client requests it grouped, both as
+ * parsed messages and as the entry's bytes (the {@link LogEntry} format).
+ *
+ * <p>The leader builds the bytes from each request's bytes as the client sent them, framed as
+ * field 2 of {@code LogEntry}: byte for byte what encoding a {@code LogEntry} of the parsed
+ * requests would give for canonical input, without encoding anything again. The parsed requests
+ * ride along in-process to the leader's own apply ({@link LedgerStateMachine#startTransaction}),
+ * so the leader parses each request once, on arrival, and a follower parses each entry once, at
+ * apply.
+ */
+public final class LedgerCommand implements Message {
+  private static final int LEADER_TIME_FIELD = LogEntry.LEADER_TIME_MILLIS_FIELD_NUMBER;
+  private static final int REQUESTS_FIELD = LogEntry.REQUESTS_FIELD_NUMBER;
+
+  private final long leaderTimeMillis;
+  private final List<SubmitRequest> requests;
+  private final ByteString bytes;
+
+  private LedgerCommand(long leaderTimeMillis, List<SubmitRequest> requests, ByteString bytes) {
+    this.leaderTimeMillis = leaderTimeMillis;
+    this.requests = requests;
+    this.bytes = bytes;
+  }
+
+  /**
+   * The command for {@code requests}, whose encodings as received are {@code raw} (same order,
+   * same length).
+   */
+  public static LedgerCommand of(
+      long leaderTimeMillis, List<SubmitRequest> requests, List<byte[]> raw) {
+    if (requests.size() != raw.size()) {
+      throw new IllegalArgumentException(requests.size() + " requests, " + raw.size() + " bodies");
+    }
+    // proto3 leaves a zero field out; so does this, to stay the canonical encoding.
+    int size =
+        leaderTimeMillis == 0
+            ? 0
+            : CodedOutputStream.computeInt64Size(LEADER_TIME_FIELD, leaderTimeMillis);
+    for (byte[] r : raw) {
+      size += CodedOutputStream.computeByteArraySize(REQUESTS_FIELD, r);
+    }
+    byte[] out = new byte[size];
+    CodedOutputStream coded = CodedOutputStream.newInstance(out);
+    try {
+      if (leaderTimeMillis != 0) {
+        coded.writeInt64(LEADER_TIME_FIELD, leaderTimeMillis);
+      }
+      for (byte[] r : raw) {
+        coded.writeByteArray(REQUESTS_FIELD, r);
+      }
+      coded.checkNoSpaceLeft();
+    } catch (IOException e) {
+      throw new UncheckedIOException("sized exactly, so cannot happen", e);
+    }
+    return new LedgerCommand(
+        leaderTimeMillis, List.copyOf(requests), UnsafeByteOperations.unsafeWrap(out));
+  }
+
+  /** Parses an entry's bytes (a follower, or any node replaying its log). */
+  static LedgerCommand decode(ByteString logData) throws InvalidProtocolBufferException {
+    LogEntry entry = LogEntry.parseFrom(logData.asReadOnlyByteBuffer());
+    return new LedgerCommand(entry.getLeaderTimeMillis(), entry.getRequestsList(), logData);
+  }
+
+  /** The leader's clock when it built the entry; ledger time is max(previous, this). */
+  public long leaderTimeMillis() {
+    return leaderTimeMillis;
+  }
+
+  /** The client requests, in entry order. */
+  public List<SubmitRequest> requests() {
+    return requests;
+  }
+
+  /** The entry's bytes, as they go into the log. */
+  @Override
+  public ByteString getContent() {
+    return bytes;
+  }
+
+  @Override
+  public String toString() {
+    return "LedgerCommand(" + requests.size() + " requests, " + bytes.size() + " bytes)";
+  }
+}

@@ -1,0 +1,162 @@
+package io.cairn.node.raft;
+
+import io.cairn.node.ledger.Ledger;
+import io.cairn.node.ledger.LedgerLimits;
+import io.cairn.node.metrics.NodeMetrics;
+import io.cairn.proto.SnapshotHeader;
+import java.io.File;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Supplier;
+import org.apache.ratis.server.protocol.TermIndex;
+import org.apache.ratis.server.storage.FileInfo;
+import org.apache.ratis.statemachine.impl.SimpleStateMachineStorage;
+import org.apache.ratis.statemachine.impl.SingleFileSnapshotInfo;
+import org.apache.ratis.util.MD5FileUtil;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The node's snapshots on disk: written one at a time on a background thread from a copy the
+ * apply thread made, registered with Ratis only once complete, and verified when loaded.
+ *
+ * <p>Ratis purges the log only up to an index {@link #take} returned, and {@code take} returns
+ * only the index of a snapshot already fsynced and registered; so nothing is lost if the node
+ * dies mid-write.
+ */
+final class SnapshotStore implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(SnapshotStore.class);
+  /** Ratis's "no snapshot taken" value. */
+  static final long INVALID = -1;
+
+  /** What the apply thread hands over: the header and a copy of the ledger at its index. */
+  record Image(SnapshotHeader header, Ledger.SnapshotCopy copy, long copyNanos) {}
+
+  private final String nodeId;
+  private final LedgerLimits limits;
+  private final NodeMetrics metrics;
+  private final SimpleStateMachineStorage storage = new SimpleStateMachineStorage();
+  // The index of a snapshot written in the background and not yet reported to Ratis, or INVALID.
+  private final AtomicLong writtenIndex = new AtomicLong(INVALID);
+  private volatile Thread writer;
+  // nanoTime has an arbitrary origin: start from "now", not 0, or the first snapshot could wait.
+  private volatile long retryWritingAfterNanos = System.nanoTime();
+  // Ratis's own snapshot index never goes down: a snapshot older than one loaded since (our own
+  // at start, or one installed from the leader) must not be reported.
+  private volatile long reportedIndex = INVALID;
+
+  SnapshotStore(String nodeId, LedgerLimits limits, NodeMetrics metrics) {
+    this.nodeId = nodeId;
+    this.limits = limits;
+    this.metrics = metrics;
+  }
+
+  SimpleStateMachineStorage storage() {
+    return storage;
+  }
+
+  /**
+   * The newest snapshot on disk, its digest, name and ledger invariants verified (the caller
+   * checks the state root); null when there is none.
+   */
+  SnapshotFile.Loaded loadLatest() throws IOException {
+    SingleFileSnapshotInfo snapshot = storage.loadLatestSnapshot();
+    if (snapshot == null) {
+      return null;
+    }
+    Path file = snapshot.getFile().getPath();
+    if (!Files.exists(file)) {
+      throw new IOException("snapshot " + file + " is listed but missing");
+    }
+    if (snapshot.getFile().getFileDigest() != null) {
+      MD5FileUtil.verifySavedMD5(file.toFile(), snapshot.getFile().getFileDigest());
+    }
+    SnapshotFile.Loaded loaded = SnapshotFile.read(file, limits);
+    SnapshotHeader header = loaded.header();
+    TermIndex fromName = SimpleStateMachineStorage.getTermIndexFromSnapshotFile(file.toFile());
+    if (fromName.getIndex() != header.getAppliedIndex()
+        || fromName.getTerm() != header.getAppliedTerm()) {
+      throw new IOException(
+          "snapshot " + file + " header says " + header.getAppliedTerm() + ":"
+              + header.getAppliedIndex() + " but its name says " + fromName);
+    }
+    loaded.ledger().checkInvariants();
+    reportedIndex = Math.max(reportedIndex, header.getAppliedIndex());
+    return loaded;
+  }
+
+  /**
+   * Ratis's takeSnapshot, on the apply thread: returns the index of a snapshot already on disk,
+   * else starts writing one from {@code copy} (called only when no write is under way; it may
+   * return null for "nothing to snapshot") and returns INVALID.
+   */
+  long take(Supplier<Image> copy) {
+    long done = writtenIndex.getAndSet(INVALID);
+    if (done > reportedIndex) {
+      reportedIndex = done;
+      return done;
+    }
+    if (writer != null || System.nanoTime() - retryWritingAfterNanos < 0) {
+      return INVALID;
+    }
+    Image image = copy.get();
+    if (image == null || image.header().getAppliedIndex() <= reportedIndex) {
+      return INVALID;
+    }
+    Thread t = new Thread(() -> write(image), nodeId + "-snapshot-writer");
+    t.setDaemon(true);
+    writer = t;
+    t.start();
+    return INVALID;
+  }
+
+  private void write(Image image) {
+    SnapshotHeader header = image.header();
+    long index = header.getAppliedIndex();
+    long term = header.getAppliedTerm();
+    long started = System.nanoTime();
+    try {
+      File file = storage.getSnapshotFile(term, index);
+      var md5 = SnapshotFile.write(file.toPath(), header, image.copy());
+      MD5FileUtil.saveMD5File(file, md5);
+      storage.updateLatestSnapshot(
+          new SingleFileSnapshotInfo(new FileInfo(file.toPath(), md5), term, index));
+      long writeNanos = System.nanoTime() - started;
+      metrics.snapshot(Duration.ofNanos(image.copyNanos() + writeNanos), file.length());
+      writtenIndex.set(index);
+      LOG.info(
+          "node={} took snapshot {} ({} bytes, {} accounts, {} remembered operations): copied in"
+              + " {} ms on the apply thread, written in {} ms in the background",
+          nodeId,
+          file,
+          file.length(),
+          image.copy().accounts(),
+          image.copy().rememberedOperations(),
+          image.copyNanos() / 1_000_000,
+          writeNanos / 1_000_000);
+    } catch (IOException | RuntimeException e) {
+      // The log is kept (nothing was reported); try again later, not on every entry.
+      retryWritingAfterNanos = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+      LOG.error("node={} snapshot at index {} failed; retrying in 10 s", nodeId, index, e);
+    } finally {
+      writer = null;
+    }
+  }
+
+  /** Waits for a snapshot being written, so a clean stop leaves it complete on disk. */
+  @Override
+  public void close() {
+    Thread t = writer;
+    if (t != null) {
+      try {
+        t.join(TimeUnit.SECONDS.toMillis(60));
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
+  }
+}

@@ -1,0 +1,135 @@
+package io.cairn.proto.rules;
+
+import io.cairn.proto.Operation;
+import io.cairn.proto.ResultCode;
+import io.cairn.proto.Transfer;
+
+/**
+ * The rule book for ids, amounts and operations, written once and used by the client (before an
+ * operation joins a shared request), the node's API (to name the offending field in an
+ * INVALID_ARGUMENT) and the ledger (to give the same rule a replicated result code).
+ *
+ * <p>Every method is pure and deterministic: the ledger calls it on every replica, so it must
+ * never depend on a clock, a setting or a locale.
+ */
+public final class Rules {
+  /** The longest account or operation id, in characters. */
+  public static final int MAX_ID_LENGTH = 64;
+
+  /** The id rule in words, for error messages. */
+  public static final String ID_RULE = "1-64 characters of [A-Za-z0-9._:-]";
+
+  /**
+   * One broken rule.
+   *
+   * @param field the offending field, relative to the operation (for example {@code
+   *     "transfer.amount"})
+   * @param message what is wrong, for a person
+   * @param code the result code the ledger gives an operation that breaks this rule
+   */
+  public record Violation(String field, String message, ResultCode code) {}
+
+  private Rules() {}
+
+  /** Whether {@code id} is 1-64 characters of [A-Za-z0-9._:-]: account and operation ids alike. */
+  public static boolean isValidId(String id) {
+    if (id == null || id.isEmpty() || id.length() > MAX_ID_LENGTH) {
+      return false;
+    }
+    for (int i = 0; i < id.length(); i++) {
+      if (!isIdChar(id.charAt(i))) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  private static boolean isIdChar(char c) {
+    return (c >= 'a' && c <= 'z')
+        || (c >= 'A' && c <= 'Z')
+        || (c >= '0' && c <= '9')
+        || c == '.'
+        || c == '_'
+        || c == ':'
+        || c == '-';
+  }
+
+  /**
+   * Every rule a single operation must meet before it is sent: its id, its creation time, its
+   * kind and its body. Returns the first broken rule, or null.
+   */
+  public static Violation check(Operation op) {
+    if (!isValidId(op.getId())) {
+      return new Violation("id", "must be " + ID_RULE, ResultCode.INVALID_OPERATION_ID);
+    }
+    if (op.getCreatedAtMillis() <= 0) {
+      // The ledger has no code of its own for this: such an operation is older than any
+      // window, so it is EXPIRED there.
+      return new Violation(
+          "created_at_millis",
+          "required: the client's Unix time in ms, the same on every retry",
+          ResultCode.EXPIRED);
+    }
+    return checkBody(op);
+  }
+
+  /**
+   * The rules on an operation's kind and body (not its id or time), in the order the ledger
+   * applies them. Returns the first broken rule, or null.
+   */
+  public static Violation checkBody(Operation op) {
+    switch (op.getKindCase()) {
+      case CREATE_ACCOUNT:
+        return account("create_account.account", op.getCreateAccount().getAccount());
+      case MINT:
+        return firstOf(
+            account("mint.account", op.getMint().getAccount()),
+            amount("mint.amount", op.getMint().getAmount()));
+      case BURN:
+        return firstOf(
+            account("burn.account", op.getBurn().getAccount()),
+            amount("burn.amount", op.getBurn().getAmount()));
+      case TRANSFER:
+        return transfer(op.getTransfer());
+      default:
+        return new Violation(
+            "kind",
+            "no operation kind set (create_account, mint, burn or transfer)",
+            ResultCode.INVALID_OPERATION);
+    }
+  }
+
+  private static Violation transfer(Transfer t) {
+    Violation v =
+        firstOf(account("transfer.from", t.getFrom()), account("transfer.to", t.getTo()));
+    if (v != null) {
+      return v;
+    }
+    if (t.getFrom().equals(t.getTo())) {
+      return new Violation("transfer.to", "must differ from transfer.from", ResultCode.SAME_ACCOUNT);
+    }
+    return amount("transfer.amount", t.getAmount());
+  }
+
+  /** The rule on an account id given to a read or an operation; null when it holds. */
+  public static Violation account(String field, String id) {
+    return isValidId(id)
+        ? null
+        : new Violation(
+            field, "'" + abbreviate(id) + "' must be " + ID_RULE, ResultCode.INVALID_ACCOUNT_ID);
+  }
+
+  private static Violation amount(String field, long amount) {
+    return amount == 0
+        ? new Violation(field, "must be greater than 0", ResultCode.INVALID_AMOUNT)
+        : null;
+  }
+
+  private static Violation firstOf(Violation a, Violation b) {
+    return a != null ? a : b;
+  }
+
+  private static String abbreviate(String s) {
+    return s.length() <= 80 ? s : s.substring(0, 80) + "...";
+  }
+}
