@@ -39,11 +39,42 @@ ensure_built() {
 # node jar alone, so cairnctl is safe to run against nodes started from this tree.
 ensure_cli_built() {
   need_tools
-  if stale "$CLI_JAR" "$CAIRN_ROOT/cli/src/main" "$CAIRN_ROOT/cli/pom.xml" "$CAIRN_ROOT/client/src/main" \
-     "$CAIRN_ROOT/client/pom.xml" "$CAIRN_ROOT/proto/src/main" "$CAIRN_ROOT/proto/pom.xml"; then
+  if cli_stale; then
     say "building cli (mvn package, tests skipped)..."
     (cd "$CAIRN_ROOT" && mvn -B -q -DskipTests -pl cli -am package) >&2 \
       || die "build failed (run: mvn -DskipTests -pl cli -am package)"
+  fi
+}
+
+# True when the CLI jar is missing or older than its sources (or the client's and proto's).
+cli_stale() {
+  stale "$CLI_JAR" "$CAIRN_ROOT/cli/src/main" "$CAIRN_ROOT/cli/pom.xml" "$CAIRN_ROOT/client/src/main" \
+    "$CAIRN_ROOT/client/pom.xml" "$CAIRN_ROOT/proto/src/main" "$CAIRN_ROOT/proto/pom.xml"
+}
+
+# Prints the calling script's header comment (from line 2 to the first line that is not a
+# comment) as its usage text, on stdout. Every script answers -h/--help with it before it builds,
+# starts or changes anything, so help is always safe and fast.
+usage_text() {
+  awk 'NR == 1 { next } /^#/ { sub(/^# ?/, ""); print; next } { exit }' "$0"
+}
+
+# True when any argument asks for help (for scripts that pass their options on to cairnctl).
+wants_help() {
+  local a
+  for a in "$@"; do case "$a" in -h|--help) return 0 ;; esac; done
+  return 1
+}
+
+# cli_help ARGS...: cairnctl's own help for ARGS (e.g. 'bench --help') when the CLI jar is built
+# and current; otherwise a line saying how to see it. Never builds: help must not start a build.
+cli_help() {
+  if command -v java >/dev/null && ! cli_stale; then
+    java -cp "$CAIRN_ROOT/cli/target/lib/*:$CLI_JAR" io.cairn.cli.Cairnctl "$@" || true
+  else
+    echo "(cairnctl is not built, or older than its sources, so its own help is not shown here."
+    echo " Build it with 'mvn -DskipTests -pl cli -am package' or any other scripts/cairnctl"
+    echo " command, then: scripts/cairnctl $*)"
   fi
 }
 
