@@ -86,7 +86,7 @@ class ChaosSuiteTest {
 
   @Test
   void theCheckerCatchesStaleReadsFromASeededBug() throws Exception {
-    // Reads served by n1 without ReadIndex while n1 is cut off from the others: stale.
+    // Reads served by n1 without the read barrier while n1 is cut off from the others: stale.
     ChaosRun.Result r =
         run("seeded-stale-reads", "isolate-n1", Map.of("debug.unsafe.local.reads", "1"), "n1");
     assertFalse(r.valid(), "the seeded bug went unnoticed:\n" + r.summary());

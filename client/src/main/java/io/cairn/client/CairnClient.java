@@ -492,7 +492,7 @@ public final class CairnClient implements AutoCloseable {
      * 1000, the node's per-request limit; 1 turns coalescing off) and {@code maxInflight}
      * coalesced requests on the wire at once (default 1, as TigerBeetle's clients: operations
      * queue while a request is out and leave together; 256 closed-loop callers measured 32k
-     * transfers/s with 1 against 28k with 2 and 25-27k with 4, README "Benchmarks").
+     * transfers/s with 1 against 28k with 2 and 25-27k with 4, docs/benchmarks.md).
      */
     public Builder coalesce(int maxOps, int maxInflight) {
       if (maxOps < 1 || maxInflight < 1) {
