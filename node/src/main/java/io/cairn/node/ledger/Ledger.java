@@ -1,15 +1,11 @@
 package io.cairn.node.ledger;
 
-import com.google.protobuf.CodedOutputStream;
 import io.cairn.proto.Account;
 import io.cairn.proto.DedupeRecord;
 import io.cairn.proto.LedgerSnapshotHeader;
 import io.cairn.proto.Operation;
 import io.cairn.proto.ResultCode;
 import io.cairn.proto.rules.Rules;
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -483,15 +479,7 @@ public final class Ledger {
     return Account.newBuilder().setId(id).setBalance(s.balance()).setVersion(s.version()).build();
   }
 
-  // ---- snapshots ----
-
-  /**
-   * Writes the header, every account in id order, then every dedupe record in eviction order, as
-   * length-delimited protobuf messages.
-   */
-  public void writeSnapshot(OutputStream out) throws IOException {
-    snapshotCopy().writeTo(out);
-  }
+  // ---- snapshots (the byte format is raft/LedgerSnapshotCodec's) ----
 
   /**
    * Everything a snapshot holds, copied in O(accounts + remembered operations) without encoding
@@ -520,7 +508,7 @@ public final class Ledger {
     return new SnapshotCopy(header, unsortedIds, states, dedupe.freeze());
   }
 
-  /** A point-in-time copy of a ledger, for {@link #writeSnapshot}'s format. */
+  /** A point-in-time copy of a ledger (see {@link #snapshotCopy}). */
   public static final class SnapshotCopy {
     private final LedgerSnapshotHeader header;
     private final String[] ids;
@@ -535,6 +523,11 @@ public final class Ledger {
       this.dedupe = dedupe;
     }
 
+    /** Ledger time, floor and totals, and how many accounts and records follow. */
+    public LedgerSnapshotHeader header() {
+      return header;
+    }
+
     public long accounts() {
       return header.getAccountCount();
     }
@@ -543,70 +536,96 @@ public final class Ledger {
       return header.getDedupeCount();
     }
 
-    /** Writes the snapshot format, accounts in id order (sorted here, on the writer's thread). */
-    public void writeTo(OutputStream out) throws IOException {
+    /**
+     * The positions of the accounts in id order, for {@link #account}: sorted on the caller's
+     * thread (a snapshot writer's), never the apply thread's.
+     */
+    public int[] idOrder() {
       Integer[] byId = new Integer[ids.length];
       for (int i = 0; i < byId.length; i++) {
         byId[i] = i;
       }
       java.util.Arrays.sort(byId, (x, y) -> ids[x].compareTo(ids[y]));
-      CodedOutputStream coded = CodedOutputStream.newInstance(out, 1 << 16);
-      coded.writeMessageNoTag(header);
-      for (int i : byId) {
-        coded.writeMessageNoTag(toProto(ids[i], states[i]));
+      int[] out = new int[byId.length];
+      for (int i = 0; i < out.length; i++) {
+        out[i] = byId[i];
       }
-      dedupe.writeTo(coded);
-      coded.flush();
+      return out;
+    }
+
+    /** The account at position {@code i} (see {@link #idOrder}). */
+    public Account account(int i) {
+      return toProto(ids[i], states[i]);
+    }
+
+    /**
+     * Remembered operation {@code i} (oldest first, {@code i < rememberedOperations()}) as
+     * protobuf bytes, a read-only view: a snapshot writer frames them as they are instead of
+     * decoding and re-encoding every record, which made writing a snapshot 3x slower.
+     */
+    public java.nio.ByteBuffer rememberedOperationBytes(int i) {
+      return dedupe.operationBytes(i);
+    }
+
+    /** Remembered operation {@code i}'s result code number. */
+    public int rememberedCodeNumber(int i) {
+      return dedupe.codeNumber(i);
+    }
+
+    public long rememberedAppliedIndex(int i) {
+      return dedupe.appliedIndex(i);
+    }
+
+    public long rememberedRecordedAtMillis(int i) {
+      return dedupe.recordedAt(i);
     }
   }
 
-  /** Reads what {@link #writeSnapshot} wrote, validating it; IOException on any defect. */
-  public static Ledger readSnapshot(InputStream in, LedgerLimits limits) throws IOException {
-    LedgerSnapshotHeader h = LedgerSnapshotHeader.parseDelimitedFrom(in);
-    if (h == null) {
-      throw new IOException("ledger snapshot ends before its header");
+  /**
+   * Rebuilds a ledger from a snapshot's parts, in the order a snapshot holds them: first the
+   * totals, then every account in strictly increasing id order, then every remembered operation
+   * oldest first. Each call checks what it is given; {@link #finish} checks the whole.
+   */
+  public static final class Restorer {
+    private final Ledger l;
+    private String previousId;
+    private long lastRecorded = Long.MIN_VALUE;
+
+    public Restorer(LedgerLimits limits, LedgerSnapshotHeader header) {
+      l = new Ledger(limits);
+      l.nowMillis = header.getNowMillis();
+      l.floorMillis = header.getFloorMillis();
+      l.totalMinted = header.getTotalMinted();
+      l.totalBurned = header.getTotalBurned();
     }
-    Ledger l = new Ledger(limits);
-    l.nowMillis = h.getNowMillis();
-    l.floorMillis = h.getFloorMillis();
-    l.totalMinted = h.getTotalMinted();
-    l.totalBurned = h.getTotalBurned();
-    String previous = null;
-    for (long i = 0; i < h.getAccountCount(); i++) {
-      Account a = Account.parseDelimitedFrom(in);
-      if (a == null) {
-        throw new IOException("ledger snapshot ends after " + i + " of " + h.getAccountCount()
-            + " accounts");
-      }
-      if (!Rules.isValidId(a.getId()) || (previous != null && previous.compareTo(a.getId()) >= 0)) {
-        throw new IOException("ledger snapshot account " + i + " ('" + a.getId()
-            + "') is invalid or out of order");
+
+    /** Adds an account; IllegalArgumentException if its id is invalid or out of order. */
+    public void account(Account a) {
+      if (!Rules.isValidId(a.getId())
+          || (previousId != null && previousId.compareTo(a.getId()) >= 0)) {
+        throw new IllegalArgumentException("account '" + a.getId() + "' is invalid or out of order");
       }
       l.accounts.put(a.getId(), new State(a.getBalance(), a.getVersion()));
       l.ids.add(a.getId());
       l.totalBalance += a.getBalance();
-      previous = a.getId();
+      previousId = a.getId();
     }
-    long lastRecorded = Long.MIN_VALUE;
-    for (long i = 0; i < h.getDedupeCount(); i++) {
-      DedupeRecord r = DedupeRecord.parseDelimitedFrom(in);
-      if (r == null) {
-        throw new IOException("ledger snapshot ends after " + i + " of " + h.getDedupeCount()
-            + " dedupe records");
-      }
+
+    /** Adds a remembered operation; IllegalArgumentException if invalid, repeated or out of order. */
+    public void remembered(DedupeRecord r) {
       String id = r.getOperation().getId();
       if (!Rules.isValidId(id) || l.dedupe.find(id) >= 0 || r.getRecordedAtMillis() < lastRecorded) {
-        throw new IOException("ledger snapshot dedupe record " + i + " ('" + id
-            + "') is invalid, repeated or out of order");
+        throw new IllegalArgumentException(
+            "dedupe record '" + id + "' is invalid, repeated or out of order");
       }
       l.dedupe.add(r.getOperation(), r.getCode(), r.getAppliedIndex(), r.getRecordedAtMillis());
       lastRecorded = r.getRecordedAtMillis();
     }
-    try {
+
+    /** The ledger, once its invariants hold; IllegalStateException naming what is wrong. */
+    public Ledger finish() {
       l.checkInvariants();
-    } catch (IllegalStateException e) {
-      throw new IOException("ledger snapshot is inconsistent: " + e.getMessage(), e);
+      return l;
     }
-    return l;
   }
 }

@@ -58,7 +58,7 @@ final class SnapshotFile {
                 new DigestOutputStream(new Syncing(channel), md5), 1 << 16)) {
       DigestOutputStream digesting = new DigestOutputStream(buffered, sha);
       header.writeDelimitedTo(digesting);
-      ledger.writeTo(digesting);
+      LedgerSnapshotCodec.write(ledger, digesting);
       digesting.flush();
       digesting.on(false);
       SnapshotTrailer.newBuilder()
@@ -118,7 +118,7 @@ final class SnapshotFile {
             "snapshot " + file + " has format version " + header.getFormatVersion()
                 + ", this node reads " + FORMAT_VERSION);
       }
-      Ledger ledger = Ledger.readSnapshot(in, limits);
+      Ledger ledger = LedgerSnapshotCodec.read(in, limits);
       in.on(false);
       byte[] computed = sha.digest();
       SnapshotTrailer trailer = SnapshotTrailer.parseDelimitedFrom(in);

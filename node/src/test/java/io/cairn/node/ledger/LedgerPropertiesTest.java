@@ -169,7 +169,7 @@ class LedgerPropertiesTest {
     Ledger original = new Ledger(TINY);
     run(original, steps.subList(0, half), new ArrayList<>());
     byte[] bytes = snapshot(original);
-    Ledger restored = Ledger.readSnapshot(new ByteArrayInputStream(bytes), TINY);
+    Ledger restored = io.cairn.node.raft.LedgerSnapshotCodec.read(new ByteArrayInputStream(bytes), TINY);
     assertArrayEquals(bytes, snapshot(restored));
     List<Step> rest = steps.subList(half, steps.size());
     assertEquals(run(original, rest, new ArrayList<>()), run(restored, rest, new ArrayList<>()));
@@ -182,7 +182,7 @@ class LedgerPropertiesTest {
     byte[] bytes = snapshot(l);
     byte[] truncated = java.util.Arrays.copyOf(bytes, bytes.length - 1);
     assertThrows(IOException.class,
-        () -> Ledger.readSnapshot(new ByteArrayInputStream(truncated), TINY));
+        () -> io.cairn.node.raft.LedgerSnapshotCodec.read(new ByteArrayInputStream(truncated), TINY));
   }
 
   /**
@@ -219,13 +219,13 @@ class LedgerPropertiesTest {
     Ledger.SnapshotCopy copy = l.snapshotCopy();
     run(l, after, new ArrayList<>());
     ByteArrayOutputStream out = new ByteArrayOutputStream();
-    copy.writeTo(out);
+    io.cairn.node.raft.LedgerSnapshotCodec.write(copy, out);
     org.junit.jupiter.api.Assertions.assertArrayEquals(expected, out.toByteArray());
   }
 
   static byte[] snapshot(Ledger l) throws IOException {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
-    l.writeSnapshot(out);
+    io.cairn.node.raft.LedgerSnapshotCodec.write(l.snapshotCopy(), out);
     return out.toByteArray();
   }
 
