@@ -11,11 +11,11 @@ import io.cairn.cli.arch.fixture.ReachesIntoClientInternal;
 import org.junit.jupiter.api.Test;
 
 /**
- * "Keep client/internal internal", for this module's code (main and tests): only
- * {@code io.cairn.client} is the client library's API. The same rule is in every module that
- * uses the client (node's {@code LayerRules}, cli, chaos-tests): Maven shares no test classes
- * between modules without a test-jar, and a one-line rule is cheaper to repeat than that. Each
- * copy is proven to bite on its own fixture.
+ * "Keep client/internal internal", for this module's code (main and tests): only {@code
+ * io.cairn.client} is the client library's API. The same rule is in every module that uses the
+ * client (node's {@code LayerRules}, cli, chaos-tests): Maven shares no test classes between
+ * modules without a test-jar, and a one-line rule is cheaper to repeat than that. Each copy is
+ * proven to bite on its own fixture.
  */
 class ClientInternalTest {
   static final ArchRule CLIENT_INTERNAL_STAYS_INTERNAL =
@@ -41,8 +41,7 @@ class ClientInternalTest {
 
   @Test
   void theRuleReportsAUseOfClientInternalInAFixture() {
-    JavaClasses fixture =
-        new ClassFileImporter().importClasses(ReachesIntoClientInternal.class);
+    JavaClasses fixture = new ClassFileImporter().importClasses(ReachesIntoClientInternal.class);
     EvaluationResult result = CLIENT_INTERNAL_STAYS_INTERNAL.evaluate(fixture);
     String report = String.join("\n", result.getFailureReport().getDetails());
     assertTrue(result.hasViolation(), "the rule let a use of client internals through");

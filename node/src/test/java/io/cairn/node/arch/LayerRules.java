@@ -6,16 +6,16 @@ import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses;
 import com.tngtech.archunit.lang.ArchRule;
 
 /**
- * The design's layer rules ("Layers that hold"), written against a base package so that a test
- * can aim the very same rules at a fixture tree ({@code io.cairn.node.arch.fixture.layers}) and
- * prove each one reports a forbidden import. The real code is checked with {@link #CAIRN}.
+ * The design's layer rules ("Layers that hold"), written against a base package so that a test can
+ * aim the very same rules at a fixture tree ({@code io.cairn.node.arch.fixture.layers}) and prove
+ * each one reports a forbidden import. The real code is checked with {@link #CAIRN}.
  *
- * <p>Caffeine in {@code merkle/}: allowed, and only there. The tree's proof cache is a bounded
- * memo in front of a pure function (a proof is immutable for a given root, the key includes the
- * root, so it can never serve a stale answer and no result depends on it), and the design's
- * storage model puts a Caffeine cache in front of the tree. The ledger gets no such exception:
- * it has nothing to cache. Removing the line that allows it is the whole change if the cache
- * ever moves out to the caller.
+ * <p>Caffeine in {@code merkle/}: allowed, and only there. The tree's proof cache is a bounded memo
+ * in front of a pure function (a proof is immutable for a given root, the key includes the root, so
+ * it can never serve a stale answer and no result depends on it), and the design's storage model
+ * puts a Caffeine cache in front of the tree. The ledger gets no such exception: it has nothing to
+ * cache. Removing the line that allows it is the whole change if the cache ever moves out to the
+ * caller.
  */
 public final class LayerRules {
   /** The node's own packages and the client library, as they are. */
@@ -58,8 +58,7 @@ public final class LayerRules {
         .resideInAPackage(node + ".merkle..")
         .should()
         .onlyDependOnClassesThat()
-        .resideInAnyPackage(
-            JDK, PROTO, PROTOBUF, CAFFEINE, node + ".merkle..", node + ".ledger..")
+        .resideInAnyPackage(JDK, PROTO, PROTOBUF, CAFFEINE, node + ".merkle..", node + ".ledger..")
         .because(
             "merkle/ is a pure tree: it imports only the JDK and proto (com.google.protobuf for"
                 + " the generated messages) and Caffeine, allowed for the proof cache only: a"
@@ -93,9 +92,9 @@ public final class LayerRules {
   }
 
   /**
-   * The client library's public surface is its top package: nothing outside it reaches into
-   * {@code internal}. This stands in for a module-info, which the project does not use (the
-   * modules run on the class path).
+   * The client library's public surface is its top package: nothing outside it reaches into {@code
+   * internal}. This stands in for a module-info, which the project does not use (the modules run on
+   * the class path).
    */
   public ArchRule clientInternalStaysInternal() {
     return noClasses()
@@ -105,7 +104,11 @@ public final class LayerRules {
         .dependOnClassesThat()
         .resideInAPackage(client + ".internal..")
         .because(
-            "only " + client + " is the client library's API; " + client + ".internal may"
+            "only "
+                + client
+                + " is the client library's API; "
+                + client
+                + ".internal may"
                 + " change in any release");
   }
 }
