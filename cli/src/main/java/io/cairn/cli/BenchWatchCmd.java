@@ -361,15 +361,58 @@ final class BenchWatchCmd extends Cairnctl.Base {
     }
   }
 
+  /** What the run measured besides the watchers: where, how long, and the node's memory. */
+  private record RunFacts(
+      ProcMemory memory, long baselineKib, long idleKib, long peakKib, long hwmKib,
+      double loadSecs, double drainSecs, String watchedId, String watched, long from, String run) {}
+
+  /** How watcher 0 compared with the acknowledged ids and every watcher with watcher 0. */
+  private static final class FleetCheck {
+    final List<String> problems = new ArrayList<>();
+    final Histogram lag = new Histogram(TimeUnit.MINUTES.toMicros(10), 3);
+    int failed;
+    int behind;
+    int differing;
+    long beforeAck;
+    long minEntries = Long.MAX_VALUE;
+    long maxEntries;
+    /** Entries watcher 0 held when compared: the figure every report line uses. */
+    int refEntries;
+  }
+
   private int report(
       WatcherFleet fleet, ProcMemory memory, long baselineKib, long idleKib, long maxAcked,
       double loadSecs, double drainSecs, String watchedId, String watched, long from, String run) {
     List<WatcherFleet.Watcher> all = fleet.watchers();
     WatcherFleet.Watcher ref = all.get(0);
-    long[] refIndexes = ref.indexes();
-    byte[] refDigest = ref.idSequenceDigest();
-    List<String> problems = new ArrayList<>();
-    // The reference watcher against the acknowledged set.
+    FleetCheck check = new FleetCheck();
+    checkAgainstAcknowledged(ref, check.problems);
+    compareWithReference(all, ref, maxAcked, check);
+    // Read the memory figures once, so the verdict and both reports agree on them.
+    long peakKib = memory == null ? 0 : memory.peakRssKib();
+    long hwmKib = memory == null ? 0 : memory.hwmKib();
+    RunFacts facts =
+        new RunFacts(
+            memory, baselineKib, idleKib, peakKib, hwmKib, loadSecs, drainSecs, watchedId,
+            watched, from, run);
+    boolean rssOk = memory != null && Math.max(peakKib, hwmKib) < maxRssMb * 1024;
+    boolean ok = check.problems.isEmpty() && unknownIds.isEmpty() && errors.get() == 0;
+    Map<String, Object> j = reportJson(ref, check, facts);
+    j.put("rss_ok", rssOk);
+    j.put("ok", ok);
+    j.put("problems", check.problems);
+    j.put("run", run);
+    StringBuilder human = humanReport(ref, check, facts, rssOk);
+    human.append(ok ? "every watcher received every entry in order: OK" : "FAILED:");
+    for (String p : check.problems) {
+      human.append("\n  ").append(p);
+    }
+    emit(human.toString(), j);
+    return ok && rssOk ? Cairnctl.OK : Cairnctl.LEDGER_CODE;
+  }
+
+  /** The reference watcher against the acknowledged set: each acked id once, nothing else. */
+  private void checkAgainstAcknowledged(WatcherFleet.Watcher ref, List<String> problems) {
     Map<String, Integer> seen = ref.idCounts();
     if (ref.failure() != null) {
       problems.add("watcher 0 failed: " + ref.failure());
@@ -395,79 +438,88 @@ final class BenchWatchCmd extends Cairnctl.Base {
           "watcher 0 vs acknowledged ids: " + missing + " missing, " + duplicated
               + " more than once, " + unexpected + " never submitted");
     }
-    // Every other watcher against the reference: same indexes, same ids in the same order.
-    int failed = 0;
-    int behind = 0;
-    int differing = 0;
-    Histogram lag = new Histogram(TimeUnit.MINUTES.toMicros(10), 3);
-    long beforeAck = 0;
-    long minEntries = Long.MAX_VALUE;
-    long maxEntries = 0;
+  }
+
+  /** Every other watcher against the reference: same indexes, same ids in the same order. */
+  private void compareWithReference(
+      List<WatcherFleet.Watcher> all, WatcherFleet.Watcher ref, long maxAcked, FleetCheck c) {
+    long[] refIndexes = ref.indexes();
+    byte[] refDigest = ref.idSequenceDigest();
+    c.refEntries = refIndexes.length;
     for (WatcherFleet.Watcher w : all) {
       long[] idx = w.indexes();
-      long[] recv = w.receivedNanos();
-      minEntries = Math.min(minEntries, idx.length);
-      maxEntries = Math.max(maxEntries, idx.length);
+      c.minEntries = Math.min(c.minEntries, idx.length);
+      c.maxEntries = Math.max(c.maxEntries, idx.length);
       if (w.failure() != null) {
-        failed++;
-        if (failed <= 5) {
-          problems.add("watcher " + w.number + " failed after " + idx.length + " entries: " + w.failure());
+        c.failed++;
+        if (c.failed <= 5) {
+          c.problems.add(
+              "watcher " + w.number + " failed after " + idx.length + " entries: " + w.failure());
         }
         continue;
       }
       if (w.lastIndex() < maxAcked) {
-        behind++;
-        if (behind <= 5) {
-          problems.add("watcher " + w.number + " behind: at index " + w.lastIndex() + " of " + maxAcked);
+        c.behind++;
+        if (c.behind <= 5) {
+          c.problems.add(
+              "watcher " + w.number + " behind: at index " + w.lastIndex() + " of " + maxAcked);
         }
         continue;
       }
       if (!Arrays.equals(idx, refIndexes) || !Arrays.equals(w.idSequenceDigest(), refDigest)) {
-        differing++;
-        if (differing <= 5) {
-          problems.add("watcher " + w.number + " saw different entries or ids than watcher 0");
+        c.differing++;
+        if (c.differing <= 5) {
+          c.problems.add("watcher " + w.number + " saw different entries or ids than watcher 0");
         }
       }
-      for (int i = 0; i < idx.length; i++) {
-        Long ack = firstAckNanosByIndex.get(idx[i]);
-        if (ack != null) {
-          long micros = TimeUnit.NANOSECONDS.toMicros(recv[i] - ack);
-          if (micros < 0) {
-            beforeAck++;
-            micros = 0;
-          }
-          lag.recordValue(Math.min(micros, lag.getHighestTrackableValue()));
-        }
-      }
+      recordLag(idx, w.receivedNanos(), c);
     }
-    if (failed > 5 || behind > 5 || differing > 5) {
-      problems.add("(" + failed + " failed, " + behind + " behind, " + differing + " differing in all)");
+    if (c.failed > 5 || c.behind > 5 || c.differing > 5) {
+      c.problems.add(
+          "(" + c.failed + " failed, " + c.behind + " behind, " + c.differing
+              + " differing in all)");
     }
-    long peakKib = memory == null ? 0 : memory.peakRssKib();
-    long hwmKib = memory == null ? 0 : memory.hwmKib();
-    boolean rssOk = memory != null && Math.max(peakKib, hwmKib) < maxRssMb * 1024;
-    boolean ok = problems.isEmpty() && unknownIds.isEmpty() && errors.get() == 0;
+  }
 
+  /** Delivery lag from the first acknowledgement of an index to this watcher receiving it. */
+  private void recordLag(long[] idx, long[] recv, FleetCheck c) {
+    for (int i = 0; i < idx.length; i++) {
+      Long ack = firstAckNanosByIndex.get(idx[i]);
+      if (ack != null) {
+        long micros = TimeUnit.NANOSECONDS.toMicros(recv[i] - ack);
+        if (micros < 0) {
+          c.beforeAck++;
+          micros = 0;
+        }
+        c.lag.recordValue(Math.min(micros, c.lag.getHighestTrackableValue()));
+      }
+    }
+  }
+
+  private Map<String, Object> reportJson(
+      WatcherFleet.Watcher ref, FleetCheck check, RunFacts f) {
+    Histogram lag = check.lag;
+    ProcMemory memory = f.memory();
     Map<String, Object> j = Json.object();
     j.put("watchers", watchers);
     j.put("window_kib", windowKib);
-    j.put("watched_node", watchedId);
-    j.put("watched_endpoint", watched);
-    j.put("from_index", from);
+    j.put("watched_node", f.watchedId());
+    j.put("watched_endpoint", f.watched());
+    j.put("from_index", f.from());
     j.put("transfers_acked", ackedIndexById.size());
     j.put("transfers_not_ok", notOk.get());
     j.put("transfers_unknown", unknownIds.size());
     j.put("transfer_errors", errors.get());
-    j.put("load_seconds", loadSecs);
-    j.put("drain_seconds", drainSecs);
-    j.put("entries_per_watcher", refIndexes.length);
+    j.put("load_seconds", f.loadSecs());
+    j.put("drain_seconds", f.drainSecs());
+    j.put("entries_per_watcher", check.refEntries);
     j.put("events_per_watcher", ref.events());
     j.put("replayed_events_per_watcher", ref.replays());
-    j.put("entries_min", minEntries);
-    j.put("entries_max", maxEntries);
-    j.put("failed", failed);
-    j.put("behind", behind);
-    j.put("differing", differing);
+    j.put("entries_min", check.minEntries);
+    j.put("entries_max", check.maxEntries);
+    j.put("failed", check.failed);
+    j.put("behind", check.behind);
+    j.put("differing", check.differing);
     j.put("lag_min_ms", lag.getMinValue() / 1000.0);
     j.put("lag_p50_ms", lag.getValueAtPercentile(50) / 1000.0);
     j.put("lag_p99_ms", lag.getValueAtPercentile(99) / 1000.0);
@@ -475,54 +527,54 @@ final class BenchWatchCmd extends Cairnctl.Base {
     j.put("lag_samples", lag.getTotalCount());
     j.put("node_cpu_seconds", cpu[0] / 1000.0);
     j.put("client_cpu_seconds", cpu[1] / 1000.0);
-    j.put("received_before_ack", beforeAck);
+    j.put("received_before_ack", check.beforeAck);
     j.put("node_pid", memory == null ? 0 : memory.pid());
     j.put("node_flags", memory == null ? List.of() : memory.memoryFlags());
-    j.put("rss_before_watchers_mib", baselineKib / 1024.0);
-    j.put("rss_watchers_idle_mib", idleKib / 1024.0);
-    j.put("rss_peak_mib", peakKib / 1024.0);
-    j.put("hwm_mib", hwmKib / 1024.0);
+    j.put("rss_before_watchers_mib", f.baselineKib() / 1024.0);
+    j.put("rss_watchers_idle_mib", f.idleKib() / 1024.0);
+    j.put("rss_peak_mib", f.peakKib() / 1024.0);
+    j.put("hwm_mib", f.hwmKib() / 1024.0);
     j.put("rss_samples", memory == null ? 0 : memory.samples());
     j.put("max_rss_mib", maxRssMb);
-    j.put("rss_ok", rssOk);
-    j.put("ok", ok);
-    j.put("problems", problems);
-    j.put("run", run);
+    return j;
+  }
+
+  private StringBuilder humanReport(
+      WatcherFleet.Watcher ref, FleetCheck check, RunFacts f, boolean rssOk) {
+    Histogram lag = check.lag;
     StringBuilder human = new StringBuilder();
     human.append(String.format(
         "watchers %d on %s (%s), each its own connection; %d failed, %d behind, %d differing%n",
-        watchers, watchedId, watched, failed, behind, differing));
+        watchers, f.watchedId(), f.watched(), check.failed, check.behind, check.differing));
     human.append(String.format(
         "transfers acked %d (not OK %d, unknown %d, errors %d) in %.1f s; drain %.1f s%n",
-        ackedIndexById.size(), notOk.get(), unknownIds.size(), errors.get(), loadSecs, drainSecs));
+        ackedIndexById.size(), notOk.get(), unknownIds.size(), errors.get(), f.loadSecs(),
+        f.drainSecs()));
     human.append(String.format(
         "per watcher: %d entries, %d transfer events (+ %d replayed retries; min/max entries over"
             + " watchers %d/%d)%n",
-        refIndexes.length, ref.events(), ref.replays(), minEntries, maxEntries));
+        check.refEntries, ref.events(), ref.replays(), check.minEntries, check.maxEntries));
     human.append(String.format(
         "delivery lag ack->watcher (ms): min %.1f  median %.1f  p99 %.1f  max %.1f"
             + "  (%d samples, %d before the ack)%n",
         lag.getMinValue() / 1000.0, lag.getValueAtPercentile(50) / 1000.0,
         lag.getValueAtPercentile(99) / 1000.0, lag.getMaxValue() / 1000.0,
-        lag.getTotalCount(), beforeAck));
+        lag.getTotalCount(), check.beforeAck));
     human.append(String.format(
         "CPU during load and drain: watched node %.1f s, this client %.1f s (over %.1f s)%n",
-        cpu[0] / 1000.0, cpu[1] / 1000.0, loadSecs + drainSecs));
+        cpu[0] / 1000.0, cpu[1] / 1000.0, f.loadSecs() + f.drainSecs()));
+    ProcMemory memory = f.memory();
     if (memory == null) {
       human.append("node RSS: not measured (no pid)\n");
     } else {
       human.append(String.format(
           "node %s pid %d %s: RSS before watchers %s, %d watchers idle %s, peak %s, HWM %s"
               + " (bound %d MiB: %s)%n",
-          watchedId, memory.pid(), memory.memoryFlags(), mib(baselineKib), watchers,
-          mib(idleKib), mib(peakKib), mib(hwmKib), maxRssMb, rssOk ? "under" : "OVER"));
+          f.watchedId(), memory.pid(), memory.memoryFlags(), mib(f.baselineKib()), watchers,
+          mib(f.idleKib()), mib(f.peakKib()), mib(f.hwmKib()), maxRssMb,
+          rssOk ? "under" : "OVER"));
     }
-    human.append(ok ? "every watcher received every entry in order: OK" : "FAILED:");
-    for (String p : problems) {
-      human.append("\n  ").append(p);
-    }
-    emit(human.toString(), j);
-    return ok && rssOk ? Cairnctl.OK : Cairnctl.LEDGER_CODE;
+    return human;
   }
 
   private static long selfCpuMillis() {

@@ -121,19 +121,7 @@ public final class Main {
               config.getLong("ledger.max.clock.skew.millis"),
               config.getLong("ledger.max.accounts"));
       NodeMetrics metrics = new NodeMetrics(config.nodeId());
-      LedgerStateMachine sm =
-          new LedgerStateMachine(
-              config.nodeId(),
-              limits,
-              config.getLong("merkle.proof.cache.max.entries"),
-              config.getLong("merkle.enabled") == 1,
-              config.getInt("api.max.pending.requests"),
-              metrics,
-              config.getLong("watch.enabled") == 1
-                  ? new WatchWindow(
-                      config.getInt("watch.retention.entries"),
-                      config.getLong("watch.retention.bytes"))
-                  : WatchWindow.disabled());
+      LedgerStateMachine sm = newStateMachine(config, limits, metrics);
       RaftNode raft = new RaftNode(config, sm);
       raft.start();
       if (!raft.isUp()) {
@@ -144,26 +132,8 @@ public final class Main {
       int bridged = RatisMetricsBridge.bind(metrics.registry());
       LOG.info("exporting {} Ratis metrics through /metrics", bridged);
       HotSettings hot = new HotSettings(config);
-      hot.view()
-          .forEach(
-              (key, value) ->
-                  io.micrometer.core.instrument.Gauge.builder("cairn.config.value", value, v -> v.get())
-                      .tag("key", key)
-                      .description("Live value of a hot-reloadable configuration key")
-                      .register(metrics.registry()));
-      ConfigWatcher watcher =
-          new ConfigWatcher(
-              config,
-              hot,
-              (key, value) -> {
-                if (key.equals("log.level")) {
-                  ((ch.qos.logback.classic.Logger) LoggerFactory.getLogger("io.cairn"))
-                      .setLevel(ch.qos.logback.classic.Level.toLevel(value));
-                } else if (key.equals("merkle.proof.cache.max.entries")) {
-                  sm.setProofCacheEntries(Long.parseLong(value));
-                }
-              },
-              outcome -> metrics.configReload(outcome.name().toLowerCase(java.util.Locale.ROOT)));
+      registerHotGauges(metrics, hot);
+      ConfigWatcher watcher = newConfigWatcher(config, hot, sm, metrics);
       ApiServer api = new ApiServer(config, raft, metrics, hot);
       MetricsServer metricsServer = null;
       try {
@@ -185,6 +155,49 @@ public final class Main {
       }
       watcher.start();
       return new Node(raft, api, metrics, metricsServer, watcher);
+    }
+
+    private static LedgerStateMachine newStateMachine(
+        NodeConfig config, LedgerLimits limits, NodeMetrics metrics) {
+      return new LedgerStateMachine(
+          config.nodeId(),
+          limits,
+          config.getLong("merkle.proof.cache.max.entries"),
+          config.getLong("merkle.enabled") == 1,
+          config.getInt("api.max.pending.requests"),
+          metrics,
+          config.getLong("watch.enabled") == 1
+              ? new WatchWindow(
+                  config.getInt("watch.retention.entries"),
+                  config.getLong("watch.retention.bytes"))
+              : WatchWindow.disabled());
+    }
+
+    private static void registerHotGauges(NodeMetrics metrics, HotSettings hot) {
+      hot.view()
+          .forEach(
+              (key, value) ->
+                  io.micrometer.core.instrument.Gauge.builder("cairn.config.value", value, v -> v.get())
+                      .tag("key", key)
+                      .description("Live value of a hot-reloadable configuration key")
+                      .register(metrics.registry()));
+    }
+
+    /** Applies a hot key's new value where it lives: the log level, the proof cache size. */
+    private static ConfigWatcher newConfigWatcher(
+        NodeConfig config, HotSettings hot, LedgerStateMachine sm, NodeMetrics metrics) {
+      return new ConfigWatcher(
+          config,
+          hot,
+          (key, value) -> {
+            if (key.equals("log.level")) {
+              ((ch.qos.logback.classic.Logger) LoggerFactory.getLogger("io.cairn"))
+                  .setLevel(ch.qos.logback.classic.Level.toLevel(value));
+            } else if (key.equals("merkle.proof.cache.max.entries")) {
+              sm.setProofCacheEntries(Long.parseLong(value));
+            }
+          },
+          outcome -> metrics.configReload(outcome.name().toLowerCase(java.util.Locale.ROOT)));
     }
 
     private static void registerRaftGauges(NodeMetrics m, RaftNode raft) {

@@ -11,13 +11,13 @@ public final class ConfigDoc {
     StringBuilder sb = new StringBuilder();
     sb.append("| key | default | unit | range | environment | reload | what it bounds |\n");
     sb.append("|---|---|---|---|---|---|---|\n");
-    for (ConfigKey k : NodeConfig.KEYS) {
+    for (ConfigKey k : ConfigKeys.SPECS) {
       sb.append("| `").append(k.name()).append("` | ")
           .append(k.defaultValue().isEmpty() ? "—" : "`" + k.defaultValue() + "`").append(" | ")
           .append(k.unit()).append(" | ")
           .append(k.isNumeric() ? k.min() + "–" + k.max() : "").append(" | `")
           .append(k.envName()).append("` | ")
-          .append(NodeConfig.HOT_KEYS.contains(k.name()) ? "hot" : "restart").append(" | ")
+          .append(ConfigKeys.HOT.contains(k.name()) ? "hot" : "restart").append(" | ")
           .append(k.description()).append(" |\n");
     }
     return sb.toString();
