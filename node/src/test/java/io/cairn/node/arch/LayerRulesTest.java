@@ -10,7 +10,6 @@ import com.tngtech.archunit.lang.ArchRule;
 import com.tngtech.archunit.lang.EvaluationResult;
 import java.util.List;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -53,13 +52,6 @@ class LayerRulesTest {
     LayerRules.CAIRN.merkleIsPure().check(main);
   }
 
-  @Disabled(
-      "until the write-path restructure lands: 53 uses of Ratis in api/ --"
-          + " LedgerApi (DivisionInfo, RaftPeerRole, RaftPeer, RaftPeerId; lines 282-478),"
-          + " WriteBatcher (RaftClientReply, Message, RaftPeer(Id), NotLeaderException,"
-          + " LeaderNotReadyException, ResourceUnavailableException, shaded ByteString;"
-          + " lines 197-234), Membership (RaftClientReply, RaftPeer(Id), DivisionInfo,"
-          + " SetConfigurationException, ReconfigurationInProgressException; lines 55-183)")
   @Test
   void apiImportsNothingFromRatis() {
     LayerRules.CAIRN.apiIsFreeOfRatis().check(main);
