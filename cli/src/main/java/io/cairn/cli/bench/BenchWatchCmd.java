@@ -1,5 +1,8 @@
-package io.cairn.cli;
+package io.cairn.cli.bench;
 
+import io.cairn.cli.Cairnctl;
+import io.cairn.cli.CliCommand;
+import io.cairn.cli.Json;
 import io.cairn.client.CairnClient;
 import io.cairn.client.CairnException;
 import io.cairn.client.Ops;
@@ -47,7 +50,7 @@ import picocli.CommandLine.Option;
           + " scripts/bench-watchers starts a cluster of its own on free ports for it.",
       "%nExit 0 when every check passes and the peak RSS is under --max-rss-mb; 1 otherwise."
     })
-final class BenchWatchCmd extends Cairnctl.Base {
+public final class BenchWatchCmd extends CliCommand {
   @Option(names = "--watchers", paramLabel = "N", defaultValue = "1000", description = "Watch streams, one connection each (default ${DEFAULT-VALUE}).")
   int watchers;
 
@@ -257,7 +260,7 @@ final class BenchWatchCmd extends Cairnctl.Base {
         nextReport = progress(err, start, nextReport, i - first, fleet, memory);
       }
       nextReport = progress(err, start, nextReport, i - first, fleet, memory);
-      if (!inflight.tryAcquire(global().timeoutSeconds > 0 ? (long) (global().timeoutSeconds * 1000) : 15_000, TimeUnit.MILLISECONDS)) {
+      if (!inflight.tryAcquire(timeoutSeconds() > 0 ? (long) (timeoutSeconds() * 1000) : 15_000, TimeUnit.MILLISECONDS)) {
         throw new IllegalStateException("512 transfers in flight for longer than the timeout");
       }
       String id = idPrefix + "t" + i;
@@ -287,7 +290,7 @@ final class BenchWatchCmd extends Cairnctl.Base {
     }
     // Every write ends within the client's total timeout; wait a little longer, never forever.
     long waitUntil =
-        System.nanoTime() + TimeUnit.SECONDS.toNanos((long) Math.max(15, global().timeoutSeconds) + 10);
+        System.nanoTime() + TimeUnit.SECONDS.toNanos((long) Math.max(15, timeoutSeconds()) + 10);
     for (CompletableFuture<Void> f : pending) {
       try {
         f.get(Math.max(1, waitUntil - System.nanoTime()), TimeUnit.NANOSECONDS);
@@ -361,15 +364,50 @@ final class BenchWatchCmd extends Cairnctl.Base {
     }
   }
 
+  /** How the watchers compared with the reference watcher (watcher 0) and with each other. */
+  private static final class Comparison {
+    final List<String> problems = new ArrayList<>();
+    final Histogram lag = new Histogram(TimeUnit.MINUTES.toMicros(10), 3);
+    int failed;
+    int behind;
+    int differing;
+    long beforeAck;
+    long minEntries = Long.MAX_VALUE;
+    long maxEntries;
+    int refEntries;
+  }
+
+  /** What one run measured, for the report. */
+  private record Run(
+      WatcherFleet.Watcher ref, ProcMemory memory, long baselineKib, long idleKib,
+      double loadSecs, double drainSecs, String watchedId, String watched, long from, String id) {}
+
   private int report(
       WatcherFleet fleet, ProcMemory memory, long baselineKib, long idleKib, long maxAcked,
       double loadSecs, double drainSecs, String watchedId, String watched, long from, String run) {
     List<WatcherFleet.Watcher> all = fleet.watchers();
-    WatcherFleet.Watcher ref = all.get(0);
-    long[] refIndexes = ref.indexes();
-    byte[] refDigest = ref.idSequenceDigest();
-    List<String> problems = new ArrayList<>();
-    // The reference watcher against the acknowledged set.
+    Run r =
+        new Run(all.get(0), memory, baselineKib, idleKib, loadSecs, drainSecs, watchedId, watched,
+            from, run);
+    Comparison c = new Comparison();
+    checkReference(r.ref(), c.problems);
+    compareWatchers(all, r.ref(), maxAcked, c);
+    if (c.failed > 5 || c.behind > 5 || c.differing > 5) {
+      c.problems.add(
+          "(" + c.failed + " failed, " + c.behind + " behind, " + c.differing
+              + " differing in all)");
+    }
+    long peakKib = memory == null ? 0 : memory.peakRssKib();
+    long hwmKib = memory == null ? 0 : memory.hwmKib();
+    boolean rssOk = memory != null && Math.max(peakKib, hwmKib) < maxRssMb * 1024;
+    boolean ok = c.problems.isEmpty() && unknownIds.isEmpty() && errors.get() == 0;
+    Map<String, Object> j = reportJson(r, c, rssOk, ok);
+    emit(reportText(r, c, rssOk, ok), j);
+    return ok && rssOk ? Cairnctl.OK : Cairnctl.LEDGER_CODE;
+  }
+
+  /** The reference watcher against the acknowledged set: each acked id once, nothing else. */
+  private void checkReference(WatcherFleet.Watcher ref, List<String> problems) {
     Map<String, Integer> seen = ref.idCounts();
     if (ref.failure() != null) {
       problems.add("watcher 0 failed: " + ref.failure());
@@ -395,79 +433,79 @@ final class BenchWatchCmd extends Cairnctl.Base {
           "watcher 0 vs acknowledged ids: " + missing + " missing, " + duplicated
               + " more than once, " + unexpected + " never submitted");
     }
-    // Every other watcher against the reference: same indexes, same ids in the same order.
-    int failed = 0;
-    int behind = 0;
-    int differing = 0;
-    Histogram lag = new Histogram(TimeUnit.MINUTES.toMicros(10), 3);
-    long beforeAck = 0;
-    long minEntries = Long.MAX_VALUE;
-    long maxEntries = 0;
+  }
+
+  /** Every other watcher against the reference: same indexes, same ids in the same order. */
+  private void compareWatchers(
+      List<WatcherFleet.Watcher> all, WatcherFleet.Watcher ref, long maxAcked, Comparison c) {
+    long[] refIndexes = ref.indexes();
+    byte[] refDigest = ref.idSequenceDigest();
+    c.refEntries = refIndexes.length;
     for (WatcherFleet.Watcher w : all) {
       long[] idx = w.indexes();
-      long[] recv = w.receivedNanos();
-      minEntries = Math.min(minEntries, idx.length);
-      maxEntries = Math.max(maxEntries, idx.length);
+      c.minEntries = Math.min(c.minEntries, idx.length);
+      c.maxEntries = Math.max(c.maxEntries, idx.length);
       if (w.failure() != null) {
-        failed++;
-        if (failed <= 5) {
-          problems.add("watcher " + w.number + " failed after " + idx.length + " entries: " + w.failure());
+        if (++c.failed <= 5) {
+          c.problems.add(
+              "watcher " + w.number + " failed after " + idx.length + " entries: " + w.failure());
         }
         continue;
       }
       if (w.lastIndex() < maxAcked) {
-        behind++;
-        if (behind <= 5) {
-          problems.add("watcher " + w.number + " behind: at index " + w.lastIndex() + " of " + maxAcked);
+        if (++c.behind <= 5) {
+          c.problems.add(
+              "watcher " + w.number + " behind: at index " + w.lastIndex() + " of " + maxAcked);
         }
         continue;
       }
       if (!Arrays.equals(idx, refIndexes) || !Arrays.equals(w.idSequenceDigest(), refDigest)) {
-        differing++;
-        if (differing <= 5) {
-          problems.add("watcher " + w.number + " saw different entries or ids than watcher 0");
+        if (++c.differing <= 5) {
+          c.problems.add("watcher " + w.number + " saw different entries or ids than watcher 0");
         }
       }
-      for (int i = 0; i < idx.length; i++) {
-        Long ack = firstAckNanosByIndex.get(idx[i]);
-        if (ack != null) {
-          long micros = TimeUnit.NANOSECONDS.toMicros(recv[i] - ack);
-          if (micros < 0) {
-            beforeAck++;
-            micros = 0;
-          }
-          lag.recordValue(Math.min(micros, lag.getHighestTrackableValue()));
-        }
-      }
+      recordLag(idx, w.receivedNanos(), c);
     }
-    if (failed > 5 || behind > 5 || differing > 5) {
-      problems.add("(" + failed + " failed, " + behind + " behind, " + differing + " differing in all)");
-    }
-    long peakKib = memory == null ? 0 : memory.peakRssKib();
-    long hwmKib = memory == null ? 0 : memory.hwmKib();
-    boolean rssOk = memory != null && Math.max(peakKib, hwmKib) < maxRssMb * 1024;
-    boolean ok = problems.isEmpty() && unknownIds.isEmpty() && errors.get() == 0;
+  }
 
+  /** Delivery lag of each entry: from its first acknowledgement to this watcher's receipt. */
+  private void recordLag(long[] idx, long[] recv, Comparison c) {
+    for (int i = 0; i < idx.length; i++) {
+      Long ack = firstAckNanosByIndex.get(idx[i]);
+      if (ack != null) {
+        long micros = TimeUnit.NANOSECONDS.toMicros(recv[i] - ack);
+        if (micros < 0) {
+          c.beforeAck++;
+          micros = 0;
+        }
+        c.lag.recordValue(Math.min(micros, c.lag.getHighestTrackableValue()));
+      }
+    }
+  }
+
+  private Map<String, Object> reportJson(Run r, Comparison c, boolean rssOk, boolean ok) {
+    ProcMemory memory = r.memory();
+    Histogram lag = c.lag;
     Map<String, Object> j = Json.object();
     j.put("watchers", watchers);
     j.put("window_kib", windowKib);
-    j.put("watched_node", watchedId);
-    j.put("watched_endpoint", watched);
-    j.put("from_index", from);
+    j.put("watched_node", r.watchedId());
+    j.put("watched_endpoint", r.watched());
+    j.put("from_index", r.from());
     j.put("transfers_acked", ackedIndexById.size());
     j.put("transfers_not_ok", notOk.get());
     j.put("transfers_unknown", unknownIds.size());
     j.put("transfer_errors", errors.get());
-    j.put("load_seconds", loadSecs);
-    j.put("drain_seconds", drainSecs);
-    j.put("entries_per_watcher", refIndexes.length);
-    j.put("events_per_watcher", ref.events());
-    j.put("replayed_events_per_watcher", ref.replays());
-    j.put("entries_min", minEntries);
-    j.put("entries_max", maxEntries);
-    j.put("failed", failed);
-    j.put("behind", behind);
-    j.put("differing", differing);
+    j.put("load_seconds", r.loadSecs());
+    j.put("drain_seconds", r.drainSecs());
+    j.put("entries_per_watcher", c.refEntries);
+    j.put("events_per_watcher", r.ref().events());
+    j.put("replayed_events_per_watcher", r.ref().replays());
+    j.put("entries_min", c.minEntries);
+    j.put("entries_max", c.maxEntries);
+    j.put("failed", c.failed);
+    j.put("behind", c.behind);
+    j.put("differing", c.differing);
     j.put("lag_min_ms", lag.getMinValue() / 1000.0);
     j.put("lag_p50_ms", lag.getValueAtPercentile(50) / 1000.0);
     j.put("lag_p99_ms", lag.getValueAtPercentile(99) / 1000.0);
@@ -475,54 +513,65 @@ final class BenchWatchCmd extends Cairnctl.Base {
     j.put("lag_samples", lag.getTotalCount());
     j.put("node_cpu_seconds", cpu[0] / 1000.0);
     j.put("client_cpu_seconds", cpu[1] / 1000.0);
-    j.put("received_before_ack", beforeAck);
+    j.put("received_before_ack", c.beforeAck);
     j.put("node_pid", memory == null ? 0 : memory.pid());
     j.put("node_flags", memory == null ? List.of() : memory.memoryFlags());
-    j.put("rss_before_watchers_mib", baselineKib / 1024.0);
-    j.put("rss_watchers_idle_mib", idleKib / 1024.0);
-    j.put("rss_peak_mib", peakKib / 1024.0);
-    j.put("hwm_mib", hwmKib / 1024.0);
+    j.put("rss_before_watchers_mib", r.baselineKib() / 1024.0);
+    j.put("rss_watchers_idle_mib", r.idleKib() / 1024.0);
+    j.put("rss_peak_mib", (memory == null ? 0 : memory.peakRssKib()) / 1024.0);
+    j.put("hwm_mib", (memory == null ? 0 : memory.hwmKib()) / 1024.0);
     j.put("rss_samples", memory == null ? 0 : memory.samples());
     j.put("max_rss_mib", maxRssMb);
     j.put("rss_ok", rssOk);
     j.put("ok", ok);
-    j.put("problems", problems);
-    j.put("run", run);
+    j.put("problems", c.problems);
+    j.put("run", r.id());
+    return j;
+  }
+
+  private String reportText(Run r, Comparison c, boolean rssOk, boolean ok) {
+    Histogram lag = c.lag;
     StringBuilder human = new StringBuilder();
     human.append(String.format(
         "watchers %d on %s (%s), each its own connection; %d failed, %d behind, %d differing%n",
-        watchers, watchedId, watched, failed, behind, differing));
+        watchers, r.watchedId(), r.watched(), c.failed, c.behind, c.differing));
     human.append(String.format(
         "transfers acked %d (not OK %d, unknown %d, errors %d) in %.1f s; drain %.1f s%n",
-        ackedIndexById.size(), notOk.get(), unknownIds.size(), errors.get(), loadSecs, drainSecs));
+        ackedIndexById.size(), notOk.get(), unknownIds.size(), errors.get(), r.loadSecs(),
+        r.drainSecs()));
     human.append(String.format(
         "per watcher: %d entries, %d transfer events (+ %d replayed retries; min/max entries over"
             + " watchers %d/%d)%n",
-        refIndexes.length, ref.events(), ref.replays(), minEntries, maxEntries));
+        c.refEntries, r.ref().events(), r.ref().replays(), c.minEntries,
+        c.maxEntries));
     human.append(String.format(
         "delivery lag ack->watcher (ms): min %.1f  median %.1f  p99 %.1f  max %.1f"
             + "  (%d samples, %d before the ack)%n",
         lag.getMinValue() / 1000.0, lag.getValueAtPercentile(50) / 1000.0,
         lag.getValueAtPercentile(99) / 1000.0, lag.getMaxValue() / 1000.0,
-        lag.getTotalCount(), beforeAck));
+        lag.getTotalCount(), c.beforeAck));
     human.append(String.format(
         "CPU during load and drain: watched node %.1f s, this client %.1f s (over %.1f s)%n",
-        cpu[0] / 1000.0, cpu[1] / 1000.0, loadSecs + drainSecs));
-    if (memory == null) {
-      human.append("node RSS: not measured (no pid)\n");
-    } else {
-      human.append(String.format(
-          "node %s pid %d %s: RSS before watchers %s, %d watchers idle %s, peak %s, HWM %s"
-              + " (bound %d MiB: %s)%n",
-          watchedId, memory.pid(), memory.memoryFlags(), mib(baselineKib), watchers,
-          mib(idleKib), mib(peakKib), mib(hwmKib), maxRssMb, rssOk ? "under" : "OVER"));
-    }
+        cpu[0] / 1000.0, cpu[1] / 1000.0, r.loadSecs() + r.drainSecs()));
+    human.append(memoryText(r, rssOk));
     human.append(ok ? "every watcher received every entry in order: OK" : "FAILED:");
-    for (String p : problems) {
+    for (String p : c.problems) {
       human.append("\n  ").append(p);
     }
-    emit(human.toString(), j);
-    return ok && rssOk ? Cairnctl.OK : Cairnctl.LEDGER_CODE;
+    return human.toString();
+  }
+
+  private String memoryText(Run r, boolean rssOk) {
+    ProcMemory memory = r.memory();
+    if (memory == null) {
+      return "node RSS: not measured (no pid)\n";
+    }
+    return String.format(
+        "node %s pid %d %s: RSS before watchers %s, %d watchers idle %s, peak %s, HWM %s"
+            + " (bound %d MiB: %s)%n",
+        r.watchedId(), memory.pid(), memory.memoryFlags(), mib(r.baselineKib()), watchers,
+        mib(r.idleKib()), mib(memory.peakRssKib()), mib(memory.hwmKib()), maxRssMb,
+        rssOk ? "under" : "OVER");
   }
 
   private static long selfCpuMillis() {
