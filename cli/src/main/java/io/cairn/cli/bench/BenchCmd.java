@@ -41,8 +41,11 @@ import picocli.CommandLine.Option;
     description = {
       "Measure transfer throughput and latency: N concurrent callers, each submitting one",
       "request of B transfers at a time and waiting for it. Prints a progress line per second",
-      "on stderr and the result on stdout (one JSON object with --json)."
-    })
+      "on stderr and the result on stdout (one JSON object with --json).",
+      "%nSubcommands: 'bench fsync' measures the disk's fdatasync, the floor under one caller's"
+          + " latency; 'bench etcd' runs the same closed loop of single writes against etcd."
+    },
+    subcommands = {FsyncBenchCmd.class})
 public final class BenchCmd extends CliCommand {
   @Mixin LoadOptions load;
 
