@@ -45,7 +45,7 @@ import picocli.CommandLine.Option;
       "%nSubcommands: 'bench fsync' measures the disk's fdatasync, the floor under one caller's"
           + " latency; 'bench etcd' runs the same closed loop of single writes against etcd."
     },
-    subcommands = {FsyncBenchCmd.class})
+    subcommands = {FsyncBenchCmd.class, EtcdBenchCmd.class})
 public final class BenchCmd extends CliCommand {
   @Mixin LoadOptions load;
 
