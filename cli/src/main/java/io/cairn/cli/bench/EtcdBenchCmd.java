@@ -30,6 +30,7 @@ import picocli.CommandLine.Option;
  */
 @Command(
     name = "etcd",
+    header = "etcd's writes/s and latency for N naive callers, as 'bench --no-coalesce' measures Cairn.",
     description = {
       "Measure an etcd v3 cluster's write throughput and latency for naive clients, the way"
           + " 'bench --no-coalesce' measures Cairn's: N caller threads share one gRPC channel to"

@@ -23,6 +23,7 @@ import picocli.CommandLine.Option;
  */
 @Command(
     name = "fsync",
+    header = "The disk's fdatasync latency: the floor under one caller's write latency.",
     description = {
       "Measure this machine's fdatasync latency where the nodes keep their data: N times,"
           + " append 4 KiB to a temporary file in DIR and force it to disk with"
