@@ -70,7 +70,7 @@ final class ClusterStatusView {
         sb.append(String.format("%-6s %-22s %-10s %6s %12s %12s  %s%n",
             r.id(), r.endpoint(), s.getRole(), Long.toUnsignedString(s.getTerm()),
             Long.toUnsignedString(s.getAppliedIndex()), Long.toUnsignedString(s.getCommitIndex()),
-            Cairnctl.shortRoot(s.getStateRoot())));
+            Views.shortRoot(s.getStateRoot())));
       }
     }
     if (!rootsAgree) {

@@ -12,21 +12,21 @@ import java.util.Map;
  * order), {@link List} (array), {@link String}, {@link Boolean}, {@link Integer}/{@link Long}
  * (signed), {@link Unsigned} (uint64), {@link Double}, or null.
  */
-final class Json {
+public final class Json {
   /** An unsigned 64-bit value, printed as its unsigned decimal. */
-  record Unsigned(long value) {}
+  public record Unsigned(long value) {}
 
   private Json() {}
 
-  static Unsigned u64(long v) {
+  public static Unsigned u64(long v) {
     return new Unsigned(v);
   }
 
-  static Map<String, Object> object() {
+  public static Map<String, Object> object() {
     return new LinkedHashMap<>();
   }
 
-  static String hex(ByteString b) {
+  public static String hex(ByteString b) {
     StringBuilder sb = new StringBuilder(b.size() * 2);
     for (int i = 0; i < b.size(); i++) {
       int x = b.byteAt(i) & 0xff;
@@ -35,7 +35,7 @@ final class Json {
     return sb.toString();
   }
 
-  static String write(Object value) {
+  public static String write(Object value) {
     StringBuilder sb = new StringBuilder();
     write(sb, value);
     return sb.toString();

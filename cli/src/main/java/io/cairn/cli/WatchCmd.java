@@ -28,7 +28,7 @@ import picocli.CommandLine.Option;
       "3:no node could be reached for --timeout, or the stream failed",
       "5:the entries asked for are compacted on every node (the oldest available index is printed)"
     })
-final class WatchCmd extends Cairnctl.Base {
+final class WatchCmd extends CliCommand {
   static final int COMPACTED = 5;
 
   @Option(
@@ -85,10 +85,10 @@ final class WatchCmd extends Cairnctl.Base {
         .append(" (prev ").append(Long.toUnsignedString(e.getPrevIndex()))
         .append(", term ").append(e.getTerm())
         .append(", from ").append(e.getNodeId())
-        .append(", root ").append(Cairnctl.shortRoot(e.getStateRoot()))
+        .append(", root ").append(Views.shortRoot(e.getStateRoot()))
         .append("): ").append(e.getEventsCount()).append(e.getEventsCount() == 1 ? " op" : " ops");
     for (OperationEvent ev : e.getEventsList()) {
-      sb.append("\n  ").append(Cairnctl.describe(ev.getOperation()))
+      sb.append("\n  ").append(Views.describe(ev.getOperation()))
           .append("  ").append(ev.getResult().getCode().name())
           .append(ev.getResult().getReplayed() ? " (replayed)" : "")
           .append("  [id ").append(ev.getResult().getId()).append("]");
@@ -112,13 +112,13 @@ final class WatchCmd extends Cairnctl.Base {
     for (OperationEvent ev : e.getEventsList()) {
       Map<String, Object> o = Json.object();
       o.put("id", ev.getResult().getId());
-      o.put("operation", Cairnctl.describe(ev.getOperation()));
+      o.put("operation", Views.describe(ev.getOperation()));
       o.put("code", ev.getResult().getCode().name());
       o.put("replayed", ev.getResult().getReplayed());
       o.put("applied_index", Json.u64(ev.getResult().getAppliedIndex()));
       List<Object> changed = new ArrayList<>();
       for (Account a : ev.getChangedList()) {
-        changed.add(Cairnctl.accountJson(a));
+        changed.add(Views.accountJson(a));
       }
       o.put("changed", changed);
       events.add(o);

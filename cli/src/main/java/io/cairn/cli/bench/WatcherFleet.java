@@ -1,4 +1,4 @@
-package io.cairn.cli;
+package io.cairn.cli.bench;
 
 import io.cairn.proto.LedgerServiceGrpc;
 import io.cairn.proto.OperationEvent;

@@ -1,4 +1,4 @@
-package io.cairn.cli;
+package io.cairn.cli.bench;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;

@@ -1,5 +1,8 @@
-package io.cairn.cli;
+package io.cairn.cli.bench;
 
+import io.cairn.cli.Cairnctl;
+import io.cairn.cli.CliCommand;
+import io.cairn.cli.Json;
 import io.cairn.client.CairnClient;
 import io.cairn.client.CairnException;
 import io.cairn.client.Ops;
@@ -47,7 +50,7 @@ import picocli.CommandLine.Option;
           + " scripts/bench-watchers starts a cluster of its own on free ports for it.",
       "%nExit 0 when every check passes and the peak RSS is under --max-rss-mb; 1 otherwise."
     })
-final class BenchWatchCmd extends Cairnctl.Base {
+public final class BenchWatchCmd extends CliCommand {
   @Option(names = "--watchers", paramLabel = "N", defaultValue = "1000", description = "Watch streams, one connection each (default ${DEFAULT-VALUE}).")
   int watchers;
 
@@ -257,7 +260,7 @@ final class BenchWatchCmd extends Cairnctl.Base {
         nextReport = progress(err, start, nextReport, i - first, fleet, memory);
       }
       nextReport = progress(err, start, nextReport, i - first, fleet, memory);
-      if (!inflight.tryAcquire(global().timeoutSeconds > 0 ? (long) (global().timeoutSeconds * 1000) : 15_000, TimeUnit.MILLISECONDS)) {
+      if (!inflight.tryAcquire(timeoutSeconds() > 0 ? (long) (timeoutSeconds() * 1000) : 15_000, TimeUnit.MILLISECONDS)) {
         throw new IllegalStateException("512 transfers in flight for longer than the timeout");
       }
       String id = idPrefix + "t" + i;
@@ -287,7 +290,7 @@ final class BenchWatchCmd extends Cairnctl.Base {
     }
     // Every write ends within the client's total timeout; wait a little longer, never forever.
     long waitUntil =
-        System.nanoTime() + TimeUnit.SECONDS.toNanos((long) Math.max(15, global().timeoutSeconds) + 10);
+        System.nanoTime() + TimeUnit.SECONDS.toNanos((long) Math.max(15, timeoutSeconds()) + 10);
     for (CompletableFuture<Void> f : pending) {
       try {
         f.get(Math.max(1, waitUntil - System.nanoTime()), TimeUnit.NANOSECONDS);
@@ -361,13 +364,8 @@ final class BenchWatchCmd extends Cairnctl.Base {
     }
   }
 
-  /** What the run measured besides the watchers: where, how long, and the node's memory. */
-  private record RunFacts(
-      ProcMemory memory, long baselineKib, long idleKib, long peakKib, long hwmKib,
-      double loadSecs, double drainSecs, String watchedId, String watched, long from, String run) {}
-
-  /** How watcher 0 compared with the acknowledged ids and every watcher with watcher 0. */
-  private static final class FleetCheck {
+  /** How the watchers compared with the reference watcher (watcher 0) and with each other. */
+  private static final class Comparison {
     final List<String> problems = new ArrayList<>();
     final Histogram lag = new Histogram(TimeUnit.MINUTES.toMicros(10), 3);
     int failed;
@@ -376,43 +374,40 @@ final class BenchWatchCmd extends Cairnctl.Base {
     long beforeAck;
     long minEntries = Long.MAX_VALUE;
     long maxEntries;
-    /** Entries watcher 0 held when compared: the figure every report line uses. */
     int refEntries;
   }
+
+  /** What one run measured, for the report. */
+  private record Run(
+      WatcherFleet.Watcher ref, ProcMemory memory, long baselineKib, long idleKib,
+      double loadSecs, double drainSecs, String watchedId, String watched, long from, String id) {}
 
   private int report(
       WatcherFleet fleet, ProcMemory memory, long baselineKib, long idleKib, long maxAcked,
       double loadSecs, double drainSecs, String watchedId, String watched, long from, String run) {
     List<WatcherFleet.Watcher> all = fleet.watchers();
-    WatcherFleet.Watcher ref = all.get(0);
-    FleetCheck check = new FleetCheck();
-    checkAgainstAcknowledged(ref, check.problems);
-    compareWithReference(all, ref, maxAcked, check);
-    // Read the memory figures once, so the verdict and both reports agree on them.
+    Run r =
+        new Run(all.get(0), memory, baselineKib, idleKib, loadSecs, drainSecs, watchedId, watched,
+            from, run);
+    Comparison c = new Comparison();
+    checkReference(r.ref(), c.problems);
+    compareWatchers(all, r.ref(), maxAcked, c);
+    if (c.failed > 5 || c.behind > 5 || c.differing > 5) {
+      c.problems.add(
+          "(" + c.failed + " failed, " + c.behind + " behind, " + c.differing
+              + " differing in all)");
+    }
     long peakKib = memory == null ? 0 : memory.peakRssKib();
     long hwmKib = memory == null ? 0 : memory.hwmKib();
-    RunFacts facts =
-        new RunFacts(
-            memory, baselineKib, idleKib, peakKib, hwmKib, loadSecs, drainSecs, watchedId,
-            watched, from, run);
     boolean rssOk = memory != null && Math.max(peakKib, hwmKib) < maxRssMb * 1024;
-    boolean ok = check.problems.isEmpty() && unknownIds.isEmpty() && errors.get() == 0;
-    Map<String, Object> j = reportJson(ref, check, facts);
-    j.put("rss_ok", rssOk);
-    j.put("ok", ok);
-    j.put("problems", check.problems);
-    j.put("run", run);
-    StringBuilder human = humanReport(ref, check, facts, rssOk);
-    human.append(ok ? "every watcher received every entry in order: OK" : "FAILED:");
-    for (String p : check.problems) {
-      human.append("\n  ").append(p);
-    }
-    emit(human.toString(), j);
+    boolean ok = c.problems.isEmpty() && unknownIds.isEmpty() && errors.get() == 0;
+    Map<String, Object> j = reportJson(r, c, rssOk, ok);
+    emit(reportText(r, c, rssOk, ok), j);
     return ok && rssOk ? Cairnctl.OK : Cairnctl.LEDGER_CODE;
   }
 
   /** The reference watcher against the acknowledged set: each acked id once, nothing else. */
-  private void checkAgainstAcknowledged(WatcherFleet.Watcher ref, List<String> problems) {
+  private void checkReference(WatcherFleet.Watcher ref, List<String> problems) {
     Map<String, Integer> seen = ref.idCounts();
     if (ref.failure() != null) {
       problems.add("watcher 0 failed: " + ref.failure());
@@ -441,8 +436,8 @@ final class BenchWatchCmd extends Cairnctl.Base {
   }
 
   /** Every other watcher against the reference: same indexes, same ids in the same order. */
-  private void compareWithReference(
-      List<WatcherFleet.Watcher> all, WatcherFleet.Watcher ref, long maxAcked, FleetCheck c) {
+  private void compareWatchers(
+      List<WatcherFleet.Watcher> all, WatcherFleet.Watcher ref, long maxAcked, Comparison c) {
     long[] refIndexes = ref.indexes();
     byte[] refDigest = ref.idSequenceDigest();
     c.refEntries = refIndexes.length;
@@ -451,38 +446,30 @@ final class BenchWatchCmd extends Cairnctl.Base {
       c.minEntries = Math.min(c.minEntries, idx.length);
       c.maxEntries = Math.max(c.maxEntries, idx.length);
       if (w.failure() != null) {
-        c.failed++;
-        if (c.failed <= 5) {
+        if (++c.failed <= 5) {
           c.problems.add(
               "watcher " + w.number + " failed after " + idx.length + " entries: " + w.failure());
         }
         continue;
       }
       if (w.lastIndex() < maxAcked) {
-        c.behind++;
-        if (c.behind <= 5) {
+        if (++c.behind <= 5) {
           c.problems.add(
               "watcher " + w.number + " behind: at index " + w.lastIndex() + " of " + maxAcked);
         }
         continue;
       }
       if (!Arrays.equals(idx, refIndexes) || !Arrays.equals(w.idSequenceDigest(), refDigest)) {
-        c.differing++;
-        if (c.differing <= 5) {
+        if (++c.differing <= 5) {
           c.problems.add("watcher " + w.number + " saw different entries or ids than watcher 0");
         }
       }
       recordLag(idx, w.receivedNanos(), c);
     }
-    if (c.failed > 5 || c.behind > 5 || c.differing > 5) {
-      c.problems.add(
-          "(" + c.failed + " failed, " + c.behind + " behind, " + c.differing
-              + " differing in all)");
-    }
   }
 
-  /** Delivery lag from the first acknowledgement of an index to this watcher receiving it. */
-  private void recordLag(long[] idx, long[] recv, FleetCheck c) {
+  /** Delivery lag of each entry: from its first acknowledgement to this watcher's receipt. */
+  private void recordLag(long[] idx, long[] recv, Comparison c) {
     for (int i = 0; i < idx.length; i++) {
       Long ack = firstAckNanosByIndex.get(idx[i]);
       if (ack != null) {
@@ -496,30 +483,29 @@ final class BenchWatchCmd extends Cairnctl.Base {
     }
   }
 
-  private Map<String, Object> reportJson(
-      WatcherFleet.Watcher ref, FleetCheck check, RunFacts f) {
-    Histogram lag = check.lag;
-    ProcMemory memory = f.memory();
+  private Map<String, Object> reportJson(Run r, Comparison c, boolean rssOk, boolean ok) {
+    ProcMemory memory = r.memory();
+    Histogram lag = c.lag;
     Map<String, Object> j = Json.object();
     j.put("watchers", watchers);
     j.put("window_kib", windowKib);
-    j.put("watched_node", f.watchedId());
-    j.put("watched_endpoint", f.watched());
-    j.put("from_index", f.from());
+    j.put("watched_node", r.watchedId());
+    j.put("watched_endpoint", r.watched());
+    j.put("from_index", r.from());
     j.put("transfers_acked", ackedIndexById.size());
     j.put("transfers_not_ok", notOk.get());
     j.put("transfers_unknown", unknownIds.size());
     j.put("transfer_errors", errors.get());
-    j.put("load_seconds", f.loadSecs());
-    j.put("drain_seconds", f.drainSecs());
-    j.put("entries_per_watcher", check.refEntries);
-    j.put("events_per_watcher", ref.events());
-    j.put("replayed_events_per_watcher", ref.replays());
-    j.put("entries_min", check.minEntries);
-    j.put("entries_max", check.maxEntries);
-    j.put("failed", check.failed);
-    j.put("behind", check.behind);
-    j.put("differing", check.differing);
+    j.put("load_seconds", r.loadSecs());
+    j.put("drain_seconds", r.drainSecs());
+    j.put("entries_per_watcher", c.refEntries);
+    j.put("events_per_watcher", r.ref().events());
+    j.put("replayed_events_per_watcher", r.ref().replays());
+    j.put("entries_min", c.minEntries);
+    j.put("entries_max", c.maxEntries);
+    j.put("failed", c.failed);
+    j.put("behind", c.behind);
+    j.put("differing", c.differing);
     j.put("lag_min_ms", lag.getMinValue() / 1000.0);
     j.put("lag_p50_ms", lag.getValueAtPercentile(50) / 1000.0);
     j.put("lag_p99_ms", lag.getValueAtPercentile(99) / 1000.0);
@@ -527,54 +513,65 @@ final class BenchWatchCmd extends Cairnctl.Base {
     j.put("lag_samples", lag.getTotalCount());
     j.put("node_cpu_seconds", cpu[0] / 1000.0);
     j.put("client_cpu_seconds", cpu[1] / 1000.0);
-    j.put("received_before_ack", check.beforeAck);
+    j.put("received_before_ack", c.beforeAck);
     j.put("node_pid", memory == null ? 0 : memory.pid());
     j.put("node_flags", memory == null ? List.of() : memory.memoryFlags());
-    j.put("rss_before_watchers_mib", f.baselineKib() / 1024.0);
-    j.put("rss_watchers_idle_mib", f.idleKib() / 1024.0);
-    j.put("rss_peak_mib", f.peakKib() / 1024.0);
-    j.put("hwm_mib", f.hwmKib() / 1024.0);
+    j.put("rss_before_watchers_mib", r.baselineKib() / 1024.0);
+    j.put("rss_watchers_idle_mib", r.idleKib() / 1024.0);
+    j.put("rss_peak_mib", (memory == null ? 0 : memory.peakRssKib()) / 1024.0);
+    j.put("hwm_mib", (memory == null ? 0 : memory.hwmKib()) / 1024.0);
     j.put("rss_samples", memory == null ? 0 : memory.samples());
     j.put("max_rss_mib", maxRssMb);
+    j.put("rss_ok", rssOk);
+    j.put("ok", ok);
+    j.put("problems", c.problems);
+    j.put("run", r.id());
     return j;
   }
 
-  private StringBuilder humanReport(
-      WatcherFleet.Watcher ref, FleetCheck check, RunFacts f, boolean rssOk) {
-    Histogram lag = check.lag;
+  private String reportText(Run r, Comparison c, boolean rssOk, boolean ok) {
+    Histogram lag = c.lag;
     StringBuilder human = new StringBuilder();
     human.append(String.format(
         "watchers %d on %s (%s), each its own connection; %d failed, %d behind, %d differing%n",
-        watchers, f.watchedId(), f.watched(), check.failed, check.behind, check.differing));
+        watchers, r.watchedId(), r.watched(), c.failed, c.behind, c.differing));
     human.append(String.format(
         "transfers acked %d (not OK %d, unknown %d, errors %d) in %.1f s; drain %.1f s%n",
-        ackedIndexById.size(), notOk.get(), unknownIds.size(), errors.get(), f.loadSecs(),
-        f.drainSecs()));
+        ackedIndexById.size(), notOk.get(), unknownIds.size(), errors.get(), r.loadSecs(),
+        r.drainSecs()));
     human.append(String.format(
         "per watcher: %d entries, %d transfer events (+ %d replayed retries; min/max entries over"
             + " watchers %d/%d)%n",
-        check.refEntries, ref.events(), ref.replays(), check.minEntries, check.maxEntries));
+        c.refEntries, r.ref().events(), r.ref().replays(), c.minEntries,
+        c.maxEntries));
     human.append(String.format(
         "delivery lag ack->watcher (ms): min %.1f  median %.1f  p99 %.1f  max %.1f"
             + "  (%d samples, %d before the ack)%n",
         lag.getMinValue() / 1000.0, lag.getValueAtPercentile(50) / 1000.0,
         lag.getValueAtPercentile(99) / 1000.0, lag.getMaxValue() / 1000.0,
-        lag.getTotalCount(), check.beforeAck));
+        lag.getTotalCount(), c.beforeAck));
     human.append(String.format(
         "CPU during load and drain: watched node %.1f s, this client %.1f s (over %.1f s)%n",
-        cpu[0] / 1000.0, cpu[1] / 1000.0, f.loadSecs() + f.drainSecs()));
-    ProcMemory memory = f.memory();
-    if (memory == null) {
-      human.append("node RSS: not measured (no pid)\n");
-    } else {
-      human.append(String.format(
-          "node %s pid %d %s: RSS before watchers %s, %d watchers idle %s, peak %s, HWM %s"
-              + " (bound %d MiB: %s)%n",
-          f.watchedId(), memory.pid(), memory.memoryFlags(), mib(f.baselineKib()), watchers,
-          mib(f.idleKib()), mib(f.peakKib()), mib(f.hwmKib()), maxRssMb,
-          rssOk ? "under" : "OVER"));
+        cpu[0] / 1000.0, cpu[1] / 1000.0, r.loadSecs() + r.drainSecs()));
+    human.append(memoryText(r, rssOk));
+    human.append(ok ? "every watcher received every entry in order: OK" : "FAILED:");
+    for (String p : c.problems) {
+      human.append("\n  ").append(p);
     }
-    return human;
+    return human.toString();
+  }
+
+  private String memoryText(Run r, boolean rssOk) {
+    ProcMemory memory = r.memory();
+    if (memory == null) {
+      return "node RSS: not measured (no pid)\n";
+    }
+    return String.format(
+        "node %s pid %d %s: RSS before watchers %s, %d watchers idle %s, peak %s, HWM %s"
+            + " (bound %d MiB: %s)%n",
+        r.watchedId(), memory.pid(), memory.memoryFlags(), mib(r.baselineKib()), watchers,
+        mib(r.idleKib()), mib(memory.peakRssKib()), mib(memory.hwmKib()), maxRssMb,
+        rssOk ? "under" : "OVER");
   }
 
   private static long selfCpuMillis() {

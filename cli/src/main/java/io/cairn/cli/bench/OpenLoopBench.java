@@ -1,5 +1,6 @@
-package io.cairn.cli;
+package io.cairn.cli.bench;
 
+import io.cairn.cli.Json;
 import io.cairn.client.CairnClient;
 import io.cairn.client.CairnException;
 import io.cairn.client.Ops;

@@ -1,5 +1,8 @@
-package io.cairn.cli;
+package io.cairn.cli.bench;
 
+import io.cairn.cli.Cairnctl;
+import io.cairn.cli.CliCommand;
+import io.cairn.cli.Json;
 import io.cairn.client.CairnClient;
 import io.cairn.client.CairnException;
 import io.cairn.client.Ops;
@@ -15,12 +18,16 @@ import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicLongArray;
+import java.util.concurrent.locks.LockSupport;
+import java.util.function.BiConsumer;
 import org.HdrHistogram.Histogram;
-import org.HdrHistogram.Recorder;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -34,17 +41,13 @@ import picocli.CommandLine.Option;
     description = {
       "Measure transfer throughput and latency: N concurrent callers, each submitting one",
       "request of B transfers at a time and waiting for it. Prints a progress line per second",
-      "on stderr and the result on stdout (one JSON object with --json)."
-    })
-final class BenchCmd extends Cairnctl.Base {
-  @Option(names = "--clients", paramLabel = "N", defaultValue = "64", description = "Concurrent callers (default ${DEFAULT-VALUE}).")
-  int clients;
-
-  @Option(names = "--duration", paramLabel = "SECONDS", defaultValue = "20", description = "Measured time (default ${DEFAULT-VALUE}).")
-  int durationSeconds;
-
-  @Option(names = "--warmup", paramLabel = "SECONDS", defaultValue = "5", description = "Unmeasured load first, for the JITs (default ${DEFAULT-VALUE}).")
-  int warmupSeconds;
+      "on stderr and the result on stdout (one JSON object with --json).",
+      "%nSubcommands: 'bench fsync' measures the disk's fdatasync, the floor under one caller's"
+          + " latency; 'bench etcd' runs the same closed loop of single writes against etcd."
+    },
+    subcommands = {FsyncBenchCmd.class, EtcdBenchCmd.class})
+public final class BenchCmd extends CliCommand {
+  @Mixin LoadOptions load;
 
   @Option(names = "--batch", paramLabel = "B", defaultValue = "1", description = "Transfers per request (default ${DEFAULT-VALUE}).")
   int batch;
@@ -85,27 +88,8 @@ final class BenchCmd extends Cairnctl.Base {
   @Option(names = "--baseline", paramLabel = "OPS", defaultValue = "0", description = "Open loop: normal transfers/s; recovered = the first 0.5 s at 80%% of it (0: of the recovery phase's own median).")
   double baseline;
 
-  private final Recorder recorder = new Recorder(TimeUnit.SECONDS.toMicros(60), 3);
-  private final AtomicLong ops = new AtomicLong();
-  private final AtomicLong requests = new AtomicLong();
-  private final AtomicLong errors = new AtomicLong();
-  private final AtomicLong unknown = new AtomicLong();
+  private final Meter meter = new Meter();
   private final AtomicLongArray byCode = new AtomicLongArray(ResultCode.values().length);
-  private volatile boolean measuring;
-  // The first distinct error messages (bounded), so a report says what went wrong, not just how often.
-  private final java.util.concurrent.ConcurrentHashMap<String, AtomicLong> errorKinds =
-      new java.util.concurrent.ConcurrentHashMap<>();
-
-  private void noteError(Exception e) {
-    String key = e.getClass().getSimpleName() + ": " + String.valueOf(e.getMessage()).replaceAll("[0-9A-Za-z_-]{22}", "<id>");
-    AtomicLong n = errorKinds.get(key);
-    if (n == null && errorKinds.size() < 20) {
-      n = errorKinds.computeIfAbsent(key, k -> new AtomicLong());
-    }
-    if (n != null) {
-      n.incrementAndGet();
-    }
-  }
 
   /**
    * The client a closed loop of {@code clients} callers shares: this bench's, and the open loop's
@@ -125,9 +109,31 @@ final class BenchCmd extends Cairnctl.Base {
 
   @Override
   public Integer call() throws Exception {
-    if (clients < 1 || clients > 4096 || batch < 1 || batch > 1000 || accounts < 2
-        || accounts > 1_000_000 || durationSeconds < 1 || durationSeconds > 3600
-        || warmupSeconds < 0 || warmupSeconds > 600 || rate < 0) {
+    checkBounds();
+    PrintWriter err = err();
+    String run = Ops.newId().substring(0, 6).replaceAll("[^A-Za-z0-9]", "x");
+    if (openLoop) {
+      return openLoop(err, run);
+    }
+    CairnClient.Builder builder =
+        closedLoopClient(endpoints(), load.clients, !noCoalesce, timeoutSeconds());
+    if (!noCoalesce) {
+      builder
+          .coalesce(1000, coalesceInflight)
+          .coalesceLinger(
+              Duration.ofNanos(CairnClient.DEFAULT_LINGER_QUIET_MICROS * 1000L),
+              Duration.ofNanos(lingerMicros * 1000L));
+    }
+    try (CairnClient client = builder.build()) {
+      String[] names = setUp(client, run, err);
+      report(closedLoop(client, names, err), run);
+      return Cairnctl.OK;
+    }
+  }
+
+  private void checkBounds() {
+    if (!load.inBounds() || batch < 1 || batch > 1000 || accounts < 2 || accounts > 1_000_000
+        || rate < 0) {
       throw new IllegalArgumentException(
           "bounds: --clients 1..4096, --batch 1..1000, --accounts 2..1000000, --duration 1..3600,"
               + " --warmup 0..600, --rate >= 0");
@@ -145,51 +151,37 @@ final class BenchCmd extends Cairnctl.Base {
           "--open-loop needs --rate > 0; bounds: --connections 1..64, --attempts 1..100,"
               + " --max-outstanding 1..1000000, --recovery 0..3600, --baseline >= 0");
     }
-    PrintWriter err = spec.commandLine().getErr();
-    String run = Ops.newId().substring(0, 6).replaceAll("[^A-Za-z0-9]", "x");
-    if (openLoop) {
-      return openLoop(err, run);
-    }
-    CairnClient.Builder builder =
-        closedLoopClient(endpoints(), clients, !noCoalesce, global().timeoutSeconds);
-    if (!noCoalesce) {
-      builder
-          .coalesce(1000, coalesceInflight)
-          .coalesceLinger(
-              Duration.ofNanos(CairnClient.DEFAULT_LINGER_QUIET_MICROS * 1000L),
-              Duration.ofNanos(lingerMicros * 1000L));
-    }
-    try (CairnClient client = builder.build()) {
-      String[] names = setUp(client, run, err);
-      long start = System.nanoTime();
-      long measureFrom = start + TimeUnit.SECONDS.toNanos(warmupSeconds);
-      long end = measureFrom + TimeUnit.SECONDS.toNanos(durationSeconds);
-      List<Thread> workers = new ArrayList<>();
-      java.util.concurrent.CountDownLatch asyncDone = new java.util.concurrent.CountDownLatch(clients);
-      for (int w = 0; w < clients; w++) {
-        int worker = w;
-        if (async) {
-          new AsyncCaller(client, names, worker, end, asyncDone).next();
-          continue;
-        }
-        Thread t = new Thread(() -> work(client, names, worker, end), "bench-" + w);
-        t.setDaemon(true);
-        t.start();
-        workers.add(t);
-      }
-      Histogram total = progress(err, start, measureFrom, end);
-      long joinMillis =
-          TimeUnit.SECONDS.toMillis(global().timeoutSeconds > 0 ? (long) global().timeoutSeconds + 5 : 20);
-      for (Thread t : workers) {
-        t.join(joinMillis);
-      }
+  }
+
+  /** Runs the callers through warm-up and measurement; returns the measured latencies. */
+  private Histogram closedLoop(CairnClient client, String[] names, PrintWriter err)
+      throws InterruptedException {
+    long[] phases = load.phases();
+    long end = phases[2];
+    List<Thread> workers = new ArrayList<>();
+    CountDownLatch asyncDone = new CountDownLatch(load.clients);
+    for (int w = 0; w < load.clients; w++) {
+      int worker = w;
       if (async) {
-        asyncDone.await(joinMillis, TimeUnit.MILLISECONDS);
+        new AsyncCaller(client, names, worker, end, asyncDone).next();
+        continue;
       }
-      total.add(recorder.getIntervalHistogram());
-      report(total, run);
-      return Cairnctl.OK;
+      Thread t = new Thread(() -> work(client, names, worker, end), "bench-" + w);
+      t.setDaemon(true);
+      t.start();
+      workers.add(t);
     }
+    Histogram total = meter.progress(err, "transfers", phases);
+    long joinMillis =
+        TimeUnit.SECONDS.toMillis(timeoutSeconds() > 0 ? (long) timeoutSeconds() + 5 : 20);
+    for (Thread t : workers) {
+      t.join(joinMillis);
+    }
+    if (async) {
+      asyncDone.await(joinMillis, TimeUnit.MILLISECONDS);
+    }
+    meter.drainInto(total);
+    return total;
   }
 
   private int openLoop(PrintWriter err, String run) throws InterruptedException {
@@ -197,7 +189,7 @@ final class BenchCmd extends Cairnctl.Base {
     try (CairnClient client =
         CairnClient.builder()
             .endpoints(endpoints())
-            .totalTimeout(Duration.ofMillis((long) (global().timeoutSeconds * 1000)))
+            .totalTimeout(Duration.ofMillis((long) (timeoutSeconds() * 1000)))
             .build()) {
       names = setUp(client, run, err);
     }
@@ -205,23 +197,28 @@ final class BenchCmd extends Cairnctl.Base {
         new OpenLoopBench.Settings(
             endpoints(),
             rate,
-            durationSeconds,
+            load.durationSeconds,
             batch,
             connections,
             attempts,
             maxOutstanding,
-            global().timeoutSeconds,
+            timeoutSeconds(),
             recoverySeconds,
-            clients,
+            load.clients,
             !noCoalesce,
             baseline);
     Map<String, Object> j = new OpenLoopBench(settings, err).run(names);
     j.put("run", run);
+    emit(openLoopText(j), j);
+    return Cairnctl.OK;
+  }
+
+  private String openLoopText(Map<String, Object> j) {
     StringBuilder human = new StringBuilder();
     human.append(String.format(
         "open loop %.0f requests/s x %d transfers for %ds: sent %d (%.0f/s); not sent: %d at the"
             + " outstanding bound, %d while the generator lagged%n",
-        rate, batch, durationSeconds, j.get("sent"), (Double) j.get("sent_per_sec"),
+        rate, batch, load.durationSeconds, j.get("sent"), (Double) j.get("sent_per_sec"),
         j.get("not_sent_outstanding_bound"), j.get("not_sent_generator_behind")));
     human.append(String.format(
         "ok %d requests (%d transfers, %.0f/s; %d non-OK result codes), resource_exhausted %d,"
@@ -232,7 +229,7 @@ final class BenchCmd extends Cairnctl.Base {
     if (recoverySeconds > 0) {
       human.append(String.format(
           "%nafter: %.0f transfers/s over %ds with %d callers; recovered (80%% of %.0f/s) after %s",
-          (Double) j.get("recovery_ops_per_sec"), recoverySeconds, clients,
+          (Double) j.get("recovery_ops_per_sec"), recoverySeconds, load.clients,
           (Double) j.get("recovery_reference_ops_per_sec"),
           j.get("recovery_s") == null ? "never" : j.get("recovery_s") + " s"));
     }
@@ -242,8 +239,7 @@ final class BenchCmd extends Cairnctl.Base {
       human.append("\nerrors seen:");
       kinds.forEach((k, v) -> human.append("\n  ").append(v).append(" x ").append(k));
     }
-    emit(human.toString(), j);
-    return Cairnctl.OK;
+    return human.toString();
   }
 
   private String[] setUp(CairnClient client, String run, PrintWriter err) {
@@ -270,14 +266,14 @@ final class BenchCmd extends Cairnctl.Base {
 
   private void work(CairnClient client, String[] names, int worker, long end) {
     SplittableRandom rnd = new SplittableRandom(worker * 0x9E3779B97F4A7C15L + System.nanoTime());
-    double perThreadRate = rate > 0 ? rate / clients : 0;
+    double perThreadRate = rate > 0 ? rate / load.clients : 0;
     long next = System.nanoTime();
     List<Operation> ops = new ArrayList<>(batch);
     while (System.nanoTime() < end) {
       if (perThreadRate > 0) {
         long wait = next - System.nanoTime();
         if (wait > 0) {
-          java.util.concurrent.locks.LockSupport.parkNanos(Math.min(wait, end - System.nanoTime()));
+          LockSupport.parkNanos(Math.min(wait, end - System.nanoTime()));
         }
         next += (long) (1e9 / perThreadRate);
       }
@@ -296,27 +292,10 @@ final class BenchCmd extends Cairnctl.Base {
             count(r);
           }
         }
-        answered(t0);
+        meter.answered(t0);
       } catch (CairnException e) {
-        failed(e, batch);
+        meter.failed(e, batch, e instanceof OutcomeUnknownException);
       }
-    }
-  }
-
-  /** A request sent at {@code t0} was answered: its latency counts. */
-  private void answered(long t0) {
-    if (measuring) {
-      long micros = TimeUnit.NANOSECONDS.toMicros(System.nanoTime() - t0);
-      recorder.recordValue(Math.min(micros, TimeUnit.SECONDS.toMicros(60)));
-      requests.incrementAndGet();
-    }
-  }
-
-  /** A request of {@code n} transfers failed: an unknown outcome or an error. */
-  private void failed(Exception e, int n) {
-    noteError(e);
-    if (measuring) {
-      (e instanceof OutcomeUnknownException ? unknown : errors).addAndGet(n);
     }
   }
 
@@ -325,12 +304,10 @@ final class BenchCmd extends Cairnctl.Base {
     private final CairnClient client;
     private final String[] names;
     private final long end;
-    private final java.util.concurrent.CountDownLatch done;
+    private final CountDownLatch done;
     private final SplittableRandom rnd;
 
-    AsyncCaller(
-        CairnClient client, String[] names, int worker, long end,
-        java.util.concurrent.CountDownLatch done) {
+    AsyncCaller(CairnClient client, String[] names, int worker, long end, CountDownLatch done) {
       this.client = client;
       this.names = names;
       this.end = end;
@@ -346,16 +323,17 @@ final class BenchCmd extends Cairnctl.Base {
       int a = rnd.nextInt(names.length);
       int b = (a + 1 + rnd.nextInt(names.length - 1)) % names.length;
       long t0 = System.nanoTime();
-      java.util.concurrent.CompletableFuture<OperationResult> f =
+      CompletableFuture<OperationResult> f =
           client.singleAsync(Ops.transfer(Ops.newId(), names[a], names[b], 1));
-      java.util.function.BiConsumer<OperationResult, Throwable> then =
+      BiConsumer<OperationResult, Throwable> then =
           (r, e) -> {
             if (e == null) {
               count(r);
-              answered(t0);
+              meter.answered(t0);
             } else {
-              Throwable c = e instanceof java.util.concurrent.CompletionException ? e.getCause() : e;
-              failed(c instanceof Exception x ? x : new RuntimeException(c), 1);
+              Throwable c = e instanceof CompletionException ? e.getCause() : e;
+              Exception x = c instanceof Exception ex ? ex : new RuntimeException(c);
+              meter.failed(x, 1, x instanceof OutcomeUnknownException);
             }
             next();
           };
@@ -370,107 +348,86 @@ final class BenchCmd extends Cairnctl.Base {
   }
 
   private void count(OperationResult r) {
-    if (measuring) {
-      ops.incrementAndGet();
+    if (meter.measuring()) {
+      meter.counted(1);
       byCode.incrementAndGet(r.getCode().ordinal());
     }
   }
 
-  private Histogram progress(PrintWriter err, long start, long measureFrom, long end)
-      throws InterruptedException {
-    Histogram total = new Histogram(TimeUnit.SECONDS.toMicros(60), 3);
-    long lastOps = 0;
-    long lastErr = 0;
-    while (System.nanoTime() < end) {
-      long now = System.nanoTime();
-      if (!measuring && now >= measureFrom) {
-        recorder.getIntervalHistogram(); // drop warm-up samples
-        measuring = true;
-      }
-      Thread.sleep(Math.max(1, Math.min(1000, TimeUnit.NANOSECONDS.toMillis(end - now))));
-      if (measuring) {
-        total.add(recorder.getIntervalHistogram());
-      }
-      long o = ops.get();
-      long e = errors.get() + unknown.get();
-      err.printf(
-          "%5.1fs %s transfers %d (%d/s) errors %d%n",
-          (System.nanoTime() - start) / 1e9,
-          measuring ? "measuring" : "warm-up  ",
-          o,
-          o - lastOps,
-          e - lastErr);
-      err.flush();
-      lastOps = o;
-      lastErr = e;
-    }
-    return total;
-  }
-
-  private void report(Histogram h, String run) {
-    double secs = durationSeconds;
-    Map<String, Object> codes = Json.object();
+  private Map<ResultCode, Long> byCode() {
     Map<ResultCode, Long> byCodeMap = new EnumMap<>(ResultCode.class);
     for (ResultCode c : ResultCode.values()) {
       if (c != ResultCode.UNRECOGNIZED && byCode.get(c.ordinal()) > 0) {
-        codes.put(c.name(), byCode.get(c.ordinal()));
         byCodeMap.put(c, byCode.get(c.ordinal()));
       }
     }
+    return byCodeMap;
+  }
+
+  private void report(Histogram h, String run) {
+    Map<ResultCode, Long> codes = byCode();
+    emit(reportText(h, codes) + meter.errorKindsText(), reportJson(h, codes, run));
+  }
+
+  private Map<String, Object> reportJson(Histogram h, Map<ResultCode, Long> byCodeMap, String run) {
+    double secs = load.durationSeconds;
+    Map<String, Object> codes = Json.object();
+    byCodeMap.forEach((c, n) -> codes.put(c.name(), n));
     long okOps = byCodeMap.getOrDefault(ResultCode.OK, 0L);
     Map<String, Object> j = Json.object();
-    j.put("ops", ops.get());
+    j.put("ops", meter.ops.get());
     j.put("ok_per_sec", okOps / secs);
-    j.put("errors", errors.get());
-    j.put("unknown", unknown.get());
+    j.put("errors", meter.errors.get());
+    j.put("unknown", meter.unknown.get());
     j.put("by_code", codes);
-    j.put("throughput_per_sec", ops.get() / secs);
-    j.put("requests_per_sec", requests.get() / secs);
+    j.put("throughput_per_sec", meter.ops.get() / secs);
+    j.put("requests_per_sec", meter.requests.get() / secs);
     j.put("p50_ms", h.getValueAtPercentile(50) / 1000.0);
     j.put("p90_ms", h.getValueAtPercentile(90) / 1000.0);
     j.put("p99_ms", h.getValueAtPercentile(99) / 1000.0);
     j.put("p999_ms", h.getValueAtPercentile(99.9) / 1000.0);
     j.put("max_ms", h.getMaxValue() / 1000.0);
-    j.put("clients", clients);
+    j.put("clients", load.clients);
     j.put("batch", batch);
     j.put("coalescing", !noCoalesce);
     j.put("async_callers", async);
     j.put("coalesce_inflight", noCoalesce ? 0 : coalesceInflight);
     j.put("linger_micros", noCoalesce ? 0 : lingerMicros);
-    j.put("duration_s", durationSeconds);
-    j.put("warmup_s", warmupSeconds);
+    j.put("duration_s", load.durationSeconds);
+    j.put("warmup_s", load.warmupSeconds);
     j.put("endpoints", endpoints());
     j.put("run", run);
-    Map<String, Object> kinds = Json.object();
-    errorKinds.forEach((k, v) -> kinds.put(k, v.get()));
-    j.put("error_kinds", kinds);
-    String human =
-        String.format(
-            "transfers %d in %ds: %.0f/s answered, %.0f/s OK (%d requests/s), errors %d,"
-                + " unknown %d%n"
-                + "latency per request (ms): p50 %.2f  p90 %.2f  p99 %.2f  p99.9 %.2f  max %.2f%n"
-                + "result codes %s; %d %s, batch %d, coalescing %s",
-            ops.get(),
-            durationSeconds,
-            ops.get() / secs,
-            okOps / secs,
-            Math.round(requests.get() / secs),
-            errors.get(),
-            unknown.get(),
-            h.getValueAtPercentile(50) / 1000.0,
-            h.getValueAtPercentile(90) / 1000.0,
-            h.getValueAtPercentile(99) / 1000.0,
-            h.getValueAtPercentile(99.9) / 1000.0,
-            h.getMaxValue() / 1000.0,
-            byCodeMap,
-            clients,
-            async ? "async callers" : "caller threads",
-            batch,
-            noCoalesce
-                ? "off"
-                : "on (" + coalesceInflight + " in flight, linger " + lingerMicros + " us)");
-    StringBuilder errs = new StringBuilder();
-    errorKinds.forEach((k, v) -> errs.append("\n  ").append(v.get()).append(" x ").append(k));
-    emit(human + (errs.length() > 0 ? "\nerrors seen:" + errs : ""), j);
+    j.put("error_kinds", meter.errorKindsJson());
+    return j;
+  }
+
+  private String reportText(Histogram h, Map<ResultCode, Long> byCodeMap) {
+    double secs = load.durationSeconds;
+    long ops = meter.ops.get();
+    long okOps = byCodeMap.getOrDefault(ResultCode.OK, 0L);
+    return String.format(
+        "transfers %d in %ds: %.0f/s answered, %.0f/s OK (%d requests/s), errors %d,"
+            + " unknown %d%n"
+            + "latency per request (ms): p50 %.2f  p90 %.2f  p99 %.2f  p99.9 %.2f  max %.2f%n"
+            + "result codes %s; %d %s, batch %d, coalescing %s",
+        ops,
+        load.durationSeconds,
+        ops / secs,
+        okOps / secs,
+        Math.round(meter.requests.get() / secs),
+        meter.errors.get(),
+        meter.unknown.get(),
+        h.getValueAtPercentile(50) / 1000.0,
+        h.getValueAtPercentile(90) / 1000.0,
+        h.getValueAtPercentile(99) / 1000.0,
+        h.getValueAtPercentile(99.9) / 1000.0,
+        h.getMaxValue() / 1000.0,
+        byCodeMap,
+        load.clients,
+        async ? "async callers" : "caller threads",
+        batch,
+        noCoalesce
+            ? "off"
+            : "on (" + coalesceInflight + " in flight, linger " + lingerMicros + " us)");
   }
 }

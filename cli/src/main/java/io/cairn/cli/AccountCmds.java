@@ -1,0 +1,132 @@
+package io.cairn.cli;
+
+import io.cairn.client.CairnClient;
+import io.cairn.proto.Account;
+import io.cairn.proto.Consistency;
+import io.cairn.proto.GetAccountResponse;
+import io.cairn.proto.ListAccountsResponse;
+import io.cairn.proto.ReadOptions;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/** {@code cairnctl account create|get|list}. */
+final class AccountCmds {
+  private AccountCmds() {}
+
+  @Command(
+      name = "account",
+      description = "Create, read and list accounts.",
+      subcommands = {AccountCreate.class, AccountGet.class, AccountList.class})
+  static final class AccountCmd extends CliCommand.Group {}
+
+  @Command(name = "create", description = "Create an account with balance 0.")
+  static final class AccountCreate extends CliCommand {
+    @Parameters(paramLabel = "ID", description = "1-64 characters of [A-Za-z0-9._:-]")
+    String id;
+
+    @Override
+    public Integer call() {
+      try (CairnClient c = client()) {
+        return result(c.createAccount(id), "create " + id);
+      }
+    }
+  }
+
+  @Command(name = "get", description = "Show an account (linearizable read by default).")
+  static final class AccountGet extends CliCommand {
+    @Parameters(paramLabel = "ID")
+    String id;
+
+    @Option(names = "--stale", description = "Serve from the asked node without a leader round.")
+    boolean stale;
+
+    @Option(
+        names = "--min-index",
+        paramLabel = "N",
+        description = "Wait until the node has applied index N (read-your-writes).")
+    long minIndex;
+
+    @Option(names = "--verify", description = "Check the Merkle proof against the reply's root.")
+    boolean verify;
+
+    @Override
+    public Integer call() {
+      try (CairnClient c = client()) {
+        GetAccountResponse r = verify ? c.verifiedAccount(id) : c.getAccount(id, readOptions());
+        emit(text(r), json(r));
+        return r.getFound() ? Cairnctl.OK : Cairnctl.LEDGER_CODE;
+      }
+    }
+
+    private ReadOptions readOptions() {
+      return ReadOptions.newBuilder()
+          .setConsistency(stale ? Consistency.STALE : Consistency.LINEARIZABLE)
+          .setMinAppliedIndex(minIndex)
+          .build();
+    }
+
+    private String text(GetAccountResponse r) {
+      return (r.getFound()
+              ? id + ": balance " + Long.toUnsignedString(r.getAccount().getBalance())
+                  + ", version " + Long.toUnsignedString(r.getAccount().getVersion())
+              : id + ": no such account")
+          + "\n" + Views.stampText(r.getStamp())
+          + (verify
+              ? "\nproof verified against root " + Json.hex(r.getStamp().getStateRoot())
+                  + " at index " + Long.toUnsignedString(r.getStamp().getAppliedIndex())
+              : "");
+    }
+
+    private Map<String, Object> json(GetAccountResponse r) {
+      Map<String, Object> j = Json.object();
+      j.put("found", r.getFound());
+      if (r.getFound()) {
+        j.putAll(Views.accountJson(r.getAccount()));
+      } else {
+        j.put("id", id);
+      }
+      j.put("stamp", Views.stampJson(r.getStamp()));
+      if (verify) {
+        j.put("proof", "verified");
+      }
+      return j;
+    }
+  }
+
+  @Command(name = "list", description = "List accounts in id order, one page at a time.")
+  static final class AccountList extends CliCommand {
+    @Option(names = "--after", paramLabel = "ID", description = "Start after this id.")
+    String after = "";
+
+    @Option(names = "--limit", paramLabel = "N", defaultValue = "100")
+    int limit;
+
+    @Override
+    public Integer call() {
+      try (CairnClient c = client()) {
+        ListAccountsResponse r = c.listAccounts(after, limit);
+        List<Object> accounts = new ArrayList<>();
+        StringBuilder human = new StringBuilder();
+        for (Account a : r.getAccountsList()) {
+          accounts.add(Views.accountJson(a));
+          human.append(String.format("%-30s %20s  v%s%n", a.getId(),
+              Long.toUnsignedString(a.getBalance()), Long.toUnsignedString(a.getVersion())));
+        }
+        if (!r.getNextStartAfter().isEmpty()) {
+          human.append("(more: --after ").append(r.getNextStartAfter()).append(")\n");
+        }
+        human.append(Views.stampText(r.getStamp()));
+        Map<String, Object> j = Json.object();
+        j.put("accounts", accounts);
+        j.put("next_start_after", r.getNextStartAfter());
+        j.put("stamp", Views.stampJson(r.getStamp()));
+        emit(human.toString(), j);
+        return Cairnctl.OK;
+      }
+    }
+  }
+}

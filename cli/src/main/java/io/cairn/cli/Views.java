@@ -1,0 +1,52 @@
+package io.cairn.cli;
+
+import com.google.protobuf.ByteString;
+import io.cairn.proto.Account;
+import io.cairn.proto.Operation;
+import io.cairn.proto.Stamp;
+import java.util.Map;
+
+/** How the commands print the ledger's values: accounts, stamps, roots, operations. */
+final class Views {
+  private Views() {}
+
+  static Map<String, Object> accountJson(Account a) {
+    Map<String, Object> j = Json.object();
+    j.put("id", a.getId());
+    j.put("balance", Json.u64(a.getBalance()));
+    j.put("version", Json.u64(a.getVersion()));
+    return j;
+  }
+
+  static Map<String, Object> stampJson(Stamp s) {
+    Map<String, Object> j = Json.object();
+    j.put("node_id", s.getNodeId());
+    j.put("applied_index", Json.u64(s.getAppliedIndex()));
+    j.put("term", Json.u64(s.getTerm()));
+    j.put("state_root", Json.hex(s.getStateRoot()));
+    return j;
+  }
+
+  static String shortRoot(ByteString root) {
+    String h = Json.hex(root);
+    return h.length() > 12 ? h.substring(0, 12) : h;
+  }
+
+  static String stampText(Stamp s) {
+    return "served by " + s.getNodeId() + " at index " + Long.toUnsignedString(s.getAppliedIndex())
+        + ", root " + shortRoot(s.getStateRoot());
+  }
+
+  static String describe(Operation op) {
+    return switch (op.getKindCase()) {
+      case CREATE_ACCOUNT -> "create " + op.getCreateAccount().getAccount();
+      case MINT -> "mint " + Long.toUnsignedString(op.getMint().getAmount()) + " to "
+          + op.getMint().getAccount();
+      case BURN -> "burn " + Long.toUnsignedString(op.getBurn().getAmount()) + " from "
+          + op.getBurn().getAccount();
+      case TRANSFER -> "transfer " + Long.toUnsignedString(op.getTransfer().getAmount()) + " "
+          + op.getTransfer().getFrom() + " -> " + op.getTransfer().getTo();
+      default -> "unknown operation";
+    };
+  }
+}
