@@ -45,6 +45,6 @@ class ClientInternalTest {
     EvaluationResult result = CLIENT_INTERNAL_STAYS_INTERNAL.evaluate(fixture);
     String report = String.join("\n", result.getFailureReport().getDetails());
     assertTrue(result.hasViolation(), "the rule let a use of client internals through");
-    assertTrue(report.contains("io.cairn.client.internal.OpValidator"), report);
+    assertTrue(report.contains("io.cairn.client.internal.Caller"), report);
   }
 }
