@@ -174,7 +174,9 @@ final class DedupeTable {
     java.nio.ByteBuffer operationBytes(int i) {
       byte[] r = record[i];
       int offset = 1 + r[0];
-      return java.nio.ByteBuffer.wrap(r, offset, r.length - offset).asReadOnlyBuffer();
+      // slice(): CodedOutputStream.writeRawBytes writes a buffer's whole capacity, not what
+      // remains of it, so the view must be exactly the operation.
+      return java.nio.ByteBuffer.wrap(r, offset, r.length - offset).slice().asReadOnlyBuffer();
     }
 
     /** Record {@code i}'s result code number. */
