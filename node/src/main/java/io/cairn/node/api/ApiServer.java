@@ -40,7 +40,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 public final class ApiServer implements AutoCloseable {
   private final Server server;
   private final WriteBatcher batcher;
-  private final ThreadPoolExecutor executor;
+  private final Responders responders;
   private final WatchStreams watches;
   private final HealthStatusManager health = new HealthStatusManager();
 
@@ -48,7 +48,7 @@ public final class ApiServer implements AutoCloseable {
     NodeConfig.Peer self = config.self();
     String host = config.get("api.bind.host").isEmpty() ? self.host() : config.get("api.bind.host");
     long maxRequestBytes = config.getLong("api.max.request.bytes");
-    this.executor = boundedPool("cairn-api", 4, 16_384);
+    this.responders = new Responders("cairn-api", 4, 16_384);
     this.batcher =
         new WriteBatcher(
             raft,
@@ -57,7 +57,8 @@ public final class ApiServer implements AutoCloseable {
             config.getInt("batch.max.inflight.entries"),
             hot,
             config.getLong("batch.max.bytes"),
-            config.getLong("debug.clock.offset.millis"));
+            config.getLong("debug.clock.offset.millis"),
+            responders);
     this.watches =
         new WatchStreams(
             raft.stateMachine().watchWindow(),
@@ -67,7 +68,7 @@ public final class ApiServer implements AutoCloseable {
             raft::knowsLeader,
             // Longer than an election, so a normal leader change never cuts watchers off.
             3 * config.getLong("raft.election.timeout.max.millis"));
-    LedgerApi api = new LedgerApi(config, raft, batcher, executor, metrics, hot);
+    LedgerApi api = new LedgerApi(config, raft, batcher, responders, metrics, hot);
     AdmissionInterceptor admission = admission(config, metrics, hot);
     int inflightLimit = config.getInt("batch.max.inflight.entries");
     metrics.gauge("cairn.batch.queue.depth", "Submits waiting to be batched", batcher, WriteBatcher::queued);
@@ -82,12 +83,15 @@ public final class ApiServer implements AutoCloseable {
         "cairn.batch.inflight.limit", "Bound of entries in Raft", () -> inflightLimit);
     metrics.gauge(
         "cairn.api.executor.queue.depth",
-        "Tasks waiting for an API thread",
-        executor,
-        e -> e.getQueue().size());
+        "Replies waiting for an API thread",
+        responders,
+        Responders::queued);
     this.server =
         NettyServerBuilder.forAddress(new InetSocketAddress(host, self.apiPort()))
-            .executor(executor)
+            // Handlers run on the transport's event loop: every one of them only parses, checks
+            // and queues (the replies are sent from the responders), so a hop to a pool per call
+            // bought nothing but two thread wake-ups.
+            .directExecutor()
             // Requests over the app limit and up to 4x it are refused by RequestGuard with
             // INVALID_ARGUMENT; beyond 4x gRPC itself stops reading and answers
             // RESOURCE_EXHAUSTED, so no client can make the node buffer more than this.
@@ -168,33 +172,30 @@ public final class ApiServer implements AutoCloseable {
         server.shutdownNow();
         server.awaitTermination(2, TimeUnit.SECONDS);
       }
-      executor.shutdown();
-      executor.awaitTermination(2, TimeUnit.SECONDS);
+      responders.close();
     } catch (InterruptedException e) {
       server.shutdownNow();
-      executor.shutdownNow();
+      responders.closeNow();
       Thread.currentThread().interrupt();
     }
   }
 
   static ThreadPoolExecutor boundedPool(String name, int threads, int queue) {
     AtomicInteger n = new AtomicInteger();
-    ThreadPoolExecutor pool =
-        new ThreadPoolExecutor(
-            threads,
-            threads,
-            60,
-            TimeUnit.SECONDS,
-            new ArrayBlockingQueue<>(queue),
-            r -> {
-              Thread t = new Thread(r, name + "-" + n.incrementAndGet());
-              t.setDaemon(true);
-              return t;
-            },
-            // gRPC hands work to this pool; running it on the caller when the bounded queue is
-            // full slows the transport down (backpressure) instead of dropping a call.
-            new ThreadPoolExecutor.CallerRunsPolicy());
-    return pool;
+    return new ThreadPoolExecutor(
+        threads,
+        threads,
+        60,
+        TimeUnit.SECONDS,
+        new ArrayBlockingQueue<>(queue),
+        r -> {
+          Thread t = new Thread(r, name + "-" + n.incrementAndGet());
+          t.setDaemon(true);
+          return t;
+        },
+        // Running a task on the submitter when the bounded queue is full slows it down
+        // (backpressure) instead of dropping work.
+        new ThreadPoolExecutor.CallerRunsPolicy());
   }
 
   /**
@@ -242,6 +243,15 @@ public final class ApiServer implements AutoCloseable {
     @Override
     public byte[] parse(InputStream stream) {
       try {
+        // gRPC's streams know their length: read into an array of exactly that size, not
+        // readAllBytes' 8 KiB chunks (allocated, zeroed and copied for every small request).
+        if (stream instanceof io.grpc.KnownLength) {
+          byte[] exact = new byte[stream.available()];
+          if (stream.readNBytes(exact, 0, exact.length) == exact.length && stream.read() == -1) {
+            return exact;
+          }
+          throw new IOException("stream shorter or longer than its known length");
+        }
         return stream.readAllBytes();
       } catch (IOException e) {
         throw Status.INTERNAL.withDescription("reading request: " + e).asRuntimeException();

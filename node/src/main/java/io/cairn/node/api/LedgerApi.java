@@ -475,13 +475,9 @@ final class LedgerApi extends LedgerServiceGrpc.LedgerServiceImplBase {
     return ApiErrors.unavailable(ErrorDetail.Kind.OUTCOME_UNKNOWN, String.valueOf(cause), false);
   }
 
+  /** Runs {@code r} on the responders (inline when already there; see {@link Responders}). */
   private void runOnResponder(Runnable r) {
-    try {
-      responder.execute(r);
-    } catch (RejectedExecutionException e) {
-      // The pool's queue is bounded; answering inline is slower but never drops a reply.
-      r.run();
-    }
+    responder.execute(r);
   }
 
   private static StatusRuntimeException first(StatusRuntimeException a, StatusRuntimeException b) {

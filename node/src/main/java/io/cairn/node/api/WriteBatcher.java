@@ -56,6 +56,7 @@ final class WriteBatcher implements AutoCloseable {
   private final long maxBytes;
   private final long clockOffsetMillis;
   private final Thread thread;
+  private final java.util.concurrent.Executor completions;
   private final AtomicLong entries = new AtomicLong();
   private final AtomicLong requestCount = new AtomicLong();
   private final AtomicLong operations = new AtomicLong();
@@ -68,7 +69,9 @@ final class WriteBatcher implements AutoCloseable {
       int maxInflightEntries,
       HotSettings hot,
       long maxBytes,
-      long clockOffsetMillis) {
+      long clockOffsetMillis,
+      java.util.concurrent.Executor completions) {
+    this.completions = completions;
     this.clockOffsetMillis = clockOffsetMillis;
     this.raft = raft;
     this.metrics = metrics;
@@ -196,11 +199,16 @@ final class WriteBatcher implements AutoCloseable {
         (results, err) -> {
           inflight.release();
           metrics.commitLatency().record(System.nanoTime() - started, TimeUnit.NANOSECONDS);
-          if (err != null) {
-            fail(batch, WriteFailure.of(err));
-          } else {
-            dispatch(batch, results);
-          }
+          // One hop per entry, off the Ratis thread that completed it: the requests' replies
+          // are then sent from that one task (see Responders).
+          completions.execute(
+              () -> {
+                if (err != null) {
+                  fail(batch, WriteFailure.of(err));
+                } else {
+                  dispatch(batch, results);
+                }
+              });
         });
   }
 
