@@ -11,8 +11,16 @@ import java.util.Base64;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * Builders for ledger operations. Each operation gets a fresh id and the current wall clock as
- * its creation time; keep the returned {@link Operation} and resend it as is to retry safely.
+ * Builders for ledger operations. Each operation gets the id given (use {@link #newId()} for a
+ * fresh one) and the current wall clock as its creation time; keep the returned {@link
+ * Operation} and resend it as is to retry safely: the same id and body is applied at most once,
+ * and the unchanged creation time makes a retry after the dedupe window is gone refused ({@code
+ * EXPIRED}) rather than applied again. The ledger refuses a creation time further in the future
+ * than its allowed clock skew ({@code TIMESTAMP_IN_FUTURE}), so the client's clock must be
+ * roughly right.
+ *
+ * <p>The builders do not validate: {@link CairnClient#singleAsync} checks an operation against
+ * the rule book before sending it (INVALID_ARGUMENT), and the node checks every request.
  *
  * <p>Ids are 128 bits in URL-safe Base64 (22 characters of [A-Za-z0-9_-]): 64 bits drawn once
  * per JVM from {@link SecureRandom}, then a 64-bit counter. Unique within the process by
@@ -37,25 +45,32 @@ public final class Ops {
     return Operation.newBuilder().setId(id).setCreatedAtMillis(System.currentTimeMillis());
   }
 
+  /** Creates {@code account} with balance 0; refused with {@code ACCOUNT_EXISTS} if it exists. */
   public static Operation createAccount(String id, String account) {
     return base(id).setCreateAccount(CreateAccount.newBuilder().setAccount(account)).build();
   }
 
+  /** Adds {@code amount} (unsigned 64-bit, above 0) new tokens to {@code account}. */
   public static Operation mint(String id, String account, long amount) {
     return base(id).setMint(Mint.newBuilder().setAccount(account).setAmount(amount)).build();
   }
 
+  /** Removes {@code amount} (unsigned 64-bit, above 0) tokens from {@code account}. */
   public static Operation burn(String id, String account, long amount) {
     return base(id).setBurn(Burn.newBuilder().setAccount(account).setAmount(amount)).build();
   }
 
+  /** Moves {@code amount} (unsigned 64-bit, above 0) from {@code from} to another account. */
   public static Operation transfer(String id, String from, String to, long amount) {
     return base(id)
         .setTransfer(Transfer.newBuilder().setFrom(from).setTo(to).setAmount(amount))
         .build();
   }
 
-  /** A transfer applied only if the source account is at {@code expectedFromVersion}. */
+  /**
+   * A transfer applied only if the source account is at {@code expectedFromVersion}
+   * (compare-and-set); otherwise refused with {@code VERSION_MISMATCH}.
+   */
   public static Operation transfer(
       String id, String from, String to, long amount, long expectedFromVersion) {
     return base(id)

@@ -24,6 +24,7 @@ import java.util.function.Consumer;
 /**
  * A stream of committed ledger entries ({@link WatchResponse}: log index, and per operation the
  * operation, its result and the accounts it changed), from {@link CairnClient#subscribe(long)}.
+ * Only committed, applied entries are sent, so every node would send the same ones.
  *
  * <p>Guarantees: entries arrive in log order, each exactly once, with no gap. Every entry's {@code
  * prev_index} is checked against the index of the entry before it; if a node ever breaks that
@@ -32,6 +33,13 @@ import java.util.function.Consumer;
  * after the last one received; it gives up (retryable {@link CairnException}) when no node can be
  * reached for the client's total timeout. When the entries it needs are older than what every
  * node still holds, it fails with {@link CompactedException}.
+ *
+ * <p>Failures end the subscription for good and are thrown by {@link #poll} once the entries
+ * received before them have been returned: {@link CompactedException} (final) as above; a
+ * retryable {@link CairnException} when no node could be reached; a final one for DATA_LOSS (a
+ * broken chain), a node refusing the stream (for example FAILED_PRECONDITION when it runs with
+ * {@code watch.enabled=0}) or the client being closed (CANCELLED).
+ * To go on after any of them, subscribe again from {@link #lastDeliveredIndex()} + 1.
  *
  * <p>Flow control: at most {@code bufferEntries} entries are requested from the node and not yet
  * taken by {@link #poll}; a consumer that stops polling pauses the node's sending. Thread-safe;
@@ -95,12 +103,15 @@ public final class Subscription implements AutoCloseable {
   }
 
   /**
-   * The next entry, waiting at most {@code timeout}; null when none arrived in time. Entries
-   * received before a failure are still returned first.
+   * The next entry, waiting at most {@code timeout} (a negative one is zero); null when none
+   * arrived in time, which is not a failure: the stream may simply be quiet. Entries received
+   * before a failure are still returned first; once the subscription has ended every call
+   * throws the same way.
    *
    * @throws CompactedException the entries needed are no longer held by any node asked
    * @throws CairnException the subscription failed (see {@link CairnException#isRetryable()}),
-   *     was closed ({@code CANCELLED}), or the thread was interrupted
+   *     was closed ({@code CANCELLED}), or the thread was interrupted ({@code CANCELLED}, with the
+   *     thread's interrupt status set; the subscription itself goes on)
    */
   public WatchResponse poll(Duration timeout) {
     Object item;
@@ -125,7 +136,10 @@ public final class Subscription implements AutoCloseable {
     return entry;
   }
 
-  /** The log index of the last entry {@link #poll} returned (0 before the first). */
+  /**
+   * The log index of the last entry {@link #poll} returned (0 before the first): subscribe again
+   * from the index after it to continue without a gap or a duplicate.
+   */
   public long lastDeliveredIndex() {
     return lastDelivered;
   }
@@ -135,7 +149,10 @@ public final class Subscription implements AutoCloseable {
     return closed || failure != null;
   }
 
-  /** Stops the stream, drops buffered entries and wakes every thread blocked in {@link #poll}. */
+  /**
+   * Stops the stream, drops buffered entries and wakes every thread blocked in {@link #poll},
+   * which then throws CANCELLED; idempotent.
+   */
   @Override
   public void close() {
     synchronized (this) {

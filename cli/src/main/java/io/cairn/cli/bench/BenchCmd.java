@@ -4,6 +4,7 @@ import io.cairn.cli.Cairnctl;
 import io.cairn.cli.CliCommand;
 import io.cairn.cli.Json;
 import io.cairn.client.CairnClient;
+import io.cairn.client.CairnClientBuilder;
 import io.cairn.client.CairnException;
 import io.cairn.client.Ops;
 import io.cairn.client.OutcomeUnknownException;
@@ -95,9 +96,9 @@ public final class BenchCmd extends CliCommand {
    * The client a closed loop of {@code clients} callers shares: this bench's, and the open loop's
    * recovery phase's, so the two measure the same thing.
    */
-  static CairnClient.Builder closedLoopClient(
+  static CairnClientBuilder closedLoopClient(
       List<String> endpoints, int clients, boolean coalesce, double timeoutSeconds) {
-    CairnClient.Builder b =
+    CairnClientBuilder b =
         CairnClient.builder()
             .endpoints(endpoints)
             .callbackThreads(4)
@@ -115,7 +116,7 @@ public final class BenchCmd extends CliCommand {
     if (openLoop) {
       return openLoop(err, run);
     }
-    CairnClient.Builder builder =
+    CairnClientBuilder builder =
         closedLoopClient(endpoints(), load.clients, !noCoalesce, timeoutSeconds());
     if (!noCoalesce) {
       builder

@@ -2,6 +2,7 @@ package io.cairn.cli.bench;
 
 import io.cairn.cli.Json;
 import io.cairn.client.CairnClient;
+import io.cairn.client.CairnClientBuilder;
 import io.cairn.client.CairnException;
 import io.cairn.client.Ops;
 import io.cairn.client.OutcomeUnknownException;
@@ -211,7 +212,7 @@ final class OpenLoopBench {
 
   /** Closed loop on a fresh, normally retrying client, from the moment the overload stops. */
   private List<long[]> recover(String[] accounts, long from) throws InterruptedException {
-    CairnClient.Builder b =
+    CairnClientBuilder b =
         BenchCmd.closedLoopClient(
             s.endpoints(), s.recoveryClients(), s.recoveryCoalesce(), s.timeoutSeconds());
     long end = from + TimeUnit.SECONDS.toNanos(s.recoverySeconds());

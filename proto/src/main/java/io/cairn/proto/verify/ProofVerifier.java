@@ -4,12 +4,24 @@ import io.cairn.proto.Proof;
 import java.security.MessageDigest;
 
 /**
- * Recomputes the state root from a {@link Proof} and compares it with a root the caller trusts
- * (or with the proof's own {@code state_root}, checked against the reply's stamp). A node cannot
- * make a wrong balance verify without finding a SHA-256 collision.
+ * Recomputes the state root from a {@link Proof} (of an account's presence with its leaf, or of
+ * its absence) by the rules of {@link StateHashing}, and compares it with a root the caller
+ * trusts. A node cannot make a wrong balance, or a false absence, verify against a given root
+ * without finding a SHA-256 collision.
+ *
+ * <p>What a valid proof proves depends on where the root came from: against the root stamped on
+ * the same reply it shows the reply is self-consistent; against a root obtained independently
+ * (another node, a Watch entry, a recorded checkpoint) it shows the account's state at that
+ * root. It does not check that the proof is about the account the caller asked for: compare
+ * {@code proof.getAccount()} yourself, as {@code CairnClient.verifiedAccount} does.
  */
 public final class ProofVerifier {
-  /** The verdict: valid, or the first reason it is not. */
+  /**
+   * The verdict.
+   *
+   * @param valid whether the proof recomputes to the expected root
+   * @param reason {@code "ok"} when valid, else the first check that failed, for a person
+   */
   public record Result(boolean valid, String reason) {
     static Result ok() {
       return new Result(true, "ok");
@@ -22,7 +34,18 @@ public final class ProofVerifier {
 
   private ProofVerifier() {}
 
-  /** Verifies {@code proof} against {@code expectedRoot}. */
+  /**
+   * Verifies {@code proof} against {@code expectedRoot}: the proof's own {@code state_root} must
+   * equal it, its shape must fit its kind (a presence proof carries the account's own leaf and no
+   * other; an absence proof ends at an empty subtree or at another account's leaf on the same
+   * path), it has at most 256 levels of 32-byte siblings, and the hashes recompute to the root.
+   * Pure; compares hashes in constant time.
+   *
+   * @param expectedRoot the 32-byte state root to check against
+   * @return the verdict; a malformed proof or root is an invalid verdict, not an exception
+   * @throws IllegalArgumentException only when a presence proof's account id is too long to
+   *     encode (over 65,535 UTF-8 bytes)
+   */
   public static Result verify(Proof proof, byte[] expectedRoot) {
     if (expectedRoot == null || expectedRoot.length != StateHashing.HASH_BYTES) {
       return Result.bad("expected root must be 32 bytes");

@@ -24,10 +24,14 @@ import java.security.NoSuchAlgorithmException;
  *
  * The tree is a compressed sparse Merkle tree: a subtree that holds a single leaf is represented
  * by that leaf's hash at the depth where its path first diverges from every other key, and an
- * empty subtree by the empty hash. The root of an empty ledger is the empty hash.
+ * empty subtree by the empty hash. The root of an empty ledger is the empty hash. Every method
+ * is pure and thread-safe and returns a new array.
  */
 public final class StateHashing {
+  /** Length of every hash, key and root: 32 bytes (SHA-256). */
   public static final int HASH_BYTES = 32;
+
+  /** Length of an account's key, and so the most levels a proof can have: 256 bits. */
   public static final int KEY_BITS = 256;
   private static final byte VALUE = 0x00;
   private static final byte LEAF = 0x01;
@@ -41,14 +45,23 @@ public final class StateHashing {
     return EMPTY.clone();
   }
 
+  /** Whether {@code hash} is the empty-subtree hash (32 zero bytes); constant time. */
   public static boolean isEmpty(byte[] hash) {
     return MessageDigest.isEqual(hash, EMPTY);
   }
 
+  /** An account's 256-bit key: {@code H(UTF-8 bytes of the account id)}. */
   public static byte[] key(String accountId) {
     return sha256().digest(accountId.getBytes(StandardCharsets.UTF_8));
   }
 
+  /**
+   * An account's value encoding: {@code u16 len(id) || id (UTF-8) || u64 balance || u64
+   * version}, big-endian.
+   *
+   * @throws IllegalArgumentException when the id is over 65,535 UTF-8 bytes (the rule book
+   *     allows 64 characters)
+   */
   public static byte[] valueEncoding(Account a) {
     byte[] id = a.getId().getBytes(StandardCharsets.UTF_8);
     if (id.length > 0xFFFF) {
@@ -62,6 +75,11 @@ public final class StateHashing {
         .array();
   }
 
+  /**
+   * An account's value hash: {@code H(0x00 || value encoding)}.
+   *
+   * @throws IllegalArgumentException as {@link #valueEncoding}
+   */
   public static byte[] valueHash(Account a) {
     MessageDigest md = sha256();
     md.update(VALUE);
@@ -69,6 +87,7 @@ public final class StateHashing {
     return md.digest();
   }
 
+  /** A leaf's hash: {@code H(0x01 || key || value hash)}. */
   public static byte[] leafHash(byte[] key, byte[] valueHash) {
     MessageDigest md = sha256();
     md.update(LEAF);
@@ -77,6 +96,7 @@ public final class StateHashing {
     return md.digest();
   }
 
+  /** An internal node's hash: {@code H(0x02 || left || right)}. */
   public static byte[] internalHash(byte[] left, byte[] right) {
     MessageDigest md = sha256();
     md.update(INTERNAL);
