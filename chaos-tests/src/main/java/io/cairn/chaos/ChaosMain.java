@@ -6,8 +6,8 @@ import java.util.HashMap;
 import java.util.Map;
 
 /**
- * Runs chaos campaigns from the command line (scripts/chaos): N runs of a nemesis for a given
- * time each, printing each run's summary; exits 1 on any violation.
+ * Runs chaos campaigns from the command line (scripts/chaos): N runs of a nemesis for a given time
+ * each, printing each run's summary; exits 1 on any violation.
  */
 public final class ChaosMain {
   private ChaosMain() {}
@@ -36,10 +36,18 @@ public final class ChaosMain {
         }
       }
     }
-    if (!ChaosRun.NEMESES.contains(nemesis) || seconds < 10 || seconds > 3600 || runs < 1
-        || runs > 1000 || workers < 1 || workers > 64) {
-      System.err.println("bounds: --nemesis " + ChaosRun.NEMESES + ", --time 10..3600,"
-          + " --runs 1..1000, --workers 1..64");
+    if (!ChaosRun.NEMESES.contains(nemesis)
+        || seconds < 10
+        || seconds > 3600
+        || runs < 1
+        || runs > 1000
+        || workers < 1
+        || workers > 64) {
+      System.err.println(
+          "bounds: --nemesis "
+              + ChaosRun.NEMESES
+              + ", --time 10..3600,"
+              + " --runs 1..1000, --workers 1..64");
       System.exit(2);
     }
     int violations = 0;

@@ -72,15 +72,25 @@ public final class ChaosRun {
 
     public String summary() {
       StringBuilder sb = new StringBuilder();
-      sb.append(String.format(
-          "run %s (nemesis %s, %d s): transfers ok %d / fail %d / info %d, reads ok %d / fail %d%n",
-          config.name(), config.nemesis(), config.workload().toSeconds(), transfersOk,
-          transfersFail, transfersInfo, readsOk, readsFail));
-      sb.append(String.format("  faults injected: %d %s%n", faults.size(),
-          faults.stream().map(Fault::name).toList()));
-      sb.append(String.format(
-          "  availability: %.1f ok ops/s during faults, %.1f outside%n", okPerSecondInFaults,
-          okPerSecondOutside));
+      sb.append(
+          String.format(
+              "run %s (nemesis %s, %d s): transfers ok %d / fail %d / info %d, reads ok %d / fail %d%n",
+              config.name(),
+              config.nemesis(),
+              config.workload().toSeconds(),
+              transfersOk,
+              transfersFail,
+              transfersInfo,
+              readsOk,
+              readsFail));
+      sb.append(
+          String.format(
+              "  faults injected: %d %s%n",
+              faults.size(), faults.stream().map(Fault::name).toList()));
+      sb.append(
+          String.format(
+              "  availability: %.1f ok ops/s during faults, %.1f outside%n",
+              okPerSecondInFaults, okPerSecondOutside));
       for (Verdict v : verdicts) {
         sb.append("  ").append(v).append('\n');
       }
@@ -93,10 +103,13 @@ public final class ChaosRun {
   private final String image;
   private final History history = new History(200_000);
   private final Random random;
+
   /** The nodes that form the group at the start: five for ring and bridge partitions. */
   private final List<String> founders;
+
   /** Every node container; with membership changes, n4 joins at set-up and members come and go. */
   private final List<String> nodes;
+
   private NodeContainers cluster;
 
   public ChaosRun(Config config, String image) {
@@ -119,18 +132,20 @@ public final class ChaosRun {
     boolean founder = founders.contains(node);
     List<String> known = founder ? founders : nodes;
     String peers =
-        String.join(",", known.stream().map(n -> n + "=" + n + ":" + RAFT_PORT + ":" + API_PORT).toList());
+        String.join(
+            ",", known.stream().map(n -> n + "=" + n + ":" + RAFT_PORT + ":" + API_PORT).toList());
     if (!founder) {
       a.add("--set");
       a.add("cluster.join=1"); // waits for the set-up to add it (cairnctl cluster add-member)
     }
-    for (String kv : List.of(
-        "node.id=" + node,
-        "cluster.peers=" + peers,
-        "node.data.dir=/data/" + node,
-        "raft.election.timeout.min.millis=500",
-        "raft.election.timeout.max.millis=1000",
-        "ledger.max.clock.skew.millis=120000")) {
+    for (String kv :
+        List.of(
+            "node.id=" + node,
+            "cluster.peers=" + peers,
+            "node.data.dir=/data/" + node,
+            "raft.election.timeout.min.millis=500",
+            "raft.election.timeout.max.millis=1000",
+            "ledger.max.clock.skew.millis=120000")) {
       a.add("--set");
       a.add(kv);
     }
@@ -141,10 +156,13 @@ public final class ChaosRun {
       a.add("--set");
       a.add("debug.clock.offset.millis=" + (node.equals("n2") ? "20000" : "-20000"));
     }
-    config.nodeSettings().forEach((k, v) -> {
-      a.add("--set");
-      a.add(k + "=" + v);
-    });
+    config
+        .nodeSettings()
+        .forEach(
+            (k, v) -> {
+              a.add("--set");
+              a.add(k + "=" + v);
+            });
     return a;
   }
 
@@ -258,14 +276,23 @@ public final class ChaosRun {
       List<CairnClient> readers = new ArrayList<>();
       for (String n : nodes) {
         String first = config.readFrom() != null ? config.readFrom() : n;
-        List<String> eps = config.readFrom() != null ? List.of(first + ":" + API_PORT) : endpoints(first);
+        List<String> eps =
+            config.readFrom() != null ? List.of(first + ":" + API_PORT) : endpoints(first);
         readers.add(client(eps, Duration.ofSeconds(3)));
       }
       try {
         for (int w = 0; w < config.workers(); w++) {
           int worker = w;
-          Thread t = new Thread(() -> worker(worker, writer, readers.get(worker % readers.size()),
-              endNanos, nextProcess), "chaos-worker-" + w);
+          Thread t =
+              new Thread(
+                  () ->
+                      worker(
+                          worker,
+                          writer,
+                          readers.get(worker % readers.size()),
+                          endNanos,
+                          nextProcess),
+                  "chaos-worker-" + w);
           t.setDaemon(true);
           t.start();
           threads.add(t);
@@ -290,42 +317,22 @@ public final class ChaosRun {
     }
   }
 
-  private void worker(int w, CairnClient writer, CairnClient reader, long endNanos, AtomicInteger next) {
+  private void worker(
+      int w, CairnClient writer, CairnClient reader, long endNanos, AtomicInteger next) {
     Random rnd = new Random(config.seed() * 31 + w);
     int process = w;
     int seq = 0;
     while (System.nanoTime() < endNanos) {
       long invoke = history.now();
       if (rnd.nextInt(4) == 0) {
-        try {
-          ListAccountsResponse r = reader.listAccounts("", 100);
-          Map<String, Long> balances = new HashMap<>();
-          for (Account a : r.getAccountsList()) {
-            balances.put(a.getId(), a.getBalance());
-          }
-          history.add(new Op(process, "read", null, null, null, 0, invoke, history.now(),
-              Outcome.OK, null, r.getStamp().getAppliedIndex(), balances,
-              r.getStamp().getNodeId(), null));
-        } catch (CairnException e) {
-          history.add(new Op(process, "read", null, null, null, 0, invoke, history.now(),
-              Outcome.FAIL, null, 0, null, null, e.getMessage()));
-        }
+        read(process, reader, invoke);
       } else {
         int a = rnd.nextInt(5);
         int b = (a + 1 + rnd.nextInt(4)) % 5;
         String id = config.name() + "-w" + w + "-" + seq++;
         long amount = 1 + rnd.nextInt(30);
-        try {
-          OperationResult r = writer.single(Ops.transfer(id, "bank-" + a, "bank-" + b, amount));
-          history.add(new Op(process, "transfer", id, "bank-" + a, "bank-" + b, amount, invoke,
-              history.now(), Outcome.OK, r.getCode(), r.getAppliedIndex(), null, null, null));
-        } catch (OutcomeUnknownException e) {
-          history.add(new Op(process, "transfer", id, "bank-" + a, "bank-" + b, amount, invoke,
-              history.now(), Outcome.INFO, null, 0, null, null, e.getMessage()));
+        if (!transfer(process, writer, invoke, id, "bank-" + a, "bank-" + b, amount)) {
           process = next.getAndIncrement(); // Jepsen: a process with an unknown op is retired
-        } catch (CairnException e) {
-          history.add(new Op(process, "transfer", id, "bank-" + a, "bank-" + b, amount, invoke,
-              history.now(), Outcome.FAIL, null, 0, null, null, e.getMessage()));
         }
       }
       try {
@@ -334,6 +341,116 @@ public final class ChaosRun {
         return;
       }
     }
+  }
+
+  /** One read of every balance, recorded as OK with its stamp or as FAIL. */
+  private void read(int process, CairnClient reader, long invoke) {
+    try {
+      ListAccountsResponse r = reader.listAccounts("", 100);
+      Map<String, Long> balances = new HashMap<>();
+      for (Account a : r.getAccountsList()) {
+        balances.put(a.getId(), a.getBalance());
+      }
+      history.add(
+          new Op(
+              process,
+              "read",
+              null,
+              null,
+              null,
+              0,
+              invoke,
+              history.now(),
+              Outcome.OK,
+              null,
+              r.getStamp().getAppliedIndex(),
+              balances,
+              r.getStamp().getNodeId(),
+              null));
+    } catch (CairnException e) {
+      history.add(
+          new Op(
+              process,
+              "read",
+              null,
+              null,
+              null,
+              0,
+              invoke,
+              history.now(),
+              Outcome.FAIL,
+              null,
+              0,
+              null,
+              null,
+              e.getMessage()));
+    }
+  }
+
+  /** One transfer, recorded; false when its outcome is unknown (the process must retire). */
+  private boolean transfer(
+      int process,
+      CairnClient writer,
+      long invoke,
+      String id,
+      String from,
+      String to,
+      long amount) {
+    try {
+      OperationResult r = writer.single(Ops.transfer(id, from, to, amount));
+      history.add(
+          new Op(
+              process,
+              "transfer",
+              id,
+              from,
+              to,
+              amount,
+              invoke,
+              history.now(),
+              Outcome.OK,
+              r.getCode(),
+              r.getAppliedIndex(),
+              null,
+              null,
+              null));
+    } catch (OutcomeUnknownException e) {
+      history.add(
+          new Op(
+              process,
+              "transfer",
+              id,
+              from,
+              to,
+              amount,
+              invoke,
+              history.now(),
+              Outcome.INFO,
+              null,
+              0,
+              null,
+              null,
+              e.getMessage()));
+      return false;
+    } catch (CairnException e) {
+      history.add(
+          new Op(
+              process,
+              "transfer",
+              id,
+              from,
+              to,
+              amount,
+              invoke,
+              history.now(),
+              Outcome.FAIL,
+              null,
+              0,
+              null,
+              null,
+              e.getMessage()));
+    }
+    return true;
   }
 
   private void nemesis(CairnClient admin, long endNanos) {
@@ -418,7 +535,9 @@ public final class ChaosRun {
         java.util.Collections.shuffle(order, random);
         int half = order.size() / 2;
         cluster.partitionInto(
-            List.of(Set.copyOf(order.subList(0, half)), Set.copyOf(order.subList(half + 1, order.size()))));
+            List.of(
+                Set.copyOf(order.subList(0, half)),
+                Set.copyOf(order.subList(half + 1, order.size()))));
         return cluster::heal;
       }
       case "loss" -> {
@@ -445,8 +564,8 @@ public final class ChaosRun {
 
   /**
    * Remove a random member (the leader as likely as any) and stop it, as an operator would; run
-   * without it a while; add it back and start it again with its old data. The add goes first so
-   * the leader treats the returning node as bootstrapping rather than telling it to shut down.
+   * without it a while; add it back and start it again with its old data. The add goes first so the
+   * leader treats the returning node as bootstrapping rather than telling it to shut down.
    */
   private void memberNemesis(long endNanos) {
     Random rnd = new Random(config.seed() * 17 + 5);
@@ -504,8 +623,8 @@ public final class ChaosRun {
   }
 
   /**
-   * Each node's output beside the history, and the wall-clock time of the history's zero, so
-   * log lines (wall clock) can be put next to operations (nanoseconds since that zero).
+   * Each node's output beside the history, and the wall-clock time of the history's zero, so log
+   * lines (wall clock) can be put next to operations (nanoseconds since that zero).
    */
   private void writeNodeLogs(Path dir) {
     try {
@@ -556,11 +675,17 @@ public final class ChaosRun {
       List<Future<?>> futures = new ArrayList<>();
       for (Op op : history.ops()) {
         if (op.isTransfer()) {
-          futures.add(pool.submit(() -> {
-            GetTransferResponse r = admin.getTransfer(op.id());
-            lookups.put(op.id(), new Lookup(r.getFound(), r.getFound() ? r.getResult().getCode() : null,
-                r.getFound() ? r.getResult().getAppliedIndex() : 0));
-          }));
+          futures.add(
+              pool.submit(
+                  () -> {
+                    GetTransferResponse r = admin.getTransfer(op.id());
+                    lookups.put(
+                        op.id(),
+                        new Lookup(
+                            r.getFound(),
+                            r.getFound() ? r.getResult().getCode() : null,
+                            r.getFound() ? r.getResult().getAppliedIndex() : 0));
+                  }));
         }
       }
       for (Future<?> f : futures) {
@@ -574,7 +699,8 @@ public final class ChaosRun {
   }
 
   /** Node states once every node reports the same index (or whatever they say at the deadline). */
-  private List<NodeState> agreedNodes(CairnClient admin, Duration timeout) throws InterruptedException {
+  private List<NodeState> agreedNodes(CairnClient admin, Duration timeout)
+      throws InterruptedException {
     long deadline = System.nanoTime() + timeout.toNanos();
     List<NodeState> states;
     do {
@@ -615,8 +741,11 @@ public final class ChaosRun {
         rFail += ok ? 0 : 1;
       }
       if (ok) {
-        boolean inFault = faults.stream().anyMatch(f -> op.completeNanos() >= f.startNanos()
-            && op.completeNanos() <= f.endNanos());
+        boolean inFault =
+            faults.stream()
+                .anyMatch(
+                    f ->
+                        op.completeNanos() >= f.startNanos() && op.completeNanos() <= f.endNanos());
         if (inFault) {
           okIn++;
         } else {
@@ -626,7 +755,14 @@ public final class ChaosRun {
     }
     double faultSeconds = coveredNanos(faults) / 1e9;
     double total = config.workload().toNanos() / 1e9;
-    return new Result(config, tOk, tFail, tInfo, rOk, rFail, faults,
+    return new Result(
+        config,
+        tOk,
+        tFail,
+        tInfo,
+        rOk,
+        rFail,
+        faults,
         faultSeconds > 0 ? okIn / faultSeconds : 0,
         total - faultSeconds > 0 ? okOut / (total - faultSeconds) : 0,
         verdicts);
@@ -661,6 +797,17 @@ public final class ChaosRun {
 
   /** Names of the nemeses a run can use. */
   public static final Set<String> NEMESES =
-      Set.of("none", "partition", "isolate-leader", "isolate-n1", "kill", "pause", "loss", "skew",
-          "member", "ring", "bridge", "all");
+      Set.of(
+          "none",
+          "partition",
+          "isolate-leader",
+          "isolate-n1",
+          "kill",
+          "pause",
+          "loss",
+          "skew",
+          "member",
+          "ring",
+          "bridge",
+          "all");
 }

@@ -11,10 +11,10 @@ import java.util.Map;
 import java.util.TreeMap;
 
 /**
- * The checkers of a bank history. Each returns a {@link Verdict} naming the first anomalies and
- * the operations involved. Linearizability is checked on the log indexes the system returns
- * (design.md allows this instead of a WGL search): real-time order must agree with index order,
- * and replaying the applied transfers in index order must reproduce every observed read.
+ * The checkers of a bank history. Each returns a {@link Verdict} naming the first anomalies and the
+ * operations involved. Linearizability is checked on the log indexes the system returns (design.md
+ * allows this instead of a WGL search): real-time order must agree with index order, and replaying
+ * the applied transfers in index order must reproduce every observed read.
  */
 public final class Checkers {
   private Checkers() {}
@@ -61,8 +61,16 @@ public final class Checkers {
         long sum = op.balances().values().stream().mapToLong(Long::longValue).sum();
         boolean negative = op.balances().values().stream().anyMatch(v -> v < 0);
         if (sum != total || negative) {
-          note(bad, "read " + op + " sums to " + sum + " (expected " + total + ")"
-              + (negative ? " with a negative balance" : ""));
+          note(
+              bad,
+              "read "
+                  + op
+                  + " sums to "
+                  + sum
+                  + " (expected "
+                  + total
+                  + ")"
+                  + (negative ? " with a negative balance" : ""));
         }
       }
     }
@@ -70,10 +78,9 @@ public final class Checkers {
   }
 
   /**
-   * Every acknowledged transfer is in the final ledger exactly as acknowledged, every failed one
-   * is absent, unknown ones are resolved by lookup, and replaying exactly the transfers found
-   * applied from the initial balances gives the final balances (nothing lost, doubled or
-   * invented).
+   * Every acknowledged transfer is in the final ledger exactly as acknowledged, every failed one is
+   * absent, unknown ones are resolved by lookup, and replaying exactly the transfers found applied
+   * from the initial balances gives the final balances (nothing lost, doubled or invented).
    */
   public static Verdict exactlyOnce(List<Op> history, Final f) {
     List<String> bad = new ArrayList<>();
@@ -87,7 +94,8 @@ public final class Checkers {
         note(bad, "transfer " + op.id() + " was never looked up");
         continue;
       }
-      if (op.outcome() == Outcome.OK && (!l.found() || l.code() != op.code() || l.index() != op.index())) {
+      if (op.outcome() == Outcome.OK
+          && (!l.found() || l.code() != op.code() || l.index() != op.index())) {
         note(bad, "acknowledged " + op + " but the ledger says " + l);
       }
       if (op.outcome() == Outcome.FAIL && l.found()) {
@@ -99,15 +107,19 @@ public final class Checkers {
       }
     }
     if (!replay.equals(new TreeMap<>(f.balances()))) {
-      note(bad, "final balances " + new TreeMap<>(f.balances())
-          + " differ from the replay of applied transfers " + replay);
+      note(
+          bad,
+          "final balances "
+              + new TreeMap<>(f.balances())
+              + " differ from the replay of applied transfers "
+              + replay);
     }
     return new Verdict("exactly-once", bad.isEmpty(), bad);
   }
 
   /**
-   * If operation A completed before B was invoked, A's index must not exceed B's: a read must
-   * see every write acknowledged before it began, and the log must not reorder completed writes.
+   * If operation A completed before B was invoked, A's index must not exceed B's: a read must see
+   * every write acknowledged before it began, and the log must not reorder completed writes.
    */
   public static Verdict realTimeOrder(List<Op> history, Final f) {
     List<Op> ok = new ArrayList<>();
@@ -131,9 +143,16 @@ public final class Checkers {
         }
       }
       if (highest != null && b.index() < highest.index()) {
-        note(bad, (b.isRead() ? "stale read " : "write ordered before an earlier one ") + b
-            + " at index " + b.index() + " began after " + highest + " was acknowledged at index "
-            + highest.index());
+        note(
+            bad,
+            (b.isRead() ? "stale read " : "write ordered before an earlier one ")
+                + b
+                + " at index "
+                + b.index()
+                + " began after "
+                + highest
+                + " was acknowledged at index "
+                + highest.index());
       }
     }
     return new Verdict("real-time-order", bad.isEmpty(), bad);
@@ -169,8 +188,15 @@ public final class Checkers {
     int next = 0;
     for (Op r : reads) {
       if (r.index() < f.setupIndex()) {
-        note(bad, "read " + r + " at index " + r.index() + " predates the set-up (index "
-            + f.setupIndex() + ")");
+        note(
+            bad,
+            "read "
+                + r
+                + " at index "
+                + r.index()
+                + " predates the set-up (index "
+                + f.setupIndex()
+                + ")");
         continue;
       }
       while (next < applied.size() && applied.get(next).getKey() <= r.index()) {
@@ -179,8 +205,16 @@ public final class Checkers {
         state.merge(t.to(), t.amount(), Long::sum);
       }
       if (!state.equals(new TreeMap<>(r.balances()))) {
-        note(bad, "read " + r + " at index " + r.index() + " saw " + new TreeMap<>(r.balances())
-            + " but the log up to that index gives " + state);
+        note(
+            bad,
+            "read "
+                + r
+                + " at index "
+                + r.index()
+                + " saw "
+                + new TreeMap<>(r.balances())
+                + " but the log up to that index gives "
+                + state);
       }
     }
     return new Verdict("reads-match-replay", bad.isEmpty(), bad);

@@ -52,8 +52,22 @@ public final class History {
     public String toString() {
       return isRead()
           ? "read[p" + process + " " + outcome + " @" + index + " from " + node + "]"
-          : "transfer[p" + process + " " + id + " " + from + "->" + to + " " + amount + " "
-              + outcome + (code == null ? "" : " " + code) + " @" + index + "]";
+          : "transfer[p"
+              + process
+              + " "
+              + id
+              + " "
+              + from
+              + "->"
+              + to
+              + " "
+              + amount
+              + " "
+              + outcome
+              + (code == null ? "" : " " + code)
+              + " @"
+              + index
+              + "]";
     }
   }
 
@@ -99,25 +113,53 @@ public final class History {
     StringBuilder json = new StringBuilder();
     for (Op op : ops()) {
       json.append('{')
-          .append("\"process\":").append(op.process())
-          .append(",\"type\":\"").append(op.type()).append('"')
-          .append(",\"id\":\"").append(op.id() == null ? "" : op.id()).append('"')
-          .append(",\"from\":\"").append(op.from() == null ? "" : op.from()).append('"')
-          .append(",\"to\":\"").append(op.to() == null ? "" : op.to()).append('"')
-          .append(",\"amount\":").append(op.amount())
-          .append(",\"invoke_ns\":").append(op.invokeNanos())
-          .append(",\"complete_ns\":").append(op.completeNanos())
-          .append(",\"outcome\":\"").append(op.outcome()).append('"')
-          .append(",\"code\":\"").append(op.code() == null ? "" : op.code()).append('"')
-          .append(",\"index\":").append(op.index())
-          .append(",\"node\":\"").append(op.node() == null ? "" : op.node()).append('"')
-          .append(",\"balances\":\"").append(op.balances() == null ? "" : new TreeMap<>(op.balances())).append('"')
-          .append(",\"error\":\"").append(op.error() == null ? "" : op.error().replace("\"", "'")).append('"')
+          .append("\"process\":")
+          .append(op.process())
+          .append(",\"type\":\"")
+          .append(op.type())
+          .append('"')
+          .append(",\"id\":\"")
+          .append(op.id() == null ? "" : op.id())
+          .append('"')
+          .append(",\"from\":\"")
+          .append(op.from() == null ? "" : op.from())
+          .append('"')
+          .append(",\"to\":\"")
+          .append(op.to() == null ? "" : op.to())
+          .append('"')
+          .append(",\"amount\":")
+          .append(op.amount())
+          .append(",\"invoke_ns\":")
+          .append(op.invokeNanos())
+          .append(",\"complete_ns\":")
+          .append(op.completeNanos())
+          .append(",\"outcome\":\"")
+          .append(op.outcome())
+          .append('"')
+          .append(",\"code\":\"")
+          .append(op.code() == null ? "" : op.code())
+          .append('"')
+          .append(",\"index\":")
+          .append(op.index())
+          .append(",\"node\":\"")
+          .append(op.node() == null ? "" : op.node())
+          .append('"')
+          .append(",\"balances\":\"")
+          .append(op.balances() == null ? "" : new TreeMap<>(op.balances()))
+          .append('"')
+          .append(",\"error\":\"")
+          .append(op.error() == null ? "" : op.error().replace("\"", "'"))
+          .append('"')
           .append("}\n");
     }
     for (Fault f : faults()) {
-      json.append("{\"fault\":\"").append(f.name()).append("\",\"start_ns\":").append(f.startNanos())
-          .append(",\"end_ns\":").append(f.endNanos()).append("}\n");
+      json.append("{\"fault\":\"")
+          .append(f.name())
+          .append("\",\"start_ns\":")
+          .append(f.startNanos())
+          .append(",\"end_ns\":")
+          .append(f.endNanos())
+          .append("}\n");
     }
     Files.writeString(dir.resolve("history.jsonl"), json, StandardCharsets.UTF_8);
     Files.writeString(dir.resolve("timeline.html"), timeline(), StandardCharsets.UTF_8);
@@ -127,30 +169,48 @@ public final class History {
   String timeline() {
     List<Op> all = ops();
     long end = Math.max(1, all.stream().mapToLong(Op::completeNanos).max().orElse(1));
-    double maxLat = Math.max(1, all.stream().mapToLong(o -> o.completeNanos() - o.invokeNanos()).max().orElse(1) / 1e6);
+    double maxLat =
+        Math.max(
+            1,
+            all.stream().mapToLong(o -> o.completeNanos() - o.invokeNanos()).max().orElse(1) / 1e6);
     int w = 1200;
     int h = 400;
     StringBuilder svg = new StringBuilder();
     for (Fault f : faults()) {
-      svg.append(String.format("<rect x='%.1f' y='0' width='%.1f' height='%d' fill='#fdd'/>"
-          + "<text x='%.1f' y='12' font-size='10'>%s</text>",
-          f.startNanos() * (double) w / end, Math.max(1, (f.endNanos() - f.startNanos()) * (double) w / end), h,
-          f.startNanos() * (double) w / end + 2, f.name()));
+      svg.append(
+          String.format(
+              "<rect x='%.1f' y='0' width='%.1f' height='%d' fill='#fdd'/>"
+                  + "<text x='%.1f' y='12' font-size='10'>%s</text>",
+              f.startNanos() * (double) w / end,
+              Math.max(1, (f.endNanos() - f.startNanos()) * (double) w / end),
+              h,
+              f.startNanos() * (double) w / end + 2,
+              f.name()));
     }
     for (Op o : all) {
       double x = o.completeNanos() * (double) w / end;
       double lat = (o.completeNanos() - o.invokeNanos()) / 1e6;
       double y = h - Math.log1p(lat) / Math.log1p(maxLat) * (h - 20);
-      String colour = switch (o.outcome()) {
-        case OK -> o.isRead() ? "#36c" : "#3a3";
-        case FAIL -> "#e80";
-        case INFO -> "#d22";
-      };
+      String colour =
+          switch (o.outcome()) {
+            case OK -> o.isRead() ? "#36c" : "#3a3";
+            case FAIL -> "#e80";
+            case INFO -> "#d22";
+          };
       svg.append(String.format("<circle cx='%.1f' cy='%.1f' r='1.6' fill='%s'/>", x, y, colour));
     }
     return "<!doctype html><meta charset='utf-8'><title>Cairn chaos timeline</title>"
-        + "<h3>Latency (log scale, max " + Math.round(maxLat) + " ms) over " + (end / 1_000_000_000)
+        + "<h3>Latency (log scale, max "
+        + Math.round(maxLat)
+        + " ms) over "
+        + (end / 1_000_000_000)
         + " s: green ok transfer, blue ok read, orange fail, red info; shaded: faults</h3>"
-        + "<svg width='" + w + "' height='" + h + "' style='border:1px solid #999'>" + svg + "</svg>";
+        + "<svg width='"
+        + w
+        + "' height='"
+        + h
+        + "' style='border:1px solid #999'>"
+        + svg
+        + "</svg>";
   }
 }

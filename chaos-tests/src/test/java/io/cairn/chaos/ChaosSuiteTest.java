@@ -45,8 +45,8 @@ class ChaosSuiteTest {
     }
   }
 
-  static ChaosRun.Result run(String name, String nemesis, Map<String, String> settings, String readFrom)
-      throws Exception {
+  static ChaosRun.Result run(
+      String name, String nemesis, Map<String, String> settings, String readFrom) throws Exception {
     ChaosRun.Config config =
         new ChaosRun.Config(
             name,
@@ -63,7 +63,17 @@ class ChaosSuiteTest {
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"partition", "isolate-leader", "kill", "pause", "loss", "member", "ring", "bridge"})
+  @ValueSource(
+      strings = {
+        "partition",
+        "isolate-leader",
+        "kill",
+        "pause",
+        "loss",
+        "member",
+        "ring",
+        "bridge"
+      })
   void historiesStayValidUnderFaults(String nemesis) throws Exception {
     ChaosRun.Result r = run("suite-" + nemesis, nemesis, Map.of(), null);
     assertTrue(r.valid(), r.summary());
@@ -91,8 +101,7 @@ class ChaosSuiteTest {
         run("seeded-stale-reads", "isolate-n1", Map.of("debug.unsafe.local.reads", "1"), "n1");
     assertFalse(r.valid(), "the seeded bug went unnoticed:\n" + r.summary());
     assertTrue(
-        r.verdicts().stream()
-            .anyMatch(v -> !v.valid() && v.checker().equals("real-time-order")),
+        r.verdicts().stream().anyMatch(v -> !v.valid() && v.checker().equals("real-time-order")),
         r.summary());
   }
 }

@@ -19,20 +19,47 @@ class CheckersTest {
   static final Map<String, Long> INITIAL = Map.of("a", 100L, "b", 100L);
 
   static Op transfer(String id, long invoke, long complete, Outcome o, long index) {
-    return new Op(0, "transfer", id, "a", "b", 10, invoke, complete, o,
-        o == Outcome.OK ? ResultCode.OK : null, index, null, "n1", null);
+    return new Op(
+        0,
+        "transfer",
+        id,
+        "a",
+        "b",
+        10,
+        invoke,
+        complete,
+        o,
+        o == Outcome.OK ? ResultCode.OK : null,
+        index,
+        null,
+        "n1",
+        null);
   }
 
   static Op read(long invoke, long complete, long index, long a, long b) {
-    return new Op(1, "read", null, null, null, 0, invoke, complete, Outcome.OK, null, index,
-        Map.of("a", a, "b", b), "n1", null);
+    return new Op(
+        1,
+        "read",
+        null,
+        null,
+        null,
+        0,
+        invoke,
+        complete,
+        Outcome.OK,
+        null,
+        index,
+        Map.of("a", a, "b", b),
+        "n1",
+        null);
   }
 
   static Final fin(Map<String, Long> balances, Map<String, Lookup> lookups, List<NodeState> nodes) {
     return new Final(INITIAL, 1, balances, lookups, nodes);
   }
 
-  static final List<NodeState> AGREE = List.of(new NodeState("n1", 9, "r"), new NodeState("n2", 9, "r"));
+  static final List<NodeState> AGREE =
+      List.of(new NodeState("n1", 9, "r"), new NodeState("n2", 9, "r"));
 
   /** t1 applied at 5, read at 5 sees it; t2 info, applied at 7; final read state. */
   static List<Op> validHistory() {
@@ -56,20 +83,26 @@ class CheckersTest {
 
   @Test
   void aValidHistoryPasses() {
-    assertTrue(allValid(validHistory(), fin(Map.of("a", 80L, "b", 120L), validLookups(), AGREE)),
-        Checkers.all(validHistory(), fin(Map.of("a", 80L, "b", 120L), validLookups(), AGREE)).toString());
+    assertTrue(
+        allValid(validHistory(), fin(Map.of("a", 80L, "b", 120L), validLookups(), AGREE)),
+        Checkers.all(validHistory(), fin(Map.of("a", 80L, "b", 120L), validLookups(), AGREE))
+            .toString());
   }
 
   @Test
   void aLostAcknowledgedTransferIsCaught() {
     Map<String, Lookup> l = validLookups();
     l.put("t1", new Lookup(false, null, 0));
-    assertFalse(Checkers.exactlyOnce(validHistory(), fin(Map.of("a", 90L, "b", 110L), l, AGREE)).valid());
+    assertFalse(
+        Checkers.exactlyOnce(validHistory(), fin(Map.of("a", 90L, "b", 110L), l, AGREE)).valid());
   }
 
   @Test
   void aDoubleApplyShowsInTheFinalBalances() {
-    assertFalse(Checkers.exactlyOnce(validHistory(), fin(Map.of("a", 70L, "b", 130L), validLookups(), AGREE)).valid());
+    assertFalse(
+        Checkers.exactlyOnce(
+                validHistory(), fin(Map.of("a", 70L, "b", 130L), validLookups(), AGREE))
+            .valid());
   }
 
   @Test
@@ -95,8 +128,10 @@ class CheckersTest {
 
   @Test
   void aReadWithTheWrongSumOrANegativeBalanceIsCaught() {
-    assertFalse(Checkers.bank(List.of(read(1, 2, 3, 100, 101)), fin(INITIAL, Map.of(), AGREE)).valid());
-    assertFalse(Checkers.bank(List.of(read(1, 2, 3, 210, -10)), fin(INITIAL, Map.of(), AGREE)).valid());
+    assertFalse(
+        Checkers.bank(List.of(read(1, 2, 3, 100, 101)), fin(INITIAL, Map.of(), AGREE)).valid());
+    assertFalse(
+        Checkers.bank(List.of(read(1, 2, 3, 210, -10)), fin(INITIAL, Map.of(), AGREE)).valid());
   }
 
   @Test

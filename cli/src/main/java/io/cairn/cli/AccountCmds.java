@@ -71,13 +71,19 @@ final class AccountCmds {
 
     private String text(GetAccountResponse r) {
       return (r.getFound()
-              ? id + ": balance " + Long.toUnsignedString(r.getAccount().getBalance())
-                  + ", version " + Long.toUnsignedString(r.getAccount().getVersion())
+              ? id
+                  + ": balance "
+                  + Long.toUnsignedString(r.getAccount().getBalance())
+                  + ", version "
+                  + Long.toUnsignedString(r.getAccount().getVersion())
               : id + ": no such account")
-          + "\n" + Views.stampText(r.getStamp())
+          + "\n"
+          + Views.stampText(r.getStamp())
           + (verify
-              ? "\nproof verified against root " + Json.hex(r.getStamp().getStateRoot())
-                  + " at index " + Long.toUnsignedString(r.getStamp().getAppliedIndex())
+              ? "\nproof verified against root "
+                  + Json.hex(r.getStamp().getStateRoot())
+                  + " at index "
+                  + Long.toUnsignedString(r.getStamp().getAppliedIndex())
               : "");
     }
 
@@ -113,8 +119,12 @@ final class AccountCmds {
         StringBuilder human = new StringBuilder();
         for (Account a : r.getAccountsList()) {
           accounts.add(Views.accountJson(a));
-          human.append(String.format("%-30s %20s  v%s%n", a.getId(),
-              Long.toUnsignedString(a.getBalance()), Long.toUnsignedString(a.getVersion())));
+          human.append(
+              String.format(
+                  "%-30s %20s  v%s%n",
+                  a.getId(),
+                  Long.toUnsignedString(a.getBalance()),
+                  Long.toUnsignedString(a.getVersion())));
         }
         if (!r.getNextStartAfter().isEmpty()) {
           human.append("(more: --after ").append(r.getNextStartAfter()).append(")\n");

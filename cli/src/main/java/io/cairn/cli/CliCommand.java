@@ -11,9 +11,9 @@ import java.util.concurrent.Callable;
 import picocli.CommandLine;
 
 /**
- * Base of every cairnctl command: the global options (--endpoint, --json, --timeout, given
- * anywhere on the line and bound on the root), a client built from them, and output in text or
- * JSON. Public because the bench commands ({@code io.cairn.cli.bench}) extend it.
+ * Base of every cairnctl command: the global options (--endpoint, --json, --timeout, given anywhere
+ * on the line and bound on the root), a client built from them, and output in text or JSON. Public
+ * because the bench commands ({@code io.cairn.cli.bench}) extend it.
  */
 public abstract class CliCommand implements Callable<Integer> {
   /** The local cluster's API endpoints, used when no --endpoint is given. */
@@ -75,8 +75,14 @@ public abstract class CliCommand implements Callable<Integer> {
     j.put("replayed", r.getReplayed());
     j.put("applied_index", Json.u64(r.getAppliedIndex()));
     String human =
-        what + ": " + r.getCode().name() + (r.getReplayed() ? " (replayed: first result)" : "")
-            + "  [id " + r.getId() + ", index " + Long.toUnsignedString(r.getAppliedIndex())
+        what
+            + ": "
+            + r.getCode().name()
+            + (r.getReplayed() ? " (replayed: first result)" : "")
+            + "  [id "
+            + r.getId()
+            + ", index "
+            + Long.toUnsignedString(r.getAppliedIndex())
             + "]";
     emit(human, j);
     return r.getCode() == ResultCode.OK ? Cairnctl.OK : Cairnctl.LEDGER_CODE;

@@ -60,9 +60,14 @@ final class ClusterCmds {
         mj.put("raft_address", m.getRaftAddress());
         mj.put("api_endpoint", m.getApiEndpoint());
         members.add(mj);
-        human.append(System.lineSeparator())
-            .append("  ").append(m.getId()).append("  raft ").append(m.getRaftAddress())
-            .append("  api ").append(m.getApiEndpoint());
+        human
+            .append(System.lineSeparator())
+            .append("  ")
+            .append(m.getId())
+            .append("  raft ")
+            .append(m.getRaftAddress())
+            .append("  api ")
+            .append(m.getApiEndpoint());
       }
       j.put("members", members);
       j.put("term", Json.u64(r.getTerm()));
@@ -82,10 +87,16 @@ final class ClusterCmds {
     @Parameters(index = "0", paramLabel = "ID", description = "The new node's node.id.")
     String id;
 
-    @Parameters(index = "1", paramLabel = "RAFT_ADDRESS", description = "host:port of its Raft endpoint.")
+    @Parameters(
+        index = "1",
+        paramLabel = "RAFT_ADDRESS",
+        description = "host:port of its Raft endpoint.")
     String raftAddress;
 
-    @Parameters(index = "2", paramLabel = "API_ENDPOINT", description = "host:port of its API endpoint.")
+    @Parameters(
+        index = "2",
+        paramLabel = "API_ENDPOINT",
+        description = "host:port of its API endpoint.")
     String apiEndpoint;
 
     @Override

@@ -60,17 +60,25 @@ final class ClusterStatusView {
 
   String text() {
     StringBuilder sb = new StringBuilder();
-    sb.append(String.format("%-6s %-22s %-10s %6s %12s %12s  %s%n",
-        "ID", "ENDPOINT", "ROLE", "TERM", "APPLIED", "COMMIT", "ROOT"));
+    sb.append(
+        String.format(
+            "%-6s %-22s %-10s %6s %12s %12s  %s%n",
+            "ID", "ENDPOINT", "ROLE", "TERM", "APPLIED", "COMMIT", "ROOT"));
     for (Row r : rows) {
       ClusterStatusResponse s = r.status();
       if (s == null) {
         sb.append(String.format("%-6s %-22s %-10s%n", r.id(), r.endpoint(), "UNREACHABLE"));
       } else {
-        sb.append(String.format("%-6s %-22s %-10s %6s %12s %12s  %s%n",
-            r.id(), r.endpoint(), s.getRole(), Long.toUnsignedString(s.getTerm()),
-            Long.toUnsignedString(s.getAppliedIndex()), Long.toUnsignedString(s.getCommitIndex()),
-            Views.shortRoot(s.getStateRoot())));
+        sb.append(
+            String.format(
+                "%-6s %-22s %-10s %6s %12s %12s  %s%n",
+                r.id(),
+                r.endpoint(),
+                s.getRole(),
+                Long.toUnsignedString(s.getTerm()),
+                Long.toUnsignedString(s.getAppliedIndex()),
+                Long.toUnsignedString(s.getCommitIndex()),
+                Views.shortRoot(s.getStateRoot())));
       }
     }
     if (!rootsAgree) {

@@ -77,8 +77,13 @@ final class TransferCmds {
         j.put("stamp", Views.stampJson(r.getStamp()));
         String human =
             r.getFound()
-                ? id + ": " + Views.describe(r.getOperation()) + " -> " + r.getResult().getCode()
-                    + " at index " + Long.toUnsignedString(r.getResult().getAppliedIndex())
+                ? id
+                    + ": "
+                    + Views.describe(r.getOperation())
+                    + " -> "
+                    + r.getResult().getCode()
+                    + " at index "
+                    + Long.toUnsignedString(r.getResult().getAppliedIndex())
                 : id + ": not found (never applied, or older than the dedupe window)";
         emit(human + "\n" + Views.stampText(r.getStamp()), j);
         return r.getFound() ? Cairnctl.OK : Cairnctl.LEDGER_CODE;

@@ -33,19 +33,34 @@ final class Views {
   }
 
   static String stampText(Stamp s) {
-    return "served by " + s.getNodeId() + " at index " + Long.toUnsignedString(s.getAppliedIndex())
-        + ", root " + shortRoot(s.getStateRoot());
+    return "served by "
+        + s.getNodeId()
+        + " at index "
+        + Long.toUnsignedString(s.getAppliedIndex())
+        + ", root "
+        + shortRoot(s.getStateRoot());
   }
 
   static String describe(Operation op) {
     return switch (op.getKindCase()) {
       case CREATE_ACCOUNT -> "create " + op.getCreateAccount().getAccount();
-      case MINT -> "mint " + Long.toUnsignedString(op.getMint().getAmount()) + " to "
-          + op.getMint().getAccount();
-      case BURN -> "burn " + Long.toUnsignedString(op.getBurn().getAmount()) + " from "
-          + op.getBurn().getAccount();
-      case TRANSFER -> "transfer " + Long.toUnsignedString(op.getTransfer().getAmount()) + " "
-          + op.getTransfer().getFrom() + " -> " + op.getTransfer().getTo();
+      case MINT ->
+          "mint "
+              + Long.toUnsignedString(op.getMint().getAmount())
+              + " to "
+              + op.getMint().getAccount();
+      case BURN ->
+          "burn "
+              + Long.toUnsignedString(op.getBurn().getAmount())
+              + " from "
+              + op.getBurn().getAccount();
+      case TRANSFER ->
+          "transfer "
+              + Long.toUnsignedString(op.getTransfer().getAmount())
+              + " "
+              + op.getTransfer().getFrom()
+              + " -> "
+              + op.getTransfer().getTo();
       default -> "unknown operation";
     };
   }

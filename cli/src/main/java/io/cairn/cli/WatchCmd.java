@@ -81,20 +81,36 @@ final class WatchCmd extends CliCommand {
 
   static String text(WatchResponse e) {
     StringBuilder sb = new StringBuilder();
-    sb.append("index ").append(Long.toUnsignedString(e.getIndex()))
-        .append(" (prev ").append(Long.toUnsignedString(e.getPrevIndex()))
-        .append(", term ").append(e.getTerm())
-        .append(", from ").append(e.getNodeId())
-        .append(", root ").append(Views.shortRoot(e.getStateRoot()))
-        .append("): ").append(e.getEventsCount()).append(e.getEventsCount() == 1 ? " op" : " ops");
+    sb.append("index ")
+        .append(Long.toUnsignedString(e.getIndex()))
+        .append(" (prev ")
+        .append(Long.toUnsignedString(e.getPrevIndex()))
+        .append(", term ")
+        .append(e.getTerm())
+        .append(", from ")
+        .append(e.getNodeId())
+        .append(", root ")
+        .append(Views.shortRoot(e.getStateRoot()))
+        .append("): ")
+        .append(e.getEventsCount())
+        .append(e.getEventsCount() == 1 ? " op" : " ops");
     for (OperationEvent ev : e.getEventsList()) {
-      sb.append("\n  ").append(Views.describe(ev.getOperation()))
-          .append("  ").append(ev.getResult().getCode().name())
+      sb.append("\n  ")
+          .append(Views.describe(ev.getOperation()))
+          .append("  ")
+          .append(ev.getResult().getCode().name())
           .append(ev.getResult().getReplayed() ? " (replayed)" : "")
-          .append("  [id ").append(ev.getResult().getId()).append("]");
+          .append("  [id ")
+          .append(ev.getResult().getId())
+          .append("]");
       for (Account a : ev.getChangedList()) {
-        sb.append("  ").append(a.getId()).append('=').append(Long.toUnsignedString(a.getBalance()))
-            .append(" (v").append(Long.toUnsignedString(a.getVersion())).append(')');
+        sb.append("  ")
+            .append(a.getId())
+            .append('=')
+            .append(Long.toUnsignedString(a.getBalance()))
+            .append(" (v")
+            .append(Long.toUnsignedString(a.getVersion()))
+            .append(')');
       }
     }
     return sb.toString();

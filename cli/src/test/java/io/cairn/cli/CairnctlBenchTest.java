@@ -28,7 +28,8 @@ class CairnctlBenchTest {
 
   @Test
   void benchFsyncRefusesAnUnboundedCount() {
-    CairnctlTest.Run r = CairnctlTest.run("bench", "fsync", "--dir", tmp.toString(), "--count", "0");
+    CairnctlTest.Run r =
+        CairnctlTest.run("bench", "fsync", "--dir", tmp.toString(), "--count", "0");
     assertEquals(Cairnctl.USAGE, r.code());
     assertTrue(r.err().contains("--count 1..100000"), r.err());
   }

@@ -57,8 +57,15 @@ class CairnctlTest {
     assertTrue(noRate.err().contains("--open-loop needs --rate"), noRate.err());
     assertEquals(
         Cairnctl.USAGE,
-        run("--endpoint", "127.0.0.1:1", "bench", "--open-loop", "--rate", "100",
-                "--connections", "0")
+        run(
+                "--endpoint",
+                "127.0.0.1:1",
+                "bench",
+                "--open-loop",
+                "--rate",
+                "100",
+                "--connections",
+                "0")
             .code());
     Run help = run("bench", "--help");
     assertTrue(help.out().contains("--open-loop") && help.out().contains("--recovery"), help.out());
@@ -116,17 +123,25 @@ class CairnctlTest {
                             .setCode(io.cairn.proto.ResultCode.OK)
                             .setAppliedIndex(42))
                     .addChanged(
-                        io.cairn.proto.Account.newBuilder().setId("alice").setBalance(95).setVersion(3))
+                        io.cairn.proto.Account.newBuilder()
+                            .setId("alice")
+                            .setBalance(95)
+                            .setVersion(3))
                     .addChanged(
-                        io.cairn.proto.Account.newBuilder().setId("bob").setBalance(5).setVersion(2)))
+                        io.cairn.proto.Account.newBuilder()
+                            .setId("bob")
+                            .setBalance(5)
+                            .setVersion(2)))
             .build();
     String text = WatchCmd.text(entry);
     assertTrue(text.startsWith("index 42 (prev 40, term 2, from n2"), text);
-    assertTrue(text.contains("transfer 5 alice -> bob  OK  [id t1]  alice=95 (v3)  bob=5 (v2)"), text);
+    assertTrue(
+        text.contains("transfer 5 alice -> bob  OK  [id t1]  alice=95 (v3)  bob=5 (v2)"), text);
     String json = Json.write(WatchCmd.json(entry));
     assertFalse(json.contains("\n"), json);
     assertTrue(json.startsWith("{\"index\": 42, \"prev_index\": 40,"), json);
-    assertTrue(json.contains("\"changed\": [{\"id\": \"alice\", \"balance\": 95, \"version\": 3}"), json);
+    assertTrue(
+        json.contains("\"changed\": [{\"id\": \"alice\", \"balance\": 95, \"version\": 3}"), json);
   }
 
   @Test

@@ -2,7 +2,6 @@ package io.cairn.client;
 
 import io.cairn.client.internal.Caller;
 import io.cairn.client.internal.Coalescer;
-import io.cairn.proto.rules.Rules;
 import io.cairn.proto.AddMemberRequest;
 import io.cairn.proto.ClusterStatusRequest;
 import io.cairn.proto.ClusterStatusResponse;
@@ -24,11 +23,10 @@ import io.cairn.proto.ReadOptions;
 import io.cairn.proto.RemoveMemberRequest;
 import io.cairn.proto.SubmitRequest;
 import io.cairn.proto.SubmitResponse;
+import io.cairn.proto.rules.Rules;
 import io.cairn.proto.verify.ProofVerifier;
 import io.grpc.Status;
-import java.time.Duration;
 import java.util.List;
-import java.util.Objects;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
@@ -40,58 +38,58 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * A thread-safe client of a Cairn cluster: one instance is meant to be shared by every thread of
- * an application. Made by {@link #builder()}; {@link #close()} frees every channel and thread.
+ * A thread-safe client of a Cairn cluster: one instance is meant to be shared by every thread of an
+ * application. Made by {@link #builder()}; {@link #close()} frees every channel and thread.
  *
  * <p><b>Writes</b> go to the leader (followed through NOT_LEADER redirects). Every operation
- * carries a client-made id and creation time (see {@link Ops}) and the ledger applies an id at
- * most once, so the client retries a write on every retryable failure, with exponential backoff
- * and full jitter, bounded by {@link CairnClientBuilder#maxAttempts} and {@link
- * CairnClientBuilder#totalTimeout}. A write that returns normally is committed on a majority of
- * the cluster with fsync and applied; its {@link OperationResult} code says whether the ledger
- * accepted it ({@code OK}) or refused it (for example {@code INSUFFICIENT_FUNDS}), and {@code
- * replayed} says the result is the stored one of an earlier request with the same id.
+ * carries a client-made id and creation time (see {@link Ops}) and the ledger applies an id at most
+ * once, so the client retries a write on every retryable failure, with exponential backoff and full
+ * jitter, bounded by {@link CairnClientBuilder#maxAttempts} and {@link
+ * CairnClientBuilder#totalTimeout}. A write that returns normally is committed on a majority of the
+ * cluster with fsync and applied; its {@link OperationResult} code says whether the ledger accepted
+ * it ({@code OK}) or refused it (for example {@code INSUFFICIENT_FUNDS}), and {@code replayed} says
+ * the result is the stored one of an earlier request with the same id.
  *
  * <p><b>Reads</b> are linearizable unless {@link ReadOptions} say otherwise: the leader puts a
  * barrier entry through the log and answers once it is applied, so a read sees every write
- * acknowledged before the read started. {@code Consistency.STALE} with {@code min_applied_index}
- * is answered by any node once it has applied that index (read-your-writes without a round to
- * the leader). Every reply carries a {@code Stamp}: the node, applied index and state root it was
- * served at. A read never changes state, so it is retried like a write but never ends with
- * {@link OutcomeUnknownException}.
+ * acknowledged before the read started. {@code Consistency.STALE} with {@code min_applied_index} is
+ * answered by any node once it has applied that index (read-your-writes without a round to the
+ * leader). Every reply carries a {@code Stamp}: the node, applied index and state root it was
+ * served at. A read never changes state, so it is retried like a write but never ends with {@link
+ * OutcomeUnknownException}.
  *
- * <p><b>Failures.</b> Ledger outcomes are result codes, never exceptions. Every other failure is
- * an unchecked {@link CairnException}, thrown by blocking methods and used to complete the
- * futures of the async ones:
+ * <p><b>Failures.</b> Ledger outcomes are result codes, never exceptions. Every other failure is an
+ * unchecked {@link CairnException}, thrown by blocking methods and used to complete the futures of
+ * the async ones:
  *
  * <ul>
  *   <li>{@link CairnException#code()} is the gRPC status of the last attempt and {@link
  *       CairnException#detail()} the node's {@code ErrorDetail} (kind, leader hint, offending
  *       field, whether nothing was appended).
- *   <li>{@link CairnException#isRetryable()} is true for UNAVAILABLE (no leader yet, node
- *       starting or stopping or unreachable), DEADLINE_EXCEEDED, ABORTED and RESOURCE_EXHAUSTED
- *       with a detail (a full queue on a node or in this client). The client has already retried
- *       these until its attempts or total timeout ran out; calling again later may succeed.
+ *   <li>{@link CairnException#isRetryable()} is true for UNAVAILABLE (no leader yet, node starting
+ *       or stopping or unreachable), DEADLINE_EXCEEDED, ABORTED and RESOURCE_EXHAUSTED with a
+ *       detail (a full queue on a node or in this client). The client has already retried these
+ *       until its attempts or total timeout ran out; calling again later may succeed.
  *   <li>Everything else is final; do not retry unchanged: INVALID_ARGUMENT (a malformed request,
- *       checked by the client before sending where it can, else by the node, which names the
- *       field in the detail; nothing is appended), RESOURCE_EXHAUSTED without a detail (gRPC's
+ *       checked by the client before sending where it can, else by the node, which names the field
+ *       in the detail; nothing is appended), RESOURCE_EXHAUSTED without a detail (gRPC's
  *       message-size limit), FAILED_PRECONDITION (a feature switched off on the node, a refused
- *       membership change), DATA_LOSS (a proof or event chain that does not check out),
- *       CANCELLED (this client is closed, or the calling thread was interrupted), INTERNAL and
- *       UNKNOWN (an unexpected error in the node or the client). Of these, only INVALID_ARGUMENT
- *       (or a detail with {@code not_applied}) proves a write was not applied; after another
- *       final failure of a write, look its ids up with {@link #getTransfer(String)}.
+ *       membership change), DATA_LOSS (a proof or event chain that does not check out), CANCELLED
+ *       (this client is closed, or the calling thread was interrupted), INTERNAL and UNKNOWN (an
+ *       unexpected error in the node or the client). Of these, only INVALID_ARGUMENT (or a detail
+ *       with {@code not_applied}) proves a write was not applied; after another final failure of a
+ *       write, look its ids up with {@link #getTransfer(String)}.
  *   <li>{@link OutcomeUnknownException} (a retryable subtype) is thrown by writes only, when the
  *       attempts ended on a retryable failure after one of them may have reached the log: the
  *       operations may or may not be applied. It carries their ids. Resolve it by resending the
- *       same operations (same ids: they cannot apply twice, the reply gives the one result) or
- *       by looking each id up with {@link #getTransfer(String)}.
- *   <li>{@link CompactedException} (final) ends a {@link Subscription} whose entries no node
- *       still holds.
+ *       same operations (same ids: they cannot apply twice, the reply gives the one result) or by
+ *       looking each id up with {@link #getTransfer(String)}.
+ *   <li>{@link CompactedException} (final) ends a {@link Subscription} whose entries no node still
+ *       holds.
  * </ul>
  *
- * <p>Every call is bounded: one call (an RPC with its retries) ends within about the total
- * timeout, though a coalesced single operation may first wait in the client's bounded queue.
+ * <p>Every call is bounded: one call (an RPC with its retries) ends within about the total timeout,
+ * though a coalesced single operation may first wait in the client's bounded queue.
  */
 public final class CairnClient implements AutoCloseable {
   private final Caller caller;
@@ -176,8 +174,8 @@ public final class CairnClient implements AutoCloseable {
    * @param account the new account's id: 1-64 characters of [A-Za-z0-9._:-]
    * @return the result, committed on a majority with fsync and applied: {@code OK}, {@code
    *     ACCOUNT_EXISTS} or {@code ACCOUNT_LIMIT_REACHED}
-   * @throws CairnException INVALID_ARGUMENT (final) when {@code account} breaks the id rule,
-   *     before anything is sent; any other failure as in {@link #single(Operation)}
+   * @throws CairnException INVALID_ARGUMENT (final) when {@code account} breaks the id rule, before
+   *     anything is sent; any other failure as in {@link #single(Operation)}
    * @throws OutcomeUnknownException the write may or may not be applied; {@link
    *     OutcomeUnknownException#operationIds()} holds its fresh id. Resolve with {@link
    *     #getTransfer(String)}: creating the account again would be a new operation
@@ -187,16 +185,15 @@ public final class CairnClient implements AutoCloseable {
   }
 
   /**
-   * Mints {@code amount} new tokens into {@code account}, under a fresh operation id; blocks
-   * until applied. Same guarantees and failures as {@link #single(Operation)}.
+   * Mints {@code amount} new tokens into {@code account}, under a fresh operation id; blocks until
+   * applied. Same guarantees and failures as {@link #single(Operation)}.
    *
    * @param amount unsigned 64-bit, greater than 0
    * @return the result, committed on a majority with fsync and applied: {@code OK}, {@code
    *     NO_SUCH_ACCOUNT} or {@code AMOUNT_OVERFLOW} (the balance or the total supply would pass
    *     2^64 - 1)
-   * @throws CairnException INVALID_ARGUMENT (final) when {@code account} or {@code amount}
-   *     break the rule book, before anything is sent; any other failure as in {@link
-   *     #single(Operation)}
+   * @throws CairnException INVALID_ARGUMENT (final) when {@code account} or {@code amount} break
+   *     the rule book, before anything is sent; any other failure as in {@link #single(Operation)}
    * @throws OutcomeUnknownException the write may or may not be applied; {@link
    *     OutcomeUnknownException#operationIds()} holds its fresh id. Resolve with {@link
    *     #getTransfer(String)} before minting again: a new call is a new operation
@@ -212,9 +209,8 @@ public final class CairnClient implements AutoCloseable {
    * @param amount unsigned 64-bit, greater than 0
    * @return the result, committed on a majority with fsync and applied: {@code OK}, {@code
    *     NO_SUCH_ACCOUNT} or {@code INSUFFICIENT_FUNDS}
-   * @throws CairnException INVALID_ARGUMENT (final) when {@code account} or {@code amount}
-   *     break the rule book, before anything is sent; any other failure as in {@link
-   *     #single(Operation)}
+   * @throws CairnException INVALID_ARGUMENT (final) when {@code account} or {@code amount} break
+   *     the rule book, before anything is sent; any other failure as in {@link #single(Operation)}
    * @throws OutcomeUnknownException the write may or may not be applied; {@link
    *     OutcomeUnknownException#operationIds()} holds its fresh id. Resolve with {@link
    *     #getTransfer(String)} before burning again: a new call is a new operation
@@ -224,17 +220,17 @@ public final class CairnClient implements AutoCloseable {
   }
 
   /**
-   * Moves {@code amount} from {@code from} to {@code to}, under a fresh operation id; blocks
-   * until applied. Same guarantees and failures as {@link #single(Operation)}. To be able to
-   * retry safely, prefer {@link #transfer(String, String, String, long)} or {@link
-   * #single(Operation)} with an id you keep.
+   * Moves {@code amount} from {@code from} to {@code to}, under a fresh operation id; blocks until
+   * applied. Same guarantees and failures as {@link #single(Operation)}. To be able to retry
+   * safely, prefer {@link #transfer(String, String, String, long)} or {@link #single(Operation)}
+   * with an id you keep.
    *
    * @param amount unsigned 64-bit, greater than 0
    * @return the result, committed on a majority with fsync and applied: {@code OK}, {@code
    *     NO_SUCH_ACCOUNT}, {@code INSUFFICIENT_FUNDS} or {@code AMOUNT_OVERFLOW}
-   * @throws CairnException INVALID_ARGUMENT (final) when an account id or {@code amount} break
-   *     the rule book or {@code from} equals {@code to}, before anything is sent; any other
-   *     failure as in {@link #single(Operation)}
+   * @throws CairnException INVALID_ARGUMENT (final) when an account id or {@code amount} break the
+   *     rule book or {@code from} equals {@code to}, before anything is sent; any other failure as
+   *     in {@link #single(Operation)}
    * @throws OutcomeUnknownException the transfer may or may not be applied; {@link
    *     OutcomeUnknownException#operationIds()} holds its fresh id: resolve with {@link
    *     #getTransfer(String)} or {@link #transfer(String, String, String, long)} with that id,
@@ -246,20 +242,20 @@ public final class CairnClient implements AutoCloseable {
 
   /**
    * A transfer with a caller-chosen id; blocks until applied. Calling again with the same id and
-   * body is a retry: within the dedupe window the ledger returns the first result ({@code
-   * replayed} true) and never applies it twice; the same id with another body gives {@code
-   * DUPLICATE_ID}. Each call stamps the current time as {@code created_at}; to retry long after
-   * the first call, resend the first {@link Operation} with {@link #single(Operation)} instead,
-   * so an id already forgotten is refused ({@code EXPIRED}) rather than applied again. Same
-   * guarantees and failures as {@link #single(Operation)}.
+   * body is a retry: within the dedupe window the ledger returns the first result ({@code replayed}
+   * true) and never applies it twice; the same id with another body gives {@code DUPLICATE_ID}.
+   * Each call stamps the current time as {@code created_at}; to retry long after the first call,
+   * resend the first {@link Operation} with {@link #single(Operation)} instead, so an id already
+   * forgotten is refused ({@code EXPIRED}) rather than applied again. Same guarantees and failures
+   * as {@link #single(Operation)}.
    *
    * @param id the operation id, 1-64 characters of [A-Za-z0-9._:-], unique per transfer
    * @return the result, committed on a majority with fsync and applied: {@code OK}, {@code
    *     NO_SUCH_ACCOUNT}, {@code INSUFFICIENT_FUNDS}, {@code AMOUNT_OVERFLOW} or {@code
    *     DUPLICATE_ID}
    * @throws CairnException INVALID_ARGUMENT (final) when {@code id}, an account id or {@code
-   *     amount} break the rule book or {@code from} equals {@code to}, before anything is sent;
-   *     any other failure as in {@link #single(Operation)}
+   *     amount} break the rule book or {@code from} equals {@code to}, before anything is sent; any
+   *     other failure as in {@link #single(Operation)}
    * @throws OutcomeUnknownException the transfer may or may not be applied: call again with the
    *     same arguments, or look {@code id} up with {@link #getTransfer(String)}
    */
@@ -271,23 +267,23 @@ public final class CairnClient implements AutoCloseable {
    * Submits one operation (built with {@link Ops}) and blocks until it is applied; see {@link
    * #singleAsync(Operation)}, which this waits for.
    *
-   * <p>On return the operation is committed on a majority of the cluster with fsync and applied
-   * on the leader; the result's code says whether the ledger accepted it ({@code OK}) or refused
-   * it, the refusal being replicated like any result. {@code replayed} true means the id was
-   * applied before (a retry) and this is the stored result. {@code applied_index} is the log
-   * index it was applied at: a STALE read with that {@code min_applied_index} sees it.
+   * <p>On return the operation is committed on a majority of the cluster with fsync and applied on
+   * the leader; the result's code says whether the ledger accepted it ({@code OK}) or refused it,
+   * the refusal being replicated like any result. {@code replayed} true means the id was applied
+   * before (a retry) and this is the stored result. {@code applied_index} is the log index it was
+   * applied at: a STALE read with that {@code min_applied_index} sees it.
    *
    * @return the operation's result
-   * @throws CairnException INVALID_ARGUMENT (final, nothing sent) when {@code op} breaks the
-   *     rule book ({@link io.cairn.proto.rules.Rules#check}); a retryable failure (UNAVAILABLE,
+   * @throws CairnException INVALID_ARGUMENT (final, nothing sent) when {@code op} breaks the rule
+   *     book ({@link io.cairn.proto.rules.Rules#check}); a retryable failure (UNAVAILABLE,
    *     DEADLINE_EXCEEDED, ABORTED, RESOURCE_EXHAUSTED) when the client's retries ran out and the
    *     client knows nothing reached the log (for example this client's queue or in-flight limit
    *     was full, or a node said so): resending {@code op} is safe; CANCELLED when the client is
-   *     closed or the thread is interrupted (if the call had started, its outcome is unknown:
-   *     look the id up); any other final code as described on {@link CairnClient}
-   * @throws OutcomeUnknownException the retries ran out after an attempt that may have reached
-   *     the log: resend the same {@code op} (it cannot apply twice; the reply gives its result)
-   *     or look its id up with {@link #getTransfer(String)}
+   *     closed or the thread is interrupted (if the call had started, its outcome is unknown: look
+   *     the id up); any other final code as described on {@link CairnClient}
+   * @throws OutcomeUnknownException the retries ran out after an attempt that may have reached the
+   *     log: resend the same {@code op} (it cannot apply twice; the reply gives its result) or look
+   *     its id up with {@link #getTransfer(String)}
    */
   public OperationResult single(Operation op) {
     return join(singleAsync(op));
@@ -296,19 +292,18 @@ public final class CairnClient implements AutoCloseable {
   /**
    * Submits one operation without blocking. Concurrent single operations from many threads share
    * requests (up to {@link CairnClientBuilder#coalesce} operations each, never atomic: each is
-   * applied or refused on its own), each caller still getting its own result or error, an
-   * {@link OutcomeUnknownException} naming only its own id.
+   * applied or refused on its own), each caller still getting its own result or error, an {@link
+   * OutcomeUnknownException} naming only its own id.
    *
    * <p>{@code op} is checked against the rule book first, so a malformed operation fails alone
    * instead of failing the shared request. The future completes normally once the operation is
-   * committed on a majority with fsync and applied, exactly as {@link #single(Operation)}
-   * returns.
+   * committed on a majority with fsync and applied, exactly as {@link #single(Operation)} returns.
    *
    * @return a future of the result; it completes exceptionally with INVALID_ARGUMENT (final,
    *     nothing sent) at once when {@code op} breaks the rule book, with a retryable
    *     RESOURCE_EXHAUSTED {@link CairnException} at once when the client's queue of single
-   *     operations is full (nothing sent; retry after a pause), with CANCELLED when the client
-   *     is closed, and otherwise with the failures of {@link #single(Operation)}
+   *     operations is full (nothing sent; retry after a pause), with CANCELLED when the client is
+   *     closed, and otherwise with the failures of {@link #single(Operation)}
    */
   public CompletableFuture<OperationResult> singleAsync(Operation op) {
     // Checked here, by the node's own rule book: one caller's malformed operation must fail
@@ -331,9 +326,9 @@ public final class CairnClient implements AutoCloseable {
 
   /**
    * {@link #transfer(String, String, long)} without blocking: a transfer under a fresh id,
-   * submitted with {@link #singleAsync(Operation)}. On {@link OutcomeUnknownException} the id is
-   * in {@link OutcomeUnknownException#operationIds()}; resolve it with {@link
-   * #getTransfer(String)}, not with a new call (that would be a second transfer).
+   * submitted with {@link #singleAsync(Operation)}. On {@link OutcomeUnknownException} the id is in
+   * {@link OutcomeUnknownException#operationIds()}; resolve it with {@link #getTransfer(String)},
+   * not with a new call (that would be a second transfer).
    *
    * @return a future of the result, with the guarantees and failures of {@link
    *     #singleAsync(Operation)}
@@ -351,13 +346,13 @@ public final class CairnClient implements AutoCloseable {
    *     report {@code ROLLED_BACK}
    * @return one result per operation, in order, and the stamp of the state they were applied to
    * @throws CairnException INVALID_ARGUMENT (final, nothing applied) when the request is over
-   *     {@link CairnClientBuilder#maxRequestBytes} (checked before sending), empty, over the
-   *     node's operations limit or holds an operation that breaks the rule book (the node's
-   *     detail names it as {@code operations[i].field}); a retryable code when the retries ran
-   *     out and nothing reached the log; otherwise as on {@link CairnClient}
-   * @throws OutcomeUnknownException some attempt may have reached the log: every operation may
-   *     or may not be applied ({@link OutcomeUnknownException#operationIds()} lists them all).
-   *     Resend the same operations (same ids and {@code atomic}), or look each id up with {@link
+   *     {@link CairnClientBuilder#maxRequestBytes} (checked before sending), empty, over the node's
+   *     operations limit or holds an operation that breaks the rule book (the node's detail names
+   *     it as {@code operations[i].field}); a retryable code when the retries ran out and nothing
+   *     reached the log; otherwise as on {@link CairnClient}
+   * @throws OutcomeUnknownException some attempt may have reached the log: every operation may or
+   *     may not be applied ({@link OutcomeUnknownException#operationIds()} lists them all). Resend
+   *     the same operations (same ids and {@code atomic}), or look each id up with {@link
    *     #getTransfer(String)}
    */
   public SubmitResponse submit(List<Operation> ops, boolean atomic) {
@@ -367,14 +362,14 @@ public final class CairnClient implements AutoCloseable {
   /**
    * Submits operations in one request without blocking; never coalesced with other calls.
    *
-   * <p>The future completes normally once the request's log entry is committed on a majority of
-   * the cluster with fsync and applied; each result's code says whether that operation was
-   * applied ({@code OK}), refused, or, for an atomic request, {@code ROLLED_BACK} because another
-   * was refused. Operations whose ids were applied before return their stored result with {@code
+   * <p>The future completes normally once the request's log entry is committed on a majority of the
+   * cluster with fsync and applied; each result's code says whether that operation was applied
+   * ({@code OK}), refused, or, for an atomic request, {@code ROLLED_BACK} because another was
+   * refused. Operations whose ids were applied before return their stored result with {@code
    * replayed} true.
    *
-   * @return a future that fails as {@link #submit(List, boolean)} throws; the size check fails
-   *     it at once
+   * @return a future that fails as {@link #submit(List, boolean)} throws; the size check fails it
+   *     at once
    */
   public CompletableFuture<SubmitResponse> submitAsync(List<Operation> ops, boolean atomic) {
     SubmitRequest request =
@@ -385,7 +380,9 @@ public final class CairnClient implements AutoCloseable {
               Status.Code.INVALID_ARGUMENT,
               null,
               false,
-              "request is " + request.getSerializedSize() + " bytes; the limit is "
+              "request is "
+                  + request.getSerializedSize()
+                  + " bytes; the limit is "
                   + maxRequestBytes,
               null));
     }
@@ -405,8 +402,8 @@ public final class CairnClient implements AutoCloseable {
    *
    * @return {@code found} and the account (balance, version) with the stamp it was read at
    * @throws CairnException INVALID_ARGUMENT (final) when the node finds the id malformed; a
-   *     retryable code when no node answered within the retries (try again later); otherwise as
-   *     on {@link CairnClient}. A read never throws {@link OutcomeUnknownException}
+   *     retryable code when no node answered within the retries (try again later); otherwise as on
+   *     {@link CairnClient}. A read never throws {@link OutcomeUnknownException}
    */
   public GetAccountResponse getAccount(String account) {
     return getAccount(account, ReadOptions.getDefaultInstance());
@@ -415,15 +412,13 @@ public final class CairnClient implements AutoCloseable {
   /**
    * The account, read with the given consistency: LINEARIZABLE (default) sees every write
    * acknowledged before the call; STALE is answered by any node once it has applied {@code
-   * min_applied_index}. Not verified against the state root: see {@link
-   * #verifiedAccount(String)}.
+   * min_applied_index}. Not verified against the state root: see {@link #verifiedAccount(String)}.
    *
    * @return {@code found} and the account (balance, version) with the stamp it was read at
    * @throws CairnException INVALID_ARGUMENT (final) when the node finds the id malformed; a
-   *     retryable code when no node answered within the retries (try again later); otherwise as
-   *     on {@link CairnClient}. A read never throws {@link OutcomeUnknownException};
-   *     UNAVAILABLE or DEADLINE_EXCEEDED (retryable) when the node did not reach {@code
-   *     min_applied_index} in time
+   *     retryable code when no node answered within the retries (try again later); otherwise as on
+   *     {@link CairnClient}. A read never throws {@link OutcomeUnknownException}; UNAVAILABLE or
+   *     DEADLINE_EXCEEDED (retryable) when the node did not reach {@code min_applied_index} in time
    */
   public GetAccountResponse getAccount(String account, ReadOptions read) {
     return read(
@@ -433,15 +428,15 @@ public final class CairnClient implements AutoCloseable {
 
   /**
    * The account, read linearizably and returned only after its Merkle proof (of presence, or of
-   * absence when not found) checks out against the state root the node stamped on the reply, and
-   * is about this account and this very leaf. This proves the reply is consistent with that
-   * root; to trust the root itself, compare it with one obtained elsewhere (another node, a
-   * Watch), or verify {@link #proof(String)} with {@link ProofVerifier} against a root you trust.
+   * absence when not found) checks out against the state root the node stamped on the reply, and is
+   * about this account and this very leaf. This proves the reply is consistent with that root; to
+   * trust the root itself, compare it with one obtained elsewhere (another node, a Watch), or
+   * verify {@link #proof(String)} with {@link ProofVerifier} against a root you trust.
    *
    * @return {@code found}, the account and its proof, with the stamp they were read at
-   * @throws CairnException DATA_LOSS (final) when the proof does not verify or disagrees with
-   *     the reply; FAILED_PRECONDITION (final) when the node runs without the Merkle tree
-   *     ({@code merkle.enabled=0}); otherwise as {@link #getAccount(String)}
+   * @throws CairnException DATA_LOSS (final) when the proof does not verify or disagrees with the
+   *     reply; FAILED_PRECONDITION (final) when the node runs without the Merkle tree ({@code
+   *     merkle.enabled=0}); otherwise as {@link #getAccount(String)}
    */
   public GetAccountResponse verifiedAccount(String account) {
     GetAccountResponse r =
@@ -463,7 +458,9 @@ public final class CairnClient implements AutoCloseable {
           Status.Code.DATA_LOSS,
           null,
           false,
-          "proof for " + account + " does not verify: "
+          "proof for "
+              + account
+              + " does not verify: "
               + (verdict.valid() ? "proof and reply disagree" : verdict.reason()),
           null);
     }
@@ -471,12 +468,12 @@ public final class CairnClient implements AutoCloseable {
   }
 
   /**
-   * A Merkle proof of {@code account} (of presence or of absence), read linearizably, not
-   * verified here: check it with {@link ProofVerifier#verify} against a root you trust.
+   * A Merkle proof of {@code account} (of presence or of absence), read linearizably, not verified
+   * here: check it with {@link ProofVerifier#verify} against a root you trust.
    *
    * @return the proof and the stamp (with the state root) it was made at
-   * @throws CairnException FAILED_PRECONDITION (final) when the node runs without the Merkle
-   *     tree; otherwise as {@link #getAccount(String)}
+   * @throws CairnException FAILED_PRECONDITION (final) when the node runs without the Merkle tree;
+   *     otherwise as {@link #getAccount(String)}
    */
   public GetProofResponse proof(String account) {
     return read(
@@ -487,17 +484,16 @@ public final class CairnClient implements AutoCloseable {
    * The stored operation and result of an operation id (transfer, mint, burn or create), read
    * linearizably: the way to resolve an {@link OutcomeUnknownException}.
    *
-   * <p>{@code found} true: the operation was applied (or refused) with that result, once.
-   * {@code found} false: it had not been applied when the read was served, or it is older than
-   * {@code window_floor_millis} and forgotten. A delayed copy of the request could still reach
-   * the leader after such a read; to settle an unknown outcome for good, resend the same
-   * operation (same id and {@code created_at}): it either applies now or returns the stored
-   * result, never both.
+   * <p>{@code found} true: the operation was applied (or refused) with that result, once. {@code
+   * found} false: it had not been applied when the read was served, or it is older than {@code
+   * window_floor_millis} and forgotten. A delayed copy of the request could still reach the leader
+   * after such a read; to settle an unknown outcome for good, resend the same operation (same id
+   * and {@code created_at}): it either applies now or returns the stored result, never both.
    *
    * @return {@code found}, the operation and its result, the dedupe window's floor and the stamp
    * @throws CairnException INVALID_ARGUMENT (final) when the node finds the id malformed; a
-   *     retryable code when no node answered within the retries (try again later); otherwise as
-   *     on {@link CairnClient}. A read never throws {@link OutcomeUnknownException}
+   *     retryable code when no node answered within the retries (try again later); otherwise as on
+   *     {@link CairnClient}. A read never throws {@link OutcomeUnknownException}
    */
   public GetTransferResponse getTransfer(String id) {
     return read(GetTransferRequest.newBuilder().setId(id).build(), LedgerServiceStub::getTransfer);
@@ -520,8 +516,8 @@ public final class CairnClient implements AutoCloseable {
   }
 
   /**
-   * Ledger totals, read linearizably at one applied index: account count, minted, burned and
-   * total balance (always minted - burned) and the dedupe window's size and floor.
+   * Ledger totals, read linearizably at one applied index: account count, minted, burned and total
+   * balance (always minted - burned) and the dedupe window's size and floor.
    *
    * @throws CairnException as {@link #getAccount(String)}
    */
@@ -533,8 +529,8 @@ public final class CairnClient implements AutoCloseable {
    * The cluster as seen by one node: the first endpoint that answers, trying the others on
    * retryable failures. Not linearizable: role, leader and indexes are that node's current view.
    *
-   * @throws CairnException a retryable code when no node answered within the retries; otherwise
-   *     as on {@link CairnClient}
+   * @throws CairnException a retryable code when no node answered within the retries; otherwise as
+   *     on {@link CairnClient}
    */
   public ClusterStatusResponse status() {
     return read(ClusterStatusRequest.getDefaultInstance(), LedgerServiceStub::clusterStatus);
@@ -559,21 +555,21 @@ public final class CairnClient implements AutoCloseable {
   }
 
   /**
-   * Adds a voting member (admin). Start the new node first with {@code cluster.join=1}; the
-   * leader brings it up to date before it votes. Idempotent: adding a member already present with
-   * the same addresses succeeds, so retrying after any failure is safe. Retried like a write; one
-   * membership change runs at a time (ABORTED, retryable, while another is committing).
+   * Adds a voting member (admin). Start the new node first with {@code cluster.join=1}; the leader
+   * brings it up to date before it votes. Idempotent: adding a member already present with the same
+   * addresses succeeds, so retrying after any failure is safe. Retried like a write; one membership
+   * change runs at a time (ABORTED, retryable, while another is committing).
    *
    * @param id the new node's {@code node.id}
    * @param raftAddress host:port of its Raft endpoint
    * @param apiEndpoint host:port of its API endpoint
    * @return the committed membership
    * @throws CairnException FAILED_PRECONDITION (final) when the cluster refuses the change;
-   *     DEADLINE_EXCEEDED or another retryable code when it did not commit in time (the new
-   *     member may still be catching up: check {@link #status()}, then call again); otherwise as
-   *     on {@link CairnClient}
-   * @throws OutcomeUnknownException the change may or may not be committed (no operation ids):
-   *     call again, or read the membership with {@link #status()}
+   *     DEADLINE_EXCEEDED or another retryable code when it did not commit in time (the new member
+   *     may still be catching up: check {@link #status()}, then call again); otherwise as on {@link
+   *     CairnClient}
+   * @throws OutcomeUnknownException the change may or may not be committed (no operation ids): call
+   *     again, or read the membership with {@link #status()}
    */
   public MembershipResponse addMember(String id, String raftAddress, String apiEndpoint) {
     AddMemberRequest request =
@@ -594,14 +590,13 @@ public final class CairnClient implements AutoCloseable {
    * @param id the member's {@code node.id}
    * @return the committed membership
    * @throws CairnException as {@link #addMember}
-   * @throws OutcomeUnknownException the change may or may not be committed (no operation ids):
-   *     call again, or read the membership with {@link #status()}
+   * @throws OutcomeUnknownException the change may or may not be committed (no operation ids): call
+   *     again, or read the membership with {@link #status()}
    */
   public MembershipResponse removeMember(String id) {
     RemoveMemberRequest request = RemoveMemberRequest.newBuilder().setId(id).build();
     return join(
-        caller.call(
-            Caller.Kind.WRITE, null, request, LedgerServiceStub::removeMember, List.of()));
+        caller.call(Caller.Kind.WRITE, null, request, LedgerServiceStub::removeMember, List.of()));
   }
 
   // ---- watch ----
@@ -618,16 +613,16 @@ public final class CairnClient implements AutoCloseable {
 
   /**
    * Streams every committed ledger entry with log index {@code >= fromIndex} (0: from the entry
-   * after the one the first answering node has applied now), in order, without gaps or
-   * duplicates, resuming on another node after a failure. At most {@code bufferEntries} entries
-   * wait between the network and {@link Subscription#poll}. Failures of the stream, including
-   * {@link CompactedException} when no node still holds the entries, are thrown by {@link
+   * after the one the first answering node has applied now), in order, without gaps or duplicates,
+   * resuming on another node after a failure. At most {@code bufferEntries} entries wait between
+   * the network and {@link Subscription#poll}. Failures of the stream, including {@link
+   * CompactedException} when no node still holds the entries, are thrown by {@link
    * Subscription#poll}. Close the subscription (or this client) to stop it.
    *
    * @param fromIndex the first log index wanted, or 0 for "from now"
    * @param bufferEntries at least 1
-   * @throws IllegalArgumentException when {@code fromIndex} is negative or {@code bufferEntries}
-   *     is below 1
+   * @throws IllegalArgumentException when {@code fromIndex} is negative or {@code bufferEntries} is
+   *     below 1
    * @throws CairnException CANCELLED when this client is closed; when {@code fromIndex} is 0,
    *     whatever {@link #status()} throws
    */
@@ -640,7 +635,8 @@ public final class CairnClient implements AutoCloseable {
     }
     long from = fromIndex == 0 ? status().getAppliedIndex() + 1 : fromIndex;
     Subscription s =
-        new Subscription(caller, timer, from, bufferEntries, totalTimeoutMillis, subscriptions::remove);
+        new Subscription(
+            caller, timer, from, bufferEntries, totalTimeoutMillis, subscriptions::remove);
     subscriptions.add(s);
     s.start();
     return s;
@@ -672,8 +668,8 @@ public final class CairnClient implements AutoCloseable {
 
   /**
    * Closes every channel, ends every open {@link Subscription} and stops the client's threads;
-   * idempotent. Calls still pending fail, mostly with CANCELLED; a write among them may or may
-   * not be applied (look its id up with another client). Later calls fail with CANCELLED.
+   * idempotent. Calls still pending fail, mostly with CANCELLED; a write among them may or may not
+   * be applied (look its id up with another client). Later calls fail with CANCELLED.
    */
   @Override
   public void close() {
@@ -705,7 +701,4 @@ public final class CairnClient implements AutoCloseable {
       return t;
     };
   }
-
-
-
 }

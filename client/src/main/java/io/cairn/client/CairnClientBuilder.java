@@ -1,48 +1,13 @@
 package io.cairn.client;
 
-import io.cairn.client.internal.Caller;
-import io.cairn.client.internal.Coalescer;
-import io.cairn.proto.rules.Rules;
-import io.cairn.proto.AddMemberRequest;
-import io.cairn.proto.ClusterStatusRequest;
-import io.cairn.proto.ClusterStatusResponse;
-import io.cairn.proto.GetAccountRequest;
-import io.cairn.proto.GetAccountResponse;
-import io.cairn.proto.GetProofRequest;
-import io.cairn.proto.GetProofResponse;
-import io.cairn.proto.GetTransferRequest;
-import io.cairn.proto.GetTransferResponse;
-import io.cairn.proto.LedgerServiceGrpc.LedgerServiceStub;
-import io.cairn.proto.LedgerSummary;
-import io.cairn.proto.LedgerSummaryRequest;
-import io.cairn.proto.ListAccountsRequest;
-import io.cairn.proto.ListAccountsResponse;
-import io.cairn.proto.MembershipResponse;
-import io.cairn.proto.Operation;
-import io.cairn.proto.OperationResult;
-import io.cairn.proto.ReadOptions;
-import io.cairn.proto.RemoveMemberRequest;
-import io.cairn.proto.SubmitRequest;
-import io.cairn.proto.SubmitResponse;
-import io.cairn.proto.verify.ProofVerifier;
-import io.grpc.Status;
 import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
-import java.util.concurrent.ArrayBlockingQueue;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ScheduledThreadPoolExecutor;
-import java.util.concurrent.ThreadPoolExecutor;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * Settings of a {@link CairnClient}, from {@link CairnClient#builder()}; every one has a bounded
- * default. Each setter checks its argument at once and throws {@link IllegalArgumentException}
- * (or {@link NullPointerException} for null) rather than let a bad value reach the client. Not
+ * default. Each setter checks its argument at once and throws {@link IllegalArgumentException} (or
+ * {@link NullPointerException} for null) rather than let a bad value reach the client. Not
  * thread-safe; {@link #build()} may be called more than once.
  */
 public final class CairnClientBuilder {
@@ -66,12 +31,12 @@ public final class CairnClientBuilder {
 
   /**
    * host:port of one or more nodes (default 127.0.0.1:7201, :7202, :7203). Any subset of the
-   * cluster will do: writes go to the leader, learnt from NOT_LEADER redirects, and a leader a
-   * node names is added to the list; reads go to the first endpoint and move to the next on a
-   * retryable failure.
+   * cluster will do: writes go to the leader, learnt from NOT_LEADER redirects, and a leader a node
+   * names is added to the list; reads go to the first endpoint and move to the next on a retryable
+   * failure.
    *
-   * @throws IllegalArgumentException when the list is empty or an entry is not host:port (no
-   *     colon, or nothing before or after the last one)
+   * @throws IllegalArgumentException when the list is empty or an entry is not host:port (no colon,
+   *     or nothing before or after the last one)
    */
   public CairnClientBuilder endpoints(List<String> endpoints) {
     if (endpoints.isEmpty()) {
@@ -111,8 +76,8 @@ public final class CairnClientBuilder {
   }
 
   /**
-   * Most attempts per call, the first included (default 30; the total timeout usually ends a
-   * call first).
+   * Most attempts per call, the first included (default 30; the total timeout usually ends a call
+   * first).
    *
    * @throws IllegalArgumentException when {@code n} is below 1
    */
@@ -125,10 +90,10 @@ public final class CairnClientBuilder {
   }
 
   /**
-   * Exponential backoff with full jitter (default 20 ms .. 1 s): before retry n the client waits
-   * a uniform random time in [0, min(max, base * 2^(n-1))], in whole milliseconds, and at least
-   * a node's {@code retry_after_millis} hint when it sent one. A NOT_LEADER redirect to a node
-   * that has not just failed is followed at once.
+   * Exponential backoff with full jitter (default 20 ms .. 1 s): before retry n the client waits a
+   * uniform random time in [0, min(max, base * 2^(n-1))], in whole milliseconds, and at least a
+   * node's {@code retry_after_millis} hint when it sent one. A NOT_LEADER redirect to a node that
+   * has not just failed is followed at once.
    *
    * @throws IllegalArgumentException when {@code base} or {@code max} is zero or negative
    */
@@ -153,13 +118,13 @@ public final class CairnClientBuilder {
   }
 
   /**
-   * Most calls (RPCs with their retries) in flight at once (default 1,024); one more fails at
-   * once with a retryable RESOURCE_EXHAUSTED {@link CairnException}. Bounds the client's memory
-   * and its retry timer however fast the application submits. The default matches a node's
-   * streams per connection: calls beyond that would wait unsent in the transport, where a
-   * deadline makes a write's outcome unknown although it never left. Coalesced single
-   * operations share calls, so this rarely binds them. The refusal is not retried by the client
-   * and nothing was sent: retry after a pause.
+   * Most calls (RPCs with their retries) in flight at once (default 1,024); one more fails at once
+   * with a retryable RESOURCE_EXHAUSTED {@link CairnException}. Bounds the client's memory and its
+   * retry timer however fast the application submits. The default matches a node's streams per
+   * connection: calls beyond that would wait unsent in the transport, where a deadline makes a
+   * write's outcome unknown although it never left. Coalesced single operations share calls, so
+   * this rarely binds them. The refusal is not retried by the client and nothing was sent: retry
+   * after a pause.
    *
    * @throws IllegalArgumentException when {@code n} is below 1
    */
@@ -172,10 +137,10 @@ public final class CairnClientBuilder {
   }
 
   /**
-   * Requests larger than this, serialized, are refused before sending with a final
-   * INVALID_ARGUMENT {@link CairnException} (default 1 MiB, the node's limit); coalesced requests
-   * are kept 1 KiB below it. Not checked: a value above the node's limit lets the node refuse
-   * the request instead (final, not retried).
+   * Requests larger than this, serialized, are refused before sending with a final INVALID_ARGUMENT
+   * {@link CairnException} (default 1 MiB, the node's limit); coalesced requests are kept 1 KiB
+   * below it. Not checked: a value above the node's limit lets the node refuse the request instead
+   * (final, not retried).
    */
   public CairnClientBuilder maxRequestBytes(long bytes) {
     this.maxRequestBytes = bytes;
@@ -183,13 +148,13 @@ public final class CairnClientBuilder {
   }
 
   /**
-   * Coalescing of concurrent single operations: at most {@code maxOps} per request (default
-   * 1000, the node's per-request limit; 1 turns coalescing off) and {@code maxInflight}
-   * coalesced requests on the wire at once (default 1, as TigerBeetle's clients: operations
-   * queue while a request is out and leave together; 256 closed-loop callers measured 32k
-   * transfers/s with 1 against 28k with 2 and 25-27k with 4, docs/benchmarks.md). At most
-   * 65,536 single operations wait in the client's queue; one more fails at once with a
-   * retryable RESOURCE_EXHAUSTED {@link CairnException}.
+   * Coalescing of concurrent single operations: at most {@code maxOps} per request (default 1000,
+   * the node's per-request limit; 1 turns coalescing off) and {@code maxInflight} coalesced
+   * requests on the wire at once (default 1, as TigerBeetle's clients: operations queue while a
+   * request is out and leave together; 256 closed-loop callers measured 32k transfers/s with 1
+   * against 28k with 2 and 25-27k with 4, docs/benchmarks.md). At most 65,536 single operations
+   * wait in the client's queue; one more fails at once with a retryable RESOURCE_EXHAUSTED {@link
+   * CairnException}.
    *
    * @throws IllegalArgumentException when {@code maxOps} or {@code maxInflight} is below 1
    */
@@ -203,14 +168,14 @@ public final class CairnClientBuilder {
   }
 
   /**
-   * How long the coalescer waits for more operations before sending a request: until none came
-   * for {@code quiet} (default 100 us), at most {@code max} (default 2 ms), and never past a
-   * full request. It lets the callers woken by one reply, who come back one by one, leave
-   * together in the next request. {@code max} (or {@code quiet}) zero turns it off; a lone
-   * caller pays about one {@code quiet}.
+   * How long the coalescer waits for more operations before sending a request: until none came for
+   * {@code quiet} (default 100 us), at most {@code max} (default 2 ms), and never past a full
+   * request. It lets the callers woken by one reply, who come back one by one, leave together in
+   * the next request. {@code max} (or {@code quiet}) zero turns it off; a lone caller pays about
+   * one {@code quiet}.
    *
-   * @throws IllegalArgumentException when {@code quiet} is negative, or {@code max} is negative
-   *     or over 1 s
+   * @throws IllegalArgumentException when {@code quiet} is negative, or {@code max} is negative or
+   *     over 1 s
    */
   public CairnClientBuilder coalesceLinger(Duration quiet, Duration max) {
     if (Objects.requireNonNull(quiet).isNegative()
@@ -237,8 +202,8 @@ public final class CairnClientBuilder {
   }
 
   /**
-   * A new client with these settings. No connection is made yet: channels open on first use, so
-   * an unreachable cluster shows up as failures of the calls, not here.
+   * A new client with these settings. No connection is made yet: channels open on first use, so an
+   * unreachable cluster shows up as failures of the calls, not here.
    */
   public CairnClient build() {
     return new CairnClient(this);

@@ -4,13 +4,12 @@ import io.cairn.proto.ErrorDetail;
 import io.grpc.Status;
 
 /**
- * A {@link Subscription} asked for ledger entries that no node still holds: every node keeps
- * only a bounded window of recent entries ({@code watch.retention.*}), and every endpoint the
- * client knows answered COMPACTED. Thrown by {@link Subscription#poll} once the entries already
- * received have been returned; the subscription is then done. Final (not retryable), gRPC status
- * OUT_OF_RANGE. Nothing was skipped silently; to continue, re-read the state you need (e.g. the
- * accounts, whose stamp gives the applied index) and subscribe again from {@link
- * #oldestAvailableIndex()} or later.
+ * A {@link Subscription} asked for ledger entries that no node still holds: every node keeps only a
+ * bounded window of recent entries ({@code watch.retention.*}), and every endpoint the client knows
+ * answered COMPACTED. Thrown by {@link Subscription#poll} once the entries already received have
+ * been returned; the subscription is then done. Final (not retryable), gRPC status OUT_OF_RANGE.
+ * Nothing was skipped silently; to continue, re-read the state you need (e.g. the accounts, whose
+ * stamp gives the applied index) and subscribe again from {@link #oldestAvailableIndex()} or later.
  */
 public final class CompactedException extends CairnException {
   private final long requestedIndex;

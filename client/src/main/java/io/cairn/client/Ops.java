@@ -12,21 +12,19 @@ import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Builders for ledger operations. Each operation gets the id given (use {@link #newId()} for a
- * fresh one) and the current wall clock as its creation time; keep the returned {@link
- * Operation} and resend it as is to retry safely: the same id and body is applied at most once,
- * and the unchanged creation time makes a retry after the dedupe window is gone refused ({@code
- * EXPIRED}) rather than applied again. The ledger refuses a creation time further in the future
- * than its allowed clock skew ({@code TIMESTAMP_IN_FUTURE}), so the client's clock must be
- * roughly right.
+ * fresh one) and the current wall clock as its creation time; keep the returned {@link Operation}
+ * and resend it as is to retry safely: the same id and body is applied at most once, and the
+ * unchanged creation time makes a retry after the dedupe window is gone refused ({@code EXPIRED})
+ * rather than applied again. The ledger refuses a creation time further in the future than its
+ * allowed clock skew ({@code TIMESTAMP_IN_FUTURE}), so the client's clock must be roughly right.
  *
- * <p>The builders do not validate: {@link CairnClient#singleAsync} checks an operation against
- * the rule book before sending it (INVALID_ARGUMENT), and the node checks every request.
+ * <p>The builders do not validate: {@link CairnClient#singleAsync} checks an operation against the
+ * rule book before sending it (INVALID_ARGUMENT), and the node checks every request.
  *
- * <p>Ids are 128 bits in URL-safe Base64 (22 characters of [A-Za-z0-9_-]): 64 bits drawn once
- * per JVM from {@link SecureRandom}, then a 64-bit counter. Unique within the process by
- * construction and across processes with overwhelming probability, without a system call or a
- * global lock per id (SecureRandom per id cost more CPU than the rest of a transfer's client
- * path under load).
+ * <p>Ids are 128 bits in URL-safe Base64 (22 characters of [A-Za-z0-9_-]): 64 bits drawn once per
+ * JVM from {@link SecureRandom}, then a 64-bit counter. Unique within the process by construction
+ * and across processes with overwhelming probability, without a system call or a global lock per id
+ * (SecureRandom per id cost more CPU than the rest of a transfer's client path under load).
  */
 public final class Ops {
   private static final long PREFIX = new SecureRandom().nextLong();
@@ -36,8 +34,7 @@ public final class Ops {
 
   /** A new operation id, unique across this process's lifetime. */
   public static String newId() {
-    byte[] b =
-        ByteBuffer.allocate(16).putLong(PREFIX).putLong(COUNTER.getAndIncrement()).array();
+    byte[] b = ByteBuffer.allocate(16).putLong(PREFIX).putLong(COUNTER.getAndIncrement()).array();
     return Base64.getUrlEncoder().withoutPadding().encodeToString(b);
   }
 

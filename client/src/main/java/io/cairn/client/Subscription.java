@@ -1,12 +1,11 @@
 package io.cairn.client;
 
 import io.cairn.client.internal.Caller;
-import io.cairn.proto.errors.Errors;
 import io.cairn.proto.ErrorDetail;
 import io.cairn.proto.LedgerServiceGrpc;
 import io.cairn.proto.WatchRequest;
 import io.cairn.proto.WatchResponse;
-import io.grpc.Metadata;
+import io.cairn.proto.errors.Errors;
 import io.grpc.Status;
 import io.grpc.stub.ClientCallStreamObserver;
 import io.grpc.stub.ClientResponseObserver;
@@ -27,19 +26,19 @@ import java.util.function.Consumer;
  * Only committed, applied entries are sent, so every node would send the same ones.
  *
  * <p>Guarantees: entries arrive in log order, each exactly once, with no gap. Every entry's {@code
- * prev_index} is checked against the index of the entry before it; if a node ever breaks that
- * chain the subscription fails ({@code DATA_LOSS}) rather than deliver a gap. When the node
- * serving the stream fails or stops, the subscription resumes on the next endpoint from the entry
- * after the last one received; it gives up (retryable {@link CairnException}) when no node can be
- * reached for the client's total timeout. When the entries it needs are older than what every
- * node still holds, it fails with {@link CompactedException}.
+ * prev_index} is checked against the index of the entry before it; if a node ever breaks that chain
+ * the subscription fails ({@code DATA_LOSS}) rather than deliver a gap. When the node serving the
+ * stream fails or stops, the subscription resumes on the next endpoint from the entry after the
+ * last one received; it gives up (retryable {@link CairnException}) when no node can be reached for
+ * the client's total timeout. When the entries it needs are older than what every node still holds,
+ * it fails with {@link CompactedException}.
  *
  * <p>Failures end the subscription for good and are thrown by {@link #poll} once the entries
- * received before them have been returned: {@link CompactedException} (final) as above; a
- * retryable {@link CairnException} when no node could be reached; a final one for DATA_LOSS (a
- * broken chain), a node refusing the stream (for example FAILED_PRECONDITION when it runs with
- * {@code watch.enabled=0}) or the client being closed (CANCELLED).
- * To go on after any of them, subscribe again from {@link #lastDeliveredIndex()} + 1.
+ * received before them have been returned: {@link CompactedException} (final) as above; a retryable
+ * {@link CairnException} when no node could be reached; a final one for DATA_LOSS (a broken chain),
+ * a node refusing the stream (for example FAILED_PRECONDITION when it runs with {@code
+ * watch.enabled=0}) or the client being closed (CANCELLED). To go on after any of them, subscribe
+ * again from {@link #lastDeliveredIndex()} + 1.
  *
  * <p>Flow control: at most {@code bufferEntries} entries are requested from the node and not yet
  * taken by {@link #poll}; a consumer that stops polling pauses the node's sending. Thread-safe;
@@ -49,6 +48,7 @@ public final class Subscription implements AutoCloseable {
   private static final Object END = new Object();
   private static final long BACKOFF_BASE_MILLIS = 50;
   private static final long BACKOFF_MAX_MILLIS = 1000;
+
   /** A stream that lived this long is a success: later failures start a fresh resume budget. */
   private static final long HEALTHY_STREAM_NANOS = TimeUnit.SECONDS.toNanos(1);
 
@@ -105,12 +105,12 @@ public final class Subscription implements AutoCloseable {
   /**
    * The next entry, waiting at most {@code timeout} (a negative one is zero); null when none
    * arrived in time, which is not a failure: the stream may simply be quiet. Entries received
-   * before a failure are still returned first; once the subscription has ended every call
-   * throws the same way.
+   * before a failure are still returned first; once the subscription has ended every call throws
+   * the same way.
    *
    * @throws CompactedException the entries needed are no longer held by any node asked
-   * @throws CairnException the subscription failed (see {@link CairnException#isRetryable()}),
-   *     was closed ({@code CANCELLED}), or the thread was interrupted ({@code CANCELLED}, with the
+   * @throws CairnException the subscription failed (see {@link CairnException#isRetryable()}), was
+   *     closed ({@code CANCELLED}), or the thread was interrupted ({@code CANCELLED}, with the
    *     thread's interrupt status set; the subscription itself goes on)
    */
   public WatchResponse poll(Duration timeout) {
@@ -150,8 +150,8 @@ public final class Subscription implements AutoCloseable {
   }
 
   /**
-   * Stops the stream, drops buffered entries and wakes every thread blocked in {@link #poll},
-   * which then throws CANCELLED; idempotent.
+   * Stops the stream, drops buffered entries and wakes every thread blocked in {@link #poll}, which
+   * then throws CANCELLED; idempotent.
    */
   @Override
   public void close() {
@@ -223,7 +223,12 @@ public final class Subscription implements AutoCloseable {
               Status.Code.DATA_LOSS,
               null,
               false,
-              "watch: entry " + index + " (prev_index " + prev + ") from " + endpoint
+              "watch: entry "
+                  + index
+                  + " (prev_index "
+                  + prev
+                  + ") from "
+                  + endpoint
                   + " does not follow "
                   + (lastReceived == 0 ? "the start index " + nextFrom : "entry " + lastReceived)
                   + "; failing rather than delivering a gap",
@@ -248,30 +253,28 @@ public final class Subscription implements AutoCloseable {
     current = null;
     long now = System.nanoTime();
     if (detail != null && detail.getKind() == ErrorDetail.Kind.COMPACTED) {
-      compactedBy.put(endpoint, detail.getOldestAvailableIndex());
-      if (compactedBy.size() >= caller.endpoints().size()) {
-        long oldest = compactedBy.values().stream().mapToLong(Long::longValue).max().orElse(0);
-        fail(
-            new CompactedException(
-                nextFrom,
-                oldest,
-                "watch: entries from index " + nextFrom + " are compacted on every node asked "
-                    + compactedBy + " (the oldest available is " + oldest + ")"));
-        return;
-      }
-      endpointIndex++;
-      connect(); // another node may hold more: ask it at once
+      compactedAt(endpoint, detail);
       return;
     }
     Status.Code code = status.getCode();
     boolean retryable =
         switch (code) {
-          case UNAVAILABLE, RESOURCE_EXHAUSTED, DEADLINE_EXCEEDED, ABORTED, CANCELLED, INTERNAL,
-              UNKNOWN, OK -> true;
+          case UNAVAILABLE,
+              RESOURCE_EXHAUSTED,
+              DEADLINE_EXCEEDED,
+              ABORTED,
+              CANCELLED,
+              INTERNAL,
+              UNKNOWN,
+              OK ->
+              true;
           default -> false;
         };
     String message =
-        "watch at " + endpoint + ": " + code
+        "watch at "
+            + endpoint
+            + ": "
+            + code
             + (status.getDescription() == null ? "" : ": " + status.getDescription());
     if (!retryable) {
       fail(new CairnException(code, detail, false, message, status.getCause()));
@@ -304,6 +307,28 @@ public final class Subscription implements AutoCloseable {
     } catch (RejectedExecutionException e) {
       fail(new CairnException(Status.Code.CANCELLED, null, false, "client is closed", e));
     }
+  }
+
+  /** A node no longer holds the entries asked for: ask the next, or end once every one said so. */
+  private void compactedAt(String endpoint, ErrorDetail detail) {
+    compactedBy.put(endpoint, detail.getOldestAvailableIndex());
+    if (compactedBy.size() >= caller.endpoints().size()) {
+      long oldest = compactedBy.values().stream().mapToLong(Long::longValue).max().orElse(0);
+      fail(
+          new CompactedException(
+              nextFrom,
+              oldest,
+              "watch: entries from index "
+                  + nextFrom
+                  + " are compacted on every node asked "
+                  + compactedBy
+                  + " (the oldest available is "
+                  + oldest
+                  + ")"));
+      return;
+    }
+    endpointIndex++;
+    connect(); // another node may hold more: ask it at once
   }
 
   private void fail(CairnException error) {

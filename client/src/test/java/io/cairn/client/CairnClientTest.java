@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.cairn.client.internal.Caller;
 import io.cairn.proto.ErrorDetail;
 import io.cairn.proto.LedgerServiceGrpc;
 import io.cairn.proto.Operation;
@@ -72,9 +71,14 @@ class CairnClientTest {
         out.onError(st.asRuntimeException(trailers));
         return;
       }
-      SubmitResponse.Builder r = SubmitResponse.newBuilder().setStamp(Stamp.newBuilder().setNodeId("fake"));
+      SubmitResponse.Builder r =
+          SubmitResponse.newBuilder().setStamp(Stamp.newBuilder().setNodeId("fake"));
       for (Operation op : request.getOperationsList()) {
-        r.addResults(OperationResult.newBuilder().setId(op.getId()).setCode(ResultCode.OK).setAppliedIndex(7));
+        r.addResults(
+            OperationResult.newBuilder()
+                .setId(op.getId())
+                .setCode(ResultCode.OK)
+                .setAppliedIndex(7));
       }
       out.onNext(r.build());
       out.onCompleted();
@@ -101,8 +105,12 @@ class CairnClientTest {
     FakeNode follower =
         new FakeNode(
             n -> Status.UNAVAILABLE,
-            n -> ErrorDetail.newBuilder().setKind(ErrorDetail.Kind.NOT_LEADER)
-                .setLeaderEndpoint(leader.endpoint()).setNotApplied(true).build());
+            n ->
+                ErrorDetail.newBuilder()
+                    .setKind(ErrorDetail.Kind.NOT_LEADER)
+                    .setLeaderEndpoint(leader.endpoint())
+                    .setNotApplied(true)
+                    .build());
     try (CairnClient c = client(List.of(follower.endpoint()), 5)) {
       assertEquals(ResultCode.OK, c.transfer("t-1", "a", "b", 1).getCode());
       assertEquals(ResultCode.OK, c.transfer("t-2", "a", "b", 1).getCode());
@@ -128,8 +136,12 @@ class CairnClientTest {
     FakeNode node =
         new FakeNode(
             n -> n < 2 ? Status.RESOURCE_EXHAUSTED : null,
-            n -> ErrorDetail.newBuilder().setKind(ErrorDetail.Kind.OVERLOADED)
-                .setRetryAfterMillis(10).setNotApplied(true).build());
+            n ->
+                ErrorDetail.newBuilder()
+                    .setKind(ErrorDetail.Kind.OVERLOADED)
+                    .setRetryAfterMillis(10)
+                    .setNotApplied(true)
+                    .build());
     try (CairnClient c = client(List.of(node.endpoint()), 5)) {
       assertEquals(ResultCode.OK, c.transfer("t", "a", "b", 1).getCode());
       assertEquals(3, node.calls.size());
@@ -141,8 +153,12 @@ class CairnClientTest {
     FakeNode node =
         new FakeNode(
             n -> n < 2 ? Status.RESOURCE_EXHAUSTED : null,
-            n -> ErrorDetail.newBuilder().setKind(ErrorDetail.Kind.OVERLOADED)
-                .setRetryAfterMillis(300).setNotApplied(true).build());
+            n ->
+                ErrorDetail.newBuilder()
+                    .setKind(ErrorDetail.Kind.OVERLOADED)
+                    .setRetryAfterMillis(300)
+                    .setNotApplied(true)
+                    .build());
     try (CairnClient c = client(List.of(node.endpoint()), 5)) {
       long t0 = System.nanoTime();
       assertEquals(ResultCode.OK, c.transfer("t", "a", "b", 1).getCode());
@@ -158,8 +174,12 @@ class CairnClientTest {
     FakeNode node =
         new FakeNode(
             n -> Status.RESOURCE_EXHAUSTED,
-            n -> ErrorDetail.newBuilder().setKind(ErrorDetail.Kind.OVERLOADED)
-                .setRetryAfterMillis(60_000).setNotApplied(true).build());
+            n ->
+                ErrorDetail.newBuilder()
+                    .setKind(ErrorDetail.Kind.OVERLOADED)
+                    .setRetryAfterMillis(60_000)
+                    .setNotApplied(true)
+                    .build());
     try (CairnClient c =
         CairnClient.builder()
             .endpoints(List.of(node.endpoint()))
@@ -234,7 +254,8 @@ class CairnClientTest {
                   instanceof CairnException ce
               ? ce
               : null;
-      assertTrue(e != null && e.code() == Status.Code.RESOURCE_EXHAUSTED && e.isRetryable(),
+      assertTrue(
+          e != null && e.code() == Status.Code.RESOURCE_EXHAUSTED && e.isRetryable(),
           String.valueOf(e));
       assertFalse(a.isDone() || b.isDone(), "the first two calls should still be in flight");
     }
@@ -261,7 +282,11 @@ class CairnClientTest {
     FakeNode node =
         new FakeNode(
             n -> Status.UNAVAILABLE,
-            n -> ErrorDetail.newBuilder().setKind(ErrorDetail.Kind.NO_LEADER).setNotApplied(true).build());
+            n ->
+                ErrorDetail.newBuilder()
+                    .setKind(ErrorDetail.Kind.NO_LEADER)
+                    .setNotApplied(true)
+                    .build());
     try (CairnClient c = client(List.of(node.endpoint()), 3)) {
       CairnException e = assertThrows(CairnException.class, () -> c.transfer("t", "a", "b", 1));
       assertFalse(e instanceof OutcomeUnknownException);

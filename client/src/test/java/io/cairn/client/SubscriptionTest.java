@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.cairn.client.internal.Caller;
 import io.cairn.proto.ErrorDetail;
 import io.cairn.proto.LedgerServiceGrpc;
 import io.cairn.proto.WatchRequest;
@@ -26,8 +25,8 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * The subscription's own defences, against scripted nodes on loopback: real nodes cannot be made
- * to send a gap, so these fakes do, and the client must refuse it.
+ * The subscription's own defences, against scripted nodes on loopback: real nodes cannot be made to
+ * send a gap, so these fakes do, and the client must refuse it.
  */
 class SubscriptionTest {
   private final List<Server> servers = new ArrayList<>();

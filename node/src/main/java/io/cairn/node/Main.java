@@ -10,17 +10,17 @@ import io.cairn.node.metrics.MetricsServer;
 import io.cairn.node.metrics.NodeMetrics;
 import io.cairn.node.metrics.RatisMetricsBridge;
 import io.cairn.node.raft.LedgerStateMachine;
-import io.cairn.node.raft.WatchWindow;
 import io.cairn.node.raft.RaftNode;
+import io.cairn.node.raft.WatchWindow;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Starts one Cairn node: the Ratis server with the ledger state machine, then the public API.
- * Exit codes: 0 after a clean shutdown, 2 for bad configuration, 1 when start-up fails (for
- * example a corrupt snapshot: the node refuses to serve rather than serve wrong state).
+ * Starts one Cairn node: the Ratis server with the ledger state machine, then the public API. Exit
+ * codes: 0 after a clean shutdown, 2 for bad configuration, 1 when start-up fails (for example a
+ * corrupt snapshot: the node refuses to serve rather than serve wrong state).
  */
 public final class Main {
   private Main() {}
@@ -61,8 +61,14 @@ public final class Main {
                   },
                   "cairn-shutdown"));
       System.out.println(
-          "cairn node " + config.nodeId() + " ready: api " + config.self().apiEndpoint()
-              + ", raft " + config.self().raftAddress() + ", data " + config.dataDir());
+          "cairn node "
+              + config.nodeId()
+              + " ready: api "
+              + config.self().apiEndpoint()
+              + ", raft "
+              + config.self().raftAddress()
+              + ", data "
+              + config.dataDir());
       // A division that closes under us (the leader told this node it was removed from the
       // group, or Raft failed) leaves a process that can only answer NOT_READY: exit instead,
       // so a supervisor or operator sees it.
@@ -142,10 +148,7 @@ public final class Main {
         if (port > 0) {
           metricsServer =
               new MetricsServer(
-                  config.get("metrics.bind.host"),
-                  port,
-                  metrics.prometheus(),
-                  raft::knowsLeader);
+                  config.get("metrics.bind.host"), port, metrics.prometheus(), raft::knowsLeader);
           metricsServer.start();
         }
       } catch (Exception e) {
@@ -168,8 +171,7 @@ public final class Main {
           metrics,
           config.getLong("watch.enabled") == 1
               ? new WatchWindow(
-                  config.getInt("watch.retention.entries"),
-                  config.getLong("watch.retention.bytes"))
+                  config.getInt("watch.retention.entries"), config.getLong("watch.retention.bytes"))
               : WatchWindow.disabled());
     }
 
@@ -177,7 +179,8 @@ public final class Main {
       hot.view()
           .forEach(
               (key, value) ->
-                  io.micrometer.core.instrument.Gauge.builder("cairn.config.value", value, v -> v.get())
+                  io.micrometer.core.instrument.Gauge.builder(
+                          "cairn.config.value", value, v -> v.get())
                       .tag("key", key)
                       .description("Live value of a hot-reloadable configuration key")
                       .register(metrics.registry()));
@@ -202,12 +205,10 @@ public final class Main {
 
     private static void registerRaftGauges(NodeMetrics m, RaftNode raft) {
       LedgerStateMachine sm = raft.stateMachine();
-      m.gauge("cairn.raft.applied.index", "Last applied log index", () -> sm.stamp().getAppliedIndex());
-      m.gauge("cairn.raft.commit.index", "Last committed log index known here", raft::commitIndex);
       m.gauge(
-          "cairn.raft.term",
-          "Current term",
-          () -> raft.status().term());
+          "cairn.raft.applied.index", "Last applied log index", () -> sm.stamp().getAppliedIndex());
+      m.gauge("cairn.raft.commit.index", "Last committed log index known here", raft::commitIndex);
+      m.gauge("cairn.raft.term", "Current term", () -> raft.status().term());
       m.gauge(
           "cairn.raft.is.leader",
           "1 when this node is the leader",

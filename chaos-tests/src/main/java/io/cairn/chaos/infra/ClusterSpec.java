@@ -38,7 +38,8 @@ public record ClusterSpec(
     Objects.requireNonNull(startupTimeout, "startupTimeout");
     Objects.requireNonNull(callTimeout, "callTimeout");
     if (nodeCount < 1 || nodeCount > MAX_NODES) {
-      throw new IllegalArgumentException("nodeCount must be in [1, " + MAX_NODES + "]: " + nodeCount);
+      throw new IllegalArgumentException(
+          "nodeCount must be in [1, " + MAX_NODES + "]: " + nodeCount);
     }
     if (readyPort < 0 || readyPort > 65_535) {
       throw new IllegalArgumentException("readyPort out of range: " + readyPort);
@@ -59,8 +60,7 @@ public record ClusterSpec(
 
   /** The same, with these per-node arguments. */
   public ClusterSpec withCommand(Function<String, List<String>> perNode) {
-    return new ClusterSpec(
-        image, nodeCount, perNode, env, readyPort, startupTimeout, callTimeout);
+    return new ClusterSpec(image, nodeCount, perNode, env, readyPort, startupTimeout, callTimeout);
   }
 
   /** The same, with this per-node environment. */

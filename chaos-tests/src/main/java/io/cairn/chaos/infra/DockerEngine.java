@@ -10,8 +10,8 @@ import org.testcontainers.DockerClientFactory;
  * Whether a Docker engine is reachable, and the settings the harness needs on these machines.
  *
  * <p>Tests call {@link #unavailableReason()} in a JUnit assumption, so a machine without Docker
- * skips the chaos tests instead of failing them; {@code scripts/docker-engine up} starts a
- * confined engine where one is wanted.
+ * skips the chaos tests instead of failing them; {@code scripts/docker-engine up} starts a confined
+ * engine where one is wanted.
  */
 public final class DockerEngine {
   /** Debian's engine is 20.10; starting at this API version skips a failed negotiation. */
@@ -25,8 +25,8 @@ public final class DockerEngine {
   private DockerEngine() {}
 
   /**
-   * Sets what must be set before Testcontainers first talks to the engine, and checks what can
-   * only be set from outside (environment variables).
+   * Sets what must be set before Testcontainers first talks to the engine, and checks what can only
+   * be set from outside (environment variables).
    *
    * @throws ChaosInfraException if Ryuk is not disabled: it is an image, and nothing can be pulled
    */
@@ -41,9 +41,7 @@ public final class DockerEngine {
     }
   }
 
-  /**
-   * Why no engine can be used, or empty when one answers. Probed once per JVM, bounded in time.
-   */
+  /** Why no engine can be used, or empty when one answers. Probed once per JVM, bounded in time. */
   public static synchronized Optional<String> unavailableReason() {
     if (probed == null) {
       probed = probe();

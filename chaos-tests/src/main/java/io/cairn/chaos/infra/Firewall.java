@@ -12,9 +12,9 @@ import java.util.TreeMap;
  * The network faults in force, and the iptables ruleset they give each node.
  *
  * <p>The whole filter table of a node's network namespace is rewritten at once with {@code
- * iptables-restore}, so a change is atomic per node and re-applying after a restart (new
- * namespace, maybe a new IP) is the same operation. Only traffic between nodes is cut; the host
- * (the test's clients) keeps reaching every node, and loopback is never touched.
+ * iptables-restore}, so a change is atomic per node and re-applying after a restart (new namespace,
+ * maybe a new IP) is the same operation. Only traffic between nodes is cut; the host (the test's
+ * clients) keeps reaching every node, and loopback is never touched.
  */
 final class Firewall {
   /** An undirected link between two nodes that is cut. */

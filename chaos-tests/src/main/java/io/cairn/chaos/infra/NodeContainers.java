@@ -29,17 +29,17 @@ import org.testcontainers.utility.DockerImageName;
 /**
  * A cluster of node containers for Jepsen-style tests, and the faults the nemesis injects.
  *
- * <p>Nodes are named {@code n1..nN}; each is a container of its own, with that hostname and
- * network alias, on a Docker network created for this cluster. The host reaches a node at its
- * container IP on that network ({@link #address}); no port is published, so test traffic stays
- * inside the test's own network and never crosses a proxy. This needs a Linux host (the bridge is
- * local); Docker Desktop's VM would hide it.
+ * <p>Nodes are named {@code n1..nN}; each is a container of its own, with that hostname and network
+ * alias, on a Docker network created for this cluster. The host reaches a node at its container IP
+ * on that network ({@link #address}); no port is published, so test traffic stays inside the test's
+ * own network and never crosses a proxy. This needs a Linux host (the bridge is local); Docker
+ * Desktop's VM would hide it.
  *
  * <p>Network faults are iptables rules written from the host into each node's network namespace
- * ({@code nsenter -t <pid> -n iptables-restore}), so the image needs no tools and the host must
- * run the tests as root. They cut traffic between nodes only: the host keeps reaching every node.
- * They are re-applied after {@link #start} (the restarted node has a fresh namespace, and may
- * have a new IP).
+ * ({@code nsenter -t <pid> -n iptables-restore}), so the image needs no tools and the host must run
+ * the tests as root. They cut traffic between nodes only: the host keeps reaching every node. They
+ * are re-applied after {@link #start} (the restarted node has a fresh namespace, and may have a new
+ * IP).
  *
  * <p>Every Docker call, exec and host command is bounded by the spec's call timeout; a node that
  * does not get ready in the startup timeout fails with its log tail. {@link #close} removes every
@@ -66,7 +66,8 @@ public final class NodeContainers implements AutoCloseable {
     this.spec = spec;
     DockerEngine.configure();
     this.client =
-        calls.call("connecting to Docker", spec.callTimeout(), DockerClientFactory.instance()::client);
+        calls.call(
+            "connecting to Docker", spec.callTimeout(), DockerClientFactory.instance()::client);
     this.network = Network.newNetwork();
     this.networkId = calls.call("creating the network", spec.callTimeout(), network::getId);
   }
@@ -108,7 +109,8 @@ public final class NodeContainers implements AutoCloseable {
             .withStartupTimeout(spec.startupTimeout());
     // start() creates and starts; the ID is known even if a later step of start() fails.
     try {
-      calls.run("starting " + node, spec.startupTimeout().plus(spec.callTimeout()), container::start);
+      calls.run(
+          "starting " + node, spec.startupTimeout().plus(spec.callTimeout()), container::start);
     } finally {
       String id = container.getContainerId();
       if (id != null) {
@@ -500,7 +502,8 @@ public final class NodeContainers implements AutoCloseable {
     long deadline = System.nanoTime() + spec.callTimeout().toNanos();
     while (isRunning(node)) {
       if (System.nanoTime() - deadline > 0) {
-        throw new ChaosInfraException(node + " still runs " + spec.callTimeout() + " after SIGKILL");
+        throw new ChaosInfraException(
+            node + " still runs " + spec.callTimeout() + " after SIGKILL");
       }
       sleep(READY_POLL);
     }

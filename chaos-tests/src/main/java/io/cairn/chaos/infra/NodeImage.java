@@ -21,8 +21,8 @@ public record NodeImage(String id, String tag) {
   }
 
   /**
-   * Builds (or finds up to date) an image whose entry point runs {@code mainClass} with the jars
-   * of {@code appDir} ({@code cairn-node.jar} or {@code cairn-node-*.jar}, plus {@code lib/}).
+   * Builds (or finds up to date) an image whose entry point runs {@code mainClass} with the jars of
+   * {@code appDir} ({@code cairn-node.jar} or {@code cairn-node-*.jar}, plus {@code lib/}).
    *
    * @param timeout bound on the whole build; the first build of the base takes about 20 s
    */

@@ -12,9 +12,9 @@ import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Stand-in for the node in the infrastructure smoke test: listens on a TCP port, answers one
- * line per connection with {@code <name>:<line>} and closes, so {@code echo x | nc host port}
- * returns as soon as the answer is in.
+ * Stand-in for the node in the infrastructure smoke test: listens on a TCP port, answers one line
+ * per connection with {@code <name>:<line>} and closes, so {@code echo x | nc host port} returns as
+ * soon as the answer is in.
  */
 public final class EchoMain {
   private static final int WORKERS = 4;
@@ -58,7 +58,8 @@ public final class EchoMain {
     try (socket) {
       socket.setSoTimeout(READ_TIMEOUT_MILLIS);
       BufferedReader in =
-          new BufferedReader(new InputStreamReader(socket.getInputStream(), StandardCharsets.UTF_8));
+          new BufferedReader(
+              new InputStreamReader(socket.getInputStream(), StandardCharsets.UTF_8));
       String line = in.readLine();
       OutputStream out = socket.getOutputStream();
       out.write((name + ":" + (line == null ? "" : line) + "\n").getBytes(StandardCharsets.UTF_8));

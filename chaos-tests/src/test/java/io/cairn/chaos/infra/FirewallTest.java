@@ -25,8 +25,10 @@ class FirewallTest {
     assertTrue(firewall.isCut("n1", "n2"));
     String n1 = firewall.rulesFor("n1", IPS);
     String n2 = firewall.rulesFor("n2", IPS);
-    assertTrue(n1.contains("-A INPUT -s 198.18.16.3/32 -j DROP\n-A OUTPUT -d 198.18.16.3/32 -j DROP"));
-    assertTrue(n2.contains("-A INPUT -s 198.18.16.2/32 -j DROP\n-A OUTPUT -d 198.18.16.2/32 -j DROP"));
+    assertTrue(
+        n1.contains("-A INPUT -s 198.18.16.3/32 -j DROP\n-A OUTPUT -d 198.18.16.3/32 -j DROP"));
+    assertTrue(
+        n2.contains("-A INPUT -s 198.18.16.2/32 -j DROP\n-A OUTPUT -d 198.18.16.2/32 -j DROP"));
     assertTrue(!firewall.rulesFor("n3", IPS).contains("DROP"));
   }
 

@@ -165,11 +165,7 @@ class NodeContainersSmokeTest {
   private static boolean reaches(String from, String to) {
     ExecResult result =
         cluster.exec(
-            from,
-            PROBE_TIMEOUT,
-            "sh",
-            "-c",
-            "echo ping | timeout 3 nc -w 2 " + to + " " + PORT);
+            from, PROBE_TIMEOUT, "sh", "-c", "echo ping | timeout 3 nc -w 2 " + to + " " + PORT);
     return result.stdout().strip().equals(to + ":ping");
   }
 

@@ -50,43 +50,98 @@ import picocli.CommandLine.Option;
 public final class BenchCmd extends CliCommand {
   @Mixin LoadOptions load;
 
-  @Option(names = "--batch", paramLabel = "B", defaultValue = "1", description = "Transfers per request (default ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--batch",
+      paramLabel = "B",
+      defaultValue = "1",
+      description = "Transfers per request (default ${DEFAULT-VALUE}).")
   int batch;
 
-  @Option(names = "--accounts", paramLabel = "A", defaultValue = "1000", description = "Accounts to move money between (default ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--accounts",
+      paramLabel = "A",
+      defaultValue = "1000",
+      description = "Accounts to move money between (default ${DEFAULT-VALUE}).")
   int accounts;
 
-  @Option(names = "--rate", paramLabel = "R", defaultValue = "0", description = "Cap on requests per second over all callers (0: closed loop).")
+  @Option(
+      names = "--rate",
+      paramLabel = "R",
+      defaultValue = "0",
+      description = "Cap on requests per second over all callers (0: closed loop).")
   double rate;
 
-  @Option(names = "--no-coalesce", description = "One RPC per request: turn off the client's coalescing of concurrent callers.")
+  @Option(
+      names = "--no-coalesce",
+      description = "One RPC per request: turn off the client's coalescing of concurrent callers.")
   boolean noCoalesce;
 
-  @Option(names = "--coalesce-inflight", paramLabel = "N", defaultValue = "" + CairnClient.DEFAULT_COALESCE_INFLIGHT, description = "Coalesced requests on the wire at once (default ${DEFAULT-VALUE}, the client's).")
+  @Option(
+      names = "--coalesce-inflight",
+      paramLabel = "N",
+      defaultValue = "" + CairnClient.DEFAULT_COALESCE_INFLIGHT,
+      description =
+          "Coalesced requests on the wire at once (default ${DEFAULT-VALUE}, the client's).")
   int coalesceInflight;
 
-  @Option(names = "--linger-micros", paramLabel = "US", defaultValue = "" + CairnClient.DEFAULT_LINGER_MAX_MICROS, description = "Most time the client's coalescer waits for callers still arriving (default ${DEFAULT-VALUE}, the client's; 0: send as soon as a request slot is free).")
+  @Option(
+      names = "--linger-micros",
+      paramLabel = "US",
+      defaultValue = "" + CairnClient.DEFAULT_LINGER_MAX_MICROS,
+      description =
+          "Most time the client's coalescer waits for callers still arriving (default ${DEFAULT-VALUE}, the client's; 0: send as soon as a request slot is free).")
   int lingerMicros;
 
-  @Option(names = "--async", description = "Callers are callbacks, not threads: each submits its next transfer when the previous one completes (closed loop, --batch 1 only). Shows what waking N waiting threads costs; the default is threads.")
+  @Option(
+      names = "--async",
+      description =
+          "Callers are callbacks, not threads: each submits its next transfer when the previous one completes (closed loop, --batch 1 only). Shows what waking N waiting threads costs; the default is threads.")
   boolean async;
 
-  @Option(names = "--open-loop", description = "Open loop (needs --rate): send R requests/s whether or not earlier ones were answered, each as its own RPC to the leader, and count OK, RESOURCE_EXHAUSTED and other errors apart. For overload tests; no warm-up.")
+  @Option(
+      names = "--open-loop",
+      description =
+          "Open loop (needs --rate): send R requests/s whether or not earlier ones were answered, each as its own RPC to the leader, and count OK, RESOURCE_EXHAUSTED and other errors apart. For overload tests; no warm-up.")
   boolean openLoop;
 
-  @Option(names = "--connections", paramLabel = "C", defaultValue = "4", description = "Open loop: client connections to spread requests over (default ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--connections",
+      paramLabel = "C",
+      defaultValue = "4",
+      description =
+          "Open loop: client connections to spread requests over (default ${DEFAULT-VALUE}).")
   int connections;
 
-  @Option(names = "--attempts", paramLabel = "N", defaultValue = "1", description = "Open loop: attempts per request; 1 counts a refusal instead of retrying it (default ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--attempts",
+      paramLabel = "N",
+      defaultValue = "1",
+      description =
+          "Open loop: attempts per request; 1 counts a refusal instead of retrying it (default ${DEFAULT-VALUE}).")
   int attempts;
 
-  @Option(names = "--max-outstanding", paramLabel = "N", defaultValue = "4000", description = "Open loop: most requests awaiting an answer; beyond it a request is not sent, and counted (default ${DEFAULT-VALUE}). Keep it below C x 1024 (a node's streams per connection): calls beyond that wait unsent in the client and end as unknown outcomes.")
+  @Option(
+      names = "--max-outstanding",
+      paramLabel = "N",
+      defaultValue = "4000",
+      description =
+          "Open loop: most requests awaiting an answer; beyond it a request is not sent, and counted (default ${DEFAULT-VALUE}). Keep it below C x 1024 (a node's streams per connection): calls beyond that wait unsent in the client and end as unknown outcomes.")
   int maxOutstanding;
 
-  @Option(names = "--recovery", paramLabel = "SECONDS", defaultValue = "0", description = "Open loop: then run --clients closed-loop callers this long and report when throughput came back.")
+  @Option(
+      names = "--recovery",
+      paramLabel = "SECONDS",
+      defaultValue = "0",
+      description =
+          "Open loop: then run --clients closed-loop callers this long and report when throughput came back.")
   int recoverySeconds;
 
-  @Option(names = "--baseline", paramLabel = "OPS", defaultValue = "0", description = "Open loop: normal transfers/s; recovered = the first 0.5 s at 80%% of it (0: of the recovery phase's own median).")
+  @Option(
+      names = "--baseline",
+      paramLabel = "OPS",
+      defaultValue = "0",
+      description =
+          "Open loop: normal transfers/s; recovered = the first 0.5 s at 80%% of it (0: of the recovery phase's own median).")
   double baseline;
 
   private final Meter meter = new Meter();
@@ -133,21 +188,38 @@ public final class BenchCmd extends CliCommand {
   }
 
   private void checkBounds() {
-    if (!load.inBounds() || batch < 1 || batch > 1000 || accounts < 2 || accounts > 1_000_000
+    if (!load.inBounds()
+        || batch < 1
+        || batch > 1000
+        || accounts < 2
+        || accounts > 1_000_000
         || rate < 0) {
       throw new IllegalArgumentException(
           "bounds: --clients 1..4096, --batch 1..1000, --accounts 2..1000000, --duration 1..3600,"
               + " --warmup 0..600, --rate >= 0");
     }
     if (async && (batch != 1 || rate > 0 || openLoop)) {
-      throw new IllegalArgumentException("--async is a closed loop of single transfers: no --batch, --rate or --open-loop");
+      throw new IllegalArgumentException(
+          "--async is a closed loop of single transfers: no --batch, --rate or --open-loop");
     }
-    if (coalesceInflight < 1 || coalesceInflight > 64 || lingerMicros < 0 || lingerMicros > 100_000) {
-      throw new IllegalArgumentException("bounds: --coalesce-inflight 1..64, --linger-micros 0..100000");
+    if (coalesceInflight < 1
+        || coalesceInflight > 64
+        || lingerMicros < 0
+        || lingerMicros > 100_000) {
+      throw new IllegalArgumentException(
+          "bounds: --coalesce-inflight 1..64, --linger-micros 0..100000");
     }
-    if (openLoop && (rate <= 0 || connections < 1 || connections > 64 || attempts < 1
-        || attempts > 100 || maxOutstanding < 1 || maxOutstanding > 1_000_000
-        || recoverySeconds < 0 || recoverySeconds > 3600 || baseline < 0)) {
+    if (openLoop
+        && (rate <= 0
+            || connections < 1
+            || connections > 64
+            || attempts < 1
+            || attempts > 100
+            || maxOutstanding < 1
+            || maxOutstanding > 1_000_000
+            || recoverySeconds < 0
+            || recoverySeconds > 3600
+            || baseline < 0)) {
       throw new IllegalArgumentException(
           "--open-loop needs --rate > 0; bounds: --connections 1..64, --attempts 1..100,"
               + " --max-outstanding 1..1000000, --recovery 0..3600, --baseline >= 0");
@@ -216,23 +288,37 @@ public final class BenchCmd extends CliCommand {
 
   private String openLoopText(Map<String, Object> j) {
     StringBuilder human = new StringBuilder();
-    human.append(String.format(
-        "open loop %.0f requests/s x %d transfers for %ds: sent %d (%.0f/s); not sent: %d at the"
-            + " outstanding bound, %d while the generator lagged%n",
-        rate, batch, load.durationSeconds, j.get("sent"), (Double) j.get("sent_per_sec"),
-        j.get("not_sent_outstanding_bound"), j.get("not_sent_generator_behind")));
-    human.append(String.format(
-        "ok %d requests (%d transfers, %.0f/s; %d non-OK result codes), resource_exhausted %d,"
-            + " unknown %d, other errors %d",
-        j.get("ok_requests"), j.get("ok_ops"), (Double) j.get("ok_ops_per_sec"),
-        j.get("non_ok_result_codes"), j.get("resource_exhausted"), j.get("unknown"),
-        j.get("other_errors")));
+    human.append(
+        String.format(
+            "open loop %.0f requests/s x %d transfers for %ds: sent %d (%.0f/s); not sent: %d at the"
+                + " outstanding bound, %d while the generator lagged%n",
+            rate,
+            batch,
+            load.durationSeconds,
+            j.get("sent"),
+            (Double) j.get("sent_per_sec"),
+            j.get("not_sent_outstanding_bound"),
+            j.get("not_sent_generator_behind")));
+    human.append(
+        String.format(
+            "ok %d requests (%d transfers, %.0f/s; %d non-OK result codes), resource_exhausted %d,"
+                + " unknown %d, other errors %d",
+            j.get("ok_requests"),
+            j.get("ok_ops"),
+            (Double) j.get("ok_ops_per_sec"),
+            j.get("non_ok_result_codes"),
+            j.get("resource_exhausted"),
+            j.get("unknown"),
+            j.get("other_errors")));
     if (recoverySeconds > 0) {
-      human.append(String.format(
-          "%nafter: %.0f transfers/s over %ds with %d callers; recovered (80%% of %.0f/s) after %s",
-          (Double) j.get("recovery_ops_per_sec"), recoverySeconds, load.clients,
-          (Double) j.get("recovery_reference_ops_per_sec"),
-          j.get("recovery_s") == null ? "never" : j.get("recovery_s") + " s"));
+      human.append(
+          String.format(
+              "%nafter: %.0f transfers/s over %ds with %d callers; recovered (80%% of %.0f/s) after %s",
+              (Double) j.get("recovery_ops_per_sec"),
+              recoverySeconds,
+              load.clients,
+              (Double) j.get("recovery_reference_ops_per_sec"),
+              j.get("recovery_s") == null ? "never" : j.get("recovery_s") + " s"));
     }
     @SuppressWarnings("unchecked")
     Map<String, Object> kinds = (Map<String, Object>) j.get("error_kinds");

@@ -51,40 +51,93 @@ import picocli.CommandLine.Option;
       "%nExit 0 when every check passes and the peak RSS is under --max-rss-mb; 1 otherwise."
     })
 public final class BenchWatchCmd extends CliCommand {
-  @Option(names = "--watchers", paramLabel = "N", defaultValue = "1000", description = "Watch streams, one connection each (default ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--watchers",
+      paramLabel = "N",
+      defaultValue = "1000",
+      description = "Watch streams, one connection each (default ${DEFAULT-VALUE}).")
   int watchers;
 
-  @Option(names = "--node", paramLabel = "ID", defaultValue = "follower", description = "Node to watch: a node id (n2), 'follower' or 'leader' (default ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--node",
+      paramLabel = "ID",
+      defaultValue = "follower",
+      description =
+          "Node to watch: a node id (n2), 'follower' or 'leader' (default ${DEFAULT-VALUE}).")
   String node;
 
-  @Option(names = "--transfers", paramLabel = "T", defaultValue = "4000", description = "Transfers to drive (default ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--transfers",
+      paramLabel = "T",
+      defaultValue = "4000",
+      description = "Transfers to drive (default ${DEFAULT-VALUE}).")
   int transfers;
 
-  @Option(names = "--rate", paramLabel = "R", defaultValue = "200", description = "Transfers per second (default ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--rate",
+      paramLabel = "R",
+      defaultValue = "200",
+      description = "Transfers per second (default ${DEFAULT-VALUE}).")
   int rate;
 
-  @Option(names = "--accounts", paramLabel = "A", defaultValue = "100", description = "Accounts to move money between (default ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--accounts",
+      paramLabel = "A",
+      defaultValue = "100",
+      description = "Accounts to move money between (default ${DEFAULT-VALUE}).")
   int accounts;
 
-  @Option(names = "--buffer", paramLabel = "ENTRIES", defaultValue = "64", description = "Entries each watcher requests ahead (gRPC request(n); default ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--buffer",
+      paramLabel = "ENTRIES",
+      defaultValue = "64",
+      description =
+          "Entries each watcher requests ahead (gRPC request(n); default ${DEFAULT-VALUE}).")
   int buffer;
 
-  @Option(names = "--window-kib", paramLabel = "KIB", defaultValue = "64", description = "HTTP/2 flow-control window of each watcher's connection: what the node may send ahead and this client buffers, per watcher (default ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--window-kib",
+      paramLabel = "KIB",
+      defaultValue = "64",
+      description =
+          "HTTP/2 flow-control window of each watcher's connection: what the node may send ahead and this client buffers, per watcher (default ${DEFAULT-VALUE}).")
   int windowKib;
 
-  @Option(names = "--client-threads", paramLabel = "T", defaultValue = "2", description = "Netty event loops, and callback threads, shared by all watchers (default ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--client-threads",
+      paramLabel = "T",
+      defaultValue = "2",
+      description =
+          "Netty event loops, and callback threads, shared by all watchers (default ${DEFAULT-VALUE}).")
   int clientThreads;
 
-  @Option(names = "--drain", paramLabel = "SECONDS", defaultValue = "120", description = "Most time for watchers to catch up after the load (default ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--drain",
+      paramLabel = "SECONDS",
+      defaultValue = "120",
+      description = "Most time for watchers to catch up after the load (default ${DEFAULT-VALUE}).")
   int drainSeconds;
 
-  @Option(names = "--pid", paramLabel = "PID", defaultValue = "0", description = "Process id of the watched node (default: from --pid-dir).")
+  @Option(
+      names = "--pid",
+      paramLabel = "PID",
+      defaultValue = "0",
+      description = "Process id of the watched node (default: from --pid-dir).")
   long pid;
 
-  @Option(names = "--pid-dir", paramLabel = "DIR", defaultValue = "run", description = "Folder with <node-id>.pid files (default ${DEFAULT-VALUE}, as scripts/cluster writes).")
+  @Option(
+      names = "--pid-dir",
+      paramLabel = "DIR",
+      defaultValue = "run",
+      description =
+          "Folder with <node-id>.pid files (default ${DEFAULT-VALUE}, as scripts/cluster writes).")
   Path pidDir;
 
-  @Option(names = "--max-rss-mb", paramLabel = "MB", defaultValue = "512", description = "RSS bound for the verdict (default ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--max-rss-mb",
+      paramLabel = "MB",
+      defaultValue = "512",
+      description = "RSS bound for the verdict (default ${DEFAULT-VALUE}).")
   long maxRssMb;
 
   private final Map<String, Long> ackedIndexById = new ConcurrentHashMap<>();
@@ -99,15 +152,7 @@ public final class BenchWatchCmd extends CliCommand {
 
   @Override
   public Integer call() throws Exception {
-    if (watchers < 1 || watchers > 20_000 || transfers < 1 || transfers > 1_000_000
-        || rate < 1 || rate > 100_000 || accounts < 2 || accounts > 100_000 || buffer < 1
-        || buffer > 10_000 || clientThreads < 1 || clientThreads > 64 || drainSeconds < 1
-        || drainSeconds > 3600 || windowKib < 16 || windowKib > 65_536) {
-      throw new IllegalArgumentException(
-          "bounds: --watchers 1..20000, --transfers 1..1000000, --rate 1..100000, --accounts"
-              + " 2..100000, --buffer 1..10000, --client-threads 1..64, --drain 1..3600,"
-              + " --window-kib 16..65536");
-    }
+    checkBounds();
     PrintWriter err = spec.commandLine().getErr();
     String run = Ops.newId().substring(0, 6).replaceAll("[^A-Za-z0-9]", "x");
     String idPrefix = "bw" + run + "-";
@@ -123,9 +168,11 @@ public final class BenchWatchCmd extends CliCommand {
       long from = setUp(writer, idPrefix, names, err) + 1;
       sample(memory);
       long baselineKib = memory == null ? 0 : memory.rssKib();
-      err.printf("watching %s (%s) from index %d with %d watchers%n", watchedId, watched, from, watchers);
+      err.printf(
+          "watching %s (%s) from index %d with %d watchers%n", watchedId, watched, from, watchers);
       err.flush();
-      try (WatcherFleet fleet = new WatcherFleet(watched, from, buffer, windowKib * 1024, idPrefix, clientThreads)) {
+      try (WatcherFleet fleet =
+          new WatcherFleet(watched, from, buffer, windowKib * 1024, idPrefix, clientThreads)) {
         long openStart = System.nanoTime();
         for (int opened = 0; opened < watchers; opened += 100) {
           fleet.open(Math.min(100, watchers - opened));
@@ -139,8 +186,11 @@ public final class BenchWatchCmd extends CliCommand {
         long idleKib = memory == null ? 0 : memory.rssKib();
         err.printf(
             "%d watchers %s in %d ms; node RSS %s (before opening: %s)%n",
-            watchers, connected ? "connected" : "NOT all connected", openMillis,
-            mib(idleKib), mib(baselineKib));
+            watchers,
+            connected ? "connected" : "NOT all connected",
+            openMillis,
+            mib(idleKib),
+            mib(baselineKib));
         err.flush();
         long loadStart = System.nanoTime();
         long nodeCpu0 = memory == null ? -1 : memory.cpuMillis();
@@ -155,9 +205,42 @@ public final class BenchWatchCmd extends CliCommand {
         cpu[0] = memory == null || nodeCpu0 < 0 ? -1 : memory.cpuMillis() - nodeCpu0;
         cpu[1] = selfCpuMillis() - selfCpu0;
         return report(
-            fleet, memory, baselineKib, idleKib, Math.max(probe, maxAcked), loadSecs, drainSecs,
-            watchedId, watched, from, run);
+            fleet,
+            memory,
+            baselineKib,
+            idleKib,
+            Math.max(probe, maxAcked),
+            loadSecs,
+            drainSecs,
+            watchedId,
+            watched,
+            from,
+            run);
       }
+    }
+  }
+
+  private void checkBounds() {
+    if (watchers < 1
+        || watchers > 20_000
+        || transfers < 1
+        || transfers > 1_000_000
+        || rate < 1
+        || rate > 100_000
+        || accounts < 2
+        || accounts > 100_000
+        || buffer < 1
+        || buffer > 10_000
+        || clientThreads < 1
+        || clientThreads > 64
+        || drainSeconds < 1
+        || drainSeconds > 3600
+        || windowKib < 16
+        || windowKib > 65_536) {
+      throw new IllegalArgumentException(
+          "bounds: --watchers 1..20000, --transfers 1..1000000, --rate 1..100000, --accounts"
+              + " 2..100000, --buffer 1..10000, --client-threads 1..64, --drain 1..3600,"
+              + " --window-kib 16..65536");
     }
   }
 
@@ -183,7 +266,9 @@ public final class BenchWatchCmd extends CliCommand {
       }
     }
     throw new IllegalArgumentException(
-        "no endpoint is " + node + " (give every node's --endpoint); roles: "
+        "no endpoint is "
+            + node
+            + " (give every node's --endpoint); roles: "
             + byEndpoint.entrySet().stream()
                 .map(e -> e.getValue().getNodeId() + "=" + e.getValue().getRole())
                 .toList());
@@ -244,8 +329,14 @@ public final class BenchWatchCmd extends CliCommand {
    * flight), waits for their results, and returns the highest applied index acknowledged.
    */
   private long drive(
-      CairnClient client, String[] names, String idPrefix, int first, int count,
-      PrintWriter err, WatcherFleet fleet, ProcMemory memory)
+      CairnClient client,
+      String[] names,
+      String idPrefix,
+      int first,
+      int count,
+      PrintWriter err,
+      WatcherFleet fleet,
+      ProcMemory memory)
       throws InterruptedException {
     Semaphore inflight = new Semaphore(512);
     List<CompletableFuture<Void>> pending = new ArrayList<>();
@@ -260,13 +351,16 @@ public final class BenchWatchCmd extends CliCommand {
         nextReport = progress(err, start, nextReport, i - first, fleet, memory);
       }
       nextReport = progress(err, start, nextReport, i - first, fleet, memory);
-      if (!inflight.tryAcquire(timeoutSeconds() > 0 ? (long) (timeoutSeconds() * 1000) : 15_000, TimeUnit.MILLISECONDS)) {
+      if (!inflight.tryAcquire(
+          timeoutSeconds() > 0 ? (long) (timeoutSeconds() * 1000) : 15_000,
+          TimeUnit.MILLISECONDS)) {
         throw new IllegalStateException("512 transfers in flight for longer than the timeout");
       }
       String id = idPrefix + "t" + i;
       Operation op = Ops.transfer(id, names[i % names.length], names[(i + 1) % names.length], 1);
       pending.add(
-          client.singleAsync(op)
+          client
+              .singleAsync(op)
               .handle(
                   (r, e) -> {
                     inflight.release();
@@ -278,7 +372,8 @@ public final class BenchWatchCmd extends CliCommand {
                         notOk.incrementAndGet();
                       }
                     } else {
-                      Throwable c = e instanceof java.util.concurrent.CompletionException ? e.getCause() : e;
+                      Throwable c =
+                          e instanceof java.util.concurrent.CompletionException ? e.getCause() : e;
                       if (c instanceof OutcomeUnknownException || !(c instanceof CairnException)) {
                         unknownIds.add(id);
                       } else {
@@ -305,7 +400,11 @@ public final class BenchWatchCmd extends CliCommand {
   }
 
   private long progress(
-      PrintWriter err, long start, long nextReport, int sent, WatcherFleet fleet,
+      PrintWriter err,
+      long start,
+      long nextReport,
+      int sent,
+      WatcherFleet fleet,
       ProcMemory memory) {
     long now = System.nanoTime();
     if (now < nextReport) {
@@ -322,9 +421,14 @@ public final class BenchWatchCmd extends CliCommand {
     err.printf(
         "%5.1fs sent %d acked %d (up to index %d); watched node applied %s, watchers live %d,"
             + " slowest at index %d, median %d; node RSS %s%n",
-        (now - start) / 1e9, sent, ackedIndexById.size(),
+        (now - start) / 1e9,
+        sent,
+        ackedIndexById.size(),
         firstAckNanosByIndex.keySet().stream().mapToLong(Long::longValue).max().orElse(0),
-        applied, slow[1], slow[0], slow[2],
+        applied,
+        slow[1],
+        slow[0],
+        slow[2],
         memory == null ? "?" : mib(memory.rssKib()));
     err.flush();
     return now + TimeUnit.SECONDS.toNanos(1);
@@ -379,22 +483,53 @@ public final class BenchWatchCmd extends CliCommand {
 
   /** What one run measured, for the report. */
   private record Run(
-      WatcherFleet.Watcher ref, ProcMemory memory, long baselineKib, long idleKib,
-      double loadSecs, double drainSecs, String watchedId, String watched, long from, String id) {}
+      WatcherFleet.Watcher ref,
+      ProcMemory memory,
+      long baselineKib,
+      long idleKib,
+      double loadSecs,
+      double drainSecs,
+      String watchedId,
+      String watched,
+      long from,
+      String id) {}
 
   private int report(
-      WatcherFleet fleet, ProcMemory memory, long baselineKib, long idleKib, long maxAcked,
-      double loadSecs, double drainSecs, String watchedId, String watched, long from, String run) {
+      WatcherFleet fleet,
+      ProcMemory memory,
+      long baselineKib,
+      long idleKib,
+      long maxAcked,
+      double loadSecs,
+      double drainSecs,
+      String watchedId,
+      String watched,
+      long from,
+      String run) {
     List<WatcherFleet.Watcher> all = fleet.watchers();
     Run r =
-        new Run(all.get(0), memory, baselineKib, idleKib, loadSecs, drainSecs, watchedId, watched,
-            from, run);
+        new Run(
+            all.get(0),
+            memory,
+            baselineKib,
+            idleKib,
+            loadSecs,
+            drainSecs,
+            watchedId,
+            watched,
+            from,
+            run);
     Comparison c = new Comparison();
     checkReference(r.ref(), c.problems);
     compareWatchers(all, r.ref(), maxAcked, c);
     if (c.failed > 5 || c.behind > 5 || c.differing > 5) {
       c.problems.add(
-          "(" + c.failed + " failed, " + c.behind + " behind, " + c.differing
+          "("
+              + c.failed
+              + " failed, "
+              + c.behind
+              + " behind, "
+              + c.differing
               + " differing in all)");
     }
     long peakKib = memory == null ? 0 : memory.peakRssKib();
@@ -430,8 +565,13 @@ public final class BenchWatchCmd extends CliCommand {
     }
     if (missing + duplicated + unexpected > 0) {
       problems.add(
-          "watcher 0 vs acknowledged ids: " + missing + " missing, " + duplicated
-              + " more than once, " + unexpected + " never submitted");
+          "watcher 0 vs acknowledged ids: "
+              + missing
+              + " missing, "
+              + duplicated
+              + " more than once, "
+              + unexpected
+              + " never submitted");
     }
   }
 
@@ -532,27 +672,38 @@ public final class BenchWatchCmd extends CliCommand {
   private String reportText(Run r, Comparison c, boolean rssOk, boolean ok) {
     Histogram lag = c.lag;
     StringBuilder human = new StringBuilder();
-    human.append(String.format(
-        "watchers %d on %s (%s), each its own connection; %d failed, %d behind, %d differing%n",
-        watchers, r.watchedId(), r.watched(), c.failed, c.behind, c.differing));
-    human.append(String.format(
-        "transfers acked %d (not OK %d, unknown %d, errors %d) in %.1f s; drain %.1f s%n",
-        ackedIndexById.size(), notOk.get(), unknownIds.size(), errors.get(), r.loadSecs(),
-        r.drainSecs()));
-    human.append(String.format(
-        "per watcher: %d entries, %d transfer events (+ %d replayed retries; min/max entries over"
-            + " watchers %d/%d)%n",
-        c.refEntries, r.ref().events(), r.ref().replays(), c.minEntries,
-        c.maxEntries));
-    human.append(String.format(
-        "delivery lag ack->watcher (ms): min %.1f  median %.1f  p99 %.1f  max %.1f"
-            + "  (%d samples, %d before the ack)%n",
-        lag.getMinValue() / 1000.0, lag.getValueAtPercentile(50) / 1000.0,
-        lag.getValueAtPercentile(99) / 1000.0, lag.getMaxValue() / 1000.0,
-        lag.getTotalCount(), c.beforeAck));
-    human.append(String.format(
-        "CPU during load and drain: watched node %.1f s, this client %.1f s (over %.1f s)%n",
-        cpu[0] / 1000.0, cpu[1] / 1000.0, r.loadSecs() + r.drainSecs()));
+    human.append(
+        String.format(
+            "watchers %d on %s (%s), each its own connection; %d failed, %d behind, %d differing%n",
+            watchers, r.watchedId(), r.watched(), c.failed, c.behind, c.differing));
+    human.append(
+        String.format(
+            "transfers acked %d (not OK %d, unknown %d, errors %d) in %.1f s; drain %.1f s%n",
+            ackedIndexById.size(),
+            notOk.get(),
+            unknownIds.size(),
+            errors.get(),
+            r.loadSecs(),
+            r.drainSecs()));
+    human.append(
+        String.format(
+            "per watcher: %d entries, %d transfer events (+ %d replayed retries; min/max entries over"
+                + " watchers %d/%d)%n",
+            c.refEntries, r.ref().events(), r.ref().replays(), c.minEntries, c.maxEntries));
+    human.append(
+        String.format(
+            "delivery lag ack->watcher (ms): min %.1f  median %.1f  p99 %.1f  max %.1f"
+                + "  (%d samples, %d before the ack)%n",
+            lag.getMinValue() / 1000.0,
+            lag.getValueAtPercentile(50) / 1000.0,
+            lag.getValueAtPercentile(99) / 1000.0,
+            lag.getMaxValue() / 1000.0,
+            lag.getTotalCount(),
+            c.beforeAck));
+    human.append(
+        String.format(
+            "CPU during load and drain: watched node %.1f s, this client %.1f s (over %.1f s)%n",
+            cpu[0] / 1000.0, cpu[1] / 1000.0, r.loadSecs() + r.drainSecs()));
     human.append(memoryText(r, rssOk));
     human.append(ok ? "every watcher received every entry in order: OK" : "FAILED:");
     for (String p : c.problems) {
@@ -569,8 +720,15 @@ public final class BenchWatchCmd extends CliCommand {
     return String.format(
         "node %s pid %d %s: RSS before watchers %s, %d watchers idle %s, peak %s, HWM %s"
             + " (bound %d MiB: %s)%n",
-        r.watchedId(), memory.pid(), memory.memoryFlags(), mib(r.baselineKib()), watchers,
-        mib(r.idleKib()), mib(memory.peakRssKib()), mib(memory.hwmKib()), maxRssMb,
+        r.watchedId(),
+        memory.pid(),
+        memory.memoryFlags(),
+        mib(r.baselineKib()),
+        watchers,
+        mib(r.idleKib()),
+        mib(memory.peakRssKib()),
+        mib(memory.hwmKib()),
+        maxRssMb,
         rssOk ? "under" : "OVER");
   }
 

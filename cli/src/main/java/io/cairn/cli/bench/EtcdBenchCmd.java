@@ -24,13 +24,14 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
- * {@code cairnctl bench etcd}: the closed loop of {@code bench --no-coalesce}, with etcd's
- * {@code KV.Put} in place of a transfer, so the two systems are loaded the same way by the same
- * client JVM: N caller threads, each with one put in flight, over one shared gRPC channel.
+ * {@code cairnctl bench etcd}: the closed loop of {@code bench --no-coalesce}, with etcd's {@code
+ * KV.Put} in place of a transfer, so the two systems are loaded the same way by the same client
+ * JVM: N caller threads, each with one put in flight, over one shared gRPC channel.
  */
 @Command(
     name = "etcd",
-    header = "etcd's writes/s and latency for N naive callers, as 'bench --no-coalesce' measures Cairn.",
+    header =
+        "etcd's writes/s and latency for N naive callers, as 'bench --no-coalesce' measures Cairn.",
     description = {
       "Measure an etcd v3 cluster's write throughput and latency for naive clients, the way"
           + " 'bench --no-coalesce' measures Cairn's: N caller threads share one gRPC channel to"
@@ -50,17 +51,28 @@ public final class EtcdBenchCmd extends CliCommand {
 
   @Mixin LoadOptions load;
 
-  @Option(names = "--keys", paramLabel = "K", defaultValue = "1000", description = "Keys to write to, at random (default ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--keys",
+      paramLabel = "K",
+      defaultValue = "1000",
+      description = "Keys to write to, at random (default ${DEFAULT-VALUE}).")
   int keys;
 
-  @Option(names = "--value-bytes", paramLabel = "B", defaultValue = "64", description = "Size of each value (default ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--value-bytes",
+      paramLabel = "B",
+      defaultValue = "64",
+      description = "Size of each value (default ${DEFAULT-VALUE}).")
   int valueBytes;
 
   private final Meter meter = new Meter();
 
   @Override
   public Integer call() throws InterruptedException {
-    if (!load.inBounds() || keys < 1 || keys > 1_000_000 || valueBytes < 0
+    if (!load.inBounds()
+        || keys < 1
+        || keys > 1_000_000
+        || valueBytes < 0
         || valueBytes > 1_000_000) {
       throw new IllegalArgumentException(
           "bounds: " + LoadOptions.BOUNDS + ", --keys 1..1000000, --value-bytes 0..1000000");
@@ -136,7 +148,8 @@ public final class EtcdBenchCmd extends CliCommand {
     return total;
   }
 
-  private void work(ManagedChannel channel, ByteString[] names, ByteString value, int worker, long end) {
+  private void work(
+      ManagedChannel channel, ByteString[] names, ByteString value, int worker, long end) {
     SplittableRandom rnd = new SplittableRandom(worker * 0x9E3779B97F4A7C15L + System.nanoTime());
     while (System.nanoTime() < end) {
       EtcdKv.Put put = new EtcdKv.Put(names[rnd.nextInt(names.length)], value);
@@ -185,10 +198,19 @@ public final class EtcdBenchCmd extends CliCommand {
             + "latency per put (ms): p50 %.2f  p90 %.2f  p99 %.2f  p99.9 %.2f  max %.2f%n"
             + "%d caller threads, one put in flight each, to the leader at %s; %d-byte values"
             + " over %d keys",
-        meter.ops.get(), load.durationSeconds, meter.ops.get() / secs, meter.errors.get(),
-        meter.unknown.get(), h.getValueAtPercentile(50) / 1000.0,
-        h.getValueAtPercentile(90) / 1000.0, h.getValueAtPercentile(99) / 1000.0,
-        h.getValueAtPercentile(99.9) / 1000.0, h.getMaxValue() / 1000.0, load.clients, leader,
-        valueBytes, keys);
+        meter.ops.get(),
+        load.durationSeconds,
+        meter.ops.get() / secs,
+        meter.errors.get(),
+        meter.unknown.get(),
+        h.getValueAtPercentile(50) / 1000.0,
+        h.getValueAtPercentile(90) / 1000.0,
+        h.getValueAtPercentile(99) / 1000.0,
+        h.getValueAtPercentile(99.9) / 1000.0,
+        h.getMaxValue() / 1000.0,
+        load.clients,
+        leader,
+        valueBytes,
+        keys);
   }
 }

@@ -11,11 +11,10 @@ import java.io.UncheckedIOException;
 
 /**
  * The two etcd v3 gRPC calls the etcd bench makes, written against etcd's public API description
- * ({@code api/etcdserverpb/rpc.proto}) instead of a client library: {@code KV.Put} and
- * {@code Maintenance.Status}. Only the fields used are encoded or decoded; protobuf skips the
- * rest. Why not jetcd: it brings Vert.x and a second, unshaded Netty of mixed versions (4.1.118
- * and 4.1.124) beside the shaded one of grpc 1.76 that cairnctl uses; two plain unary calls do
- * not need that.
+ * ({@code api/etcdserverpb/rpc.proto}) instead of a client library: {@code KV.Put} and {@code
+ * Maintenance.Status}. Only the fields used are encoded or decoded; protobuf skips the rest. Why
+ * not jetcd: it brings Vert.x and a second, unshaded Netty of mixed versions (4.1.118 and 4.1.124)
+ * beside the shaded one of grpc 1.76 that cairnctl uses; two plain unary calls do not need that.
  */
 final class EtcdKv {
   private EtcdKv() {}
@@ -39,8 +38,8 @@ final class EtcdKv {
           .build();
 
   /**
-   * {@code etcdserverpb.Maintenance/Status}. StatusRequest has no fields. StatusResponse: header
-   * = 1 (ResponseHeader: member_id = 2), leader = 4 (uint64).
+   * {@code etcdserverpb.Maintenance/Status}. StatusRequest has no fields. StatusResponse: header =
+   * 1 (ResponseHeader: member_id = 2), leader = 4 (uint64).
    */
   static final MethodDescriptor<Boolean, Status> STATUS =
       MethodDescriptor.<Boolean, Status>newBuilder()
@@ -52,8 +51,9 @@ final class EtcdKv {
 
   private static byte[] encodePut(Put p) {
     byte[] out =
-        new byte[CodedOutputStream.computeBytesSize(1, p.key())
-            + CodedOutputStream.computeBytesSize(2, p.value())];
+        new byte
+            [CodedOutputStream.computeBytesSize(1, p.key())
+                + CodedOutputStream.computeBytesSize(2, p.value())];
     CodedOutputStream o = CodedOutputStream.newInstance(out);
     try {
       o.writeBytes(1, p.key());
@@ -92,7 +92,9 @@ final class EtcdKv {
     return new Status(member, leader);
   }
 
-  /** The varint field {@code number} of a ResponseHeader (cluster_id 1, member_id 2, revision 3). */
+  /**
+   * The varint field {@code number} of a ResponseHeader (cluster_id 1, member_id 2, revision 3).
+   */
   private static long headerField(CodedInputStream in, int number) throws IOException {
     long value = 0;
     for (int tag = in.readTag(); tag != 0; tag = in.readTag()) {

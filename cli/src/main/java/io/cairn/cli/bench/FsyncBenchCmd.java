@@ -38,10 +38,19 @@ public final class FsyncBenchCmd extends CliCommand {
   private static final int BLOCK_BYTES = 4096;
   private static final long MAX_MICROS = TimeUnit.SECONDS.toMicros(60);
 
-  @Option(names = "--dir", paramLabel = "DIR", defaultValue = "data", description = "Folder to measure in, on the disk the nodes write to (default ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--dir",
+      paramLabel = "DIR",
+      defaultValue = "data",
+      description =
+          "Folder to measure in, on the disk the nodes write to (default ${DEFAULT-VALUE}).")
   Path dir;
 
-  @Option(names = "--count", paramLabel = "N", defaultValue = "2000", description = "Appends, each forced to disk (1..100000, default ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--count",
+      paramLabel = "N",
+      defaultValue = "2000",
+      description = "Appends, each forced to disk (1..100000, default ${DEFAULT-VALUE}).")
   int count;
 
   @Override
@@ -70,7 +79,8 @@ public final class FsyncBenchCmd extends CliCommand {
     for (int i = 0; i < BLOCK_BYTES; i++) {
       block.put(i, (byte) (i * 31 + 7));
     }
-    try (FileChannel ch = FileChannel.open(file, StandardOpenOption.WRITE, StandardOpenOption.APPEND)) {
+    try (FileChannel ch =
+        FileChannel.open(file, StandardOpenOption.WRITE, StandardOpenOption.APPEND)) {
       for (int i = 0; i < count; i++) {
         block.clear();
         long t0 = System.nanoTime();
@@ -90,9 +100,14 @@ public final class FsyncBenchCmd extends CliCommand {
     return String.format(
         "fdatasync after a 4 KiB append, %d times in %s (%.1f s): p50 %.3f ms  p90 %.3f ms"
             + "  p99 %.3f ms  max %.3f ms  (mean %.3f ms)",
-        count, dir.toAbsolutePath().normalize(), totalSecs,
-        h.getValueAtPercentile(50) / 1000.0, h.getValueAtPercentile(90) / 1000.0,
-        h.getValueAtPercentile(99) / 1000.0, h.getMaxValue() / 1000.0, h.getMean() / 1000.0);
+        count,
+        dir.toAbsolutePath().normalize(),
+        totalSecs,
+        h.getValueAtPercentile(50) / 1000.0,
+        h.getValueAtPercentile(90) / 1000.0,
+        h.getValueAtPercentile(99) / 1000.0,
+        h.getMaxValue() / 1000.0,
+        h.getMean() / 1000.0);
   }
 
   private Map<String, Object> json(Histogram h, double totalSecs) {

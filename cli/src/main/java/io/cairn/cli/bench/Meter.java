@@ -55,7 +55,8 @@ final class Meter {
 
   private void noteError(Exception e) {
     String key =
-        e.getClass().getSimpleName() + ": "
+        e.getClass().getSimpleName()
+            + ": "
             + String.valueOf(e.getMessage()).replaceAll("[0-9A-Za-z_-]{22}", "<id>");
     AtomicLong n = errorKinds.get(key);
     if (n == null && errorKinds.size() < MAX_ERROR_KINDS) {
@@ -68,8 +69,8 @@ final class Meter {
 
   /**
    * Runs the clock of one load: turns measuring on at {@code phases[1]}, prints a progress line a
-   * second on {@code err} ("warm-up" or "measuring", {@code noun} answered and per second,
-   * errors), and returns the latencies recorded up to {@code phases[2]}.
+   * second on {@code err} ("warm-up" or "measuring", {@code noun} answered and per second, errors),
+   * and returns the latencies recorded up to {@code phases[2]}.
    */
   Histogram progress(PrintWriter err, String noun, long[] phases) throws InterruptedException {
     long start = phases[0];

@@ -26,14 +26,14 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
 
 /**
- * Open-loop load for overload tests: requests are sent at a fixed rate whether or not earlier
- * ones were answered (so the offered load does not fall when the cluster slows down, as a closed
- * loop's would), each as its own RPC straight to the leader, with a bounded number outstanding.
- * Requests the generator could not send (its outstanding bound was reached, or it fell more than a
- * second behind for lack of CPU) are counted apart. Every answer is counted as OK (answered, whatever the ledger's result code),
- * RESOURCE_EXHAUSTED (refused by a bound; with one attempt it is not retried), outcome unknown,
- * or another error. Optionally followed by a closed-loop recovery phase that reports how soon
- * throughput came back.
+ * Open-loop load for overload tests: requests are sent at a fixed rate whether or not earlier ones
+ * were answered (so the offered load does not fall when the cluster slows down, as a closed loop's
+ * would), each as its own RPC straight to the leader, with a bounded number outstanding. Requests
+ * the generator could not send (its outstanding bound was reached, or it fell more than a second
+ * behind for lack of CPU) are counted apart. Every answer is counted as OK (answered, whatever the
+ * ledger's result code), RESOURCE_EXHAUSTED (refused by a bound; with one attempt it is not
+ * retried), outcome unknown, or another error. Optionally followed by a closed-loop recovery phase
+ * that reports how soon throughput came back.
  */
 final class OpenLoopBench {
   /** What to run. {@code baselineOpsPerSec} 0: judge recovery against the phase's own median. */
@@ -107,7 +107,8 @@ final class OpenLoopBench {
       }
       // Everything sent has an answer or a deadline: wait for the stragglers, bounded.
       long drainUntil = System.nanoTime() + TimeUnit.SECONDS.toNanos((long) s.timeoutSeconds() + 5);
-      while (outstanding.availablePermits() < s.maxOutstanding() && System.nanoTime() < drainUntil) {
+      while (outstanding.availablePermits() < s.maxOutstanding()
+          && System.nanoTime() < drainUntil) {
         Thread.sleep(20);
       }
       return report(during, after);
@@ -161,7 +162,8 @@ final class OpenLoopBench {
         ops.add(Ops.transfer(Ops.newId(), accounts[a], accounts[b], 1));
       }
       sent.incrementAndGet();
-      clients.get((int) (k % clients.size()))
+      clients
+          .get((int) (k % clients.size()))
           .submitAsync(ops, false)
           .whenComplete(
               (r, e) -> {
@@ -182,7 +184,10 @@ final class OpenLoopBench {
       }
       return;
     }
-    Throwable c = e instanceof java.util.concurrent.CompletionException && e.getCause() != null ? e.getCause() : e;
+    Throwable c =
+        e instanceof java.util.concurrent.CompletionException && e.getCause() != null
+            ? e.getCause()
+            : e;
     if (c instanceof OutcomeUnknownException) {
       unknown.incrementAndGet();
       note(c);
@@ -196,7 +201,8 @@ final class OpenLoopBench {
 
   private void note(Throwable e) {
     String key =
-        e.getClass().getSimpleName() + ": "
+        e.getClass().getSimpleName()
+            + ": "
             + String.valueOf(e.getMessage())
                 .replaceAll("[0-9A-Za-z_-]{22}", "<id>")
                 .replaceAll("[0-9]+\\.[0-9]+s", "<t>s")

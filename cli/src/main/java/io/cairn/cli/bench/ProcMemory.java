@@ -8,9 +8,9 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * A local process's memory as Linux reports it in {@code /proc/<pid>/status}: resident set
- * ({@code VmRSS}) and its high-water mark ({@code VmHWM}), in KiB. Also the memory flags on its
- * command line, so a report says which limits the figures were taken under.
+ * A local process's memory as Linux reports it in {@code /proc/<pid>/status}: resident set ({@code
+ * VmRSS}) and its high-water mark ({@code VmHWM}), in KiB. Also the memory flags on its command
+ * line, so a report says which limits the figures were taken under.
  */
 final class ProcMemory {
   private final long pid;
@@ -89,10 +89,15 @@ final class ProcMemory {
     try {
       byte[] raw = Files.readAllBytes(Path.of("/proc", Long.toString(pid), "cmdline"));
       for (String arg : new String(raw, StandardCharsets.UTF_8).split("\0")) {
-        if (arg.startsWith("-Xmx") || arg.startsWith("-Xms") || arg.startsWith("-Xss")
-            || arg.startsWith("-XX:MaxDirectMemorySize") || arg.startsWith("-XX:+Use")
-            || arg.startsWith("-XX:MaxMetaspaceSize") || arg.startsWith("-XX:ReservedCodeCacheSize")
-            || arg.startsWith("-Dio.netty") || arg.startsWith("-Dio.grpc")) {
+        if (arg.startsWith("-Xmx")
+            || arg.startsWith("-Xms")
+            || arg.startsWith("-Xss")
+            || arg.startsWith("-XX:MaxDirectMemorySize")
+            || arg.startsWith("-XX:+Use")
+            || arg.startsWith("-XX:MaxMetaspaceSize")
+            || arg.startsWith("-XX:ReservedCodeCacheSize")
+            || arg.startsWith("-Dio.netty")
+            || arg.startsWith("-Dio.grpc")) {
           out.add(arg);
         }
       }

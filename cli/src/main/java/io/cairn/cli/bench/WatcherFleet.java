@@ -45,7 +45,11 @@ final class WatcherFleet implements AutoCloseable {
   private final List<Watcher> watchers = new ArrayList<>();
 
   WatcherFleet(
-      String endpoint, long fromIndex, int bufferEntries, int windowBytes, String idPrefix,
+      String endpoint,
+      long fromIndex,
+      int bufferEntries,
+      int windowBytes,
+      String idPrefix,
       int threads) {
     this.endpoint = endpoint;
     this.fromIndex = fromIndex;
@@ -80,8 +84,8 @@ final class WatcherFleet implements AutoCloseable {
   }
 
   /**
-   * Over the live watchers: the lowest last index, how many are live, and the median last index
-   * (a median far ahead of the lowest means some streams are starved, not all slow).
+   * Over the live watchers: the lowest last index, how many are live, and the median last index (a
+   * median far ahead of the lowest means some streams are starved, not all slow).
    */
   long[] slowest() {
     long[] last = new long[watchers.size()];
@@ -133,11 +137,13 @@ final class WatcherFleet implements AutoCloseable {
   final class Watcher implements ClientResponseObserver<WatchRequest, WatchResponse> {
     final int number;
     final ManagedChannel channel;
-    // The first watcher keeps every id it saw applied (not replayed), to compare with the acknowledged set; the others
+    // The first watcher keeps every id it saw applied (not replayed), to compare with the
+    // acknowledged set; the others
     // keep only a digest of the same sequence, compared with the first's.
     private final Map<String, Integer> idCounts;
     private final MessageDigest idDigest;
-    // Guarded by this (gRPC runs one call's callbacks one at a time, but readers are other threads).
+    // Guarded by this (gRPC runs one call's callbacks one at a time, but readers are other
+    // threads).
     private long[] indexes = new long[1024];
     private long[] receivedNanos = new long[1024];
     private int entries;
@@ -199,7 +205,11 @@ final class WatcherFleet implements AutoCloseable {
         boolean linked = entries == 0 ? index >= fromIndex && prev < fromIndex : prev == last;
         if (!linked || index <= last) {
           failure =
-              "entry " + index + " (prev_index " + prev + ") does not follow "
+              "entry "
+                  + index
+                  + " (prev_index "
+                  + prev
+                  + ") does not follow "
                   + (entries == 0 ? "the start index " + fromIndex : "entry " + last);
           c = call;
         } else {

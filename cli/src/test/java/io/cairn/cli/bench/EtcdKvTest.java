@@ -12,37 +12,42 @@ import org.junit.jupiter.api.Test;
 class EtcdKvTest {
   @Test
   void aPutIsKeyAsField1AndValueAsField2() throws IOException {
-    EtcdKv.Put put =
-        new EtcdKv.Put(ByteString.copyFromUtf8("k"), ByteString.copyFromUtf8("vv"));
+    EtcdKv.Put put = new EtcdKv.Put(ByteString.copyFromUtf8("k"), ByteString.copyFromUtf8("vv"));
     byte[] wire = EtcdKv.PUT.getRequestMarshaller().stream(put).readAllBytes();
     assertArrayEquals(new byte[] {0x0a, 1, 'k', 0x12, 2, 'v', 'v'}, wire);
   }
 
   @Test
   void aPutResponseGivesTheHeadersRevisionAndSkipsOtherFields() throws IOException {
-    byte[] header = message(o -> {
-      o.writeUInt64(1, 77); // cluster_id
-      o.writeUInt64(2, 5); // member_id
-      o.writeInt64(3, 1234); // revision
-      o.writeUInt64(4, 2); // raft_term
-    });
-    byte[] reply = message(o -> {
-      o.writeByteArray(1, header);
-      o.writeByteArray(2, new byte[] {0x0a, 1, 'k'}); // prev_kv, not asked for
-    });
+    byte[] header =
+        message(
+            o -> {
+              o.writeUInt64(1, 77); // cluster_id
+              o.writeUInt64(2, 5); // member_id
+              o.writeInt64(3, 1234); // revision
+              o.writeUInt64(4, 2); // raft_term
+            });
+    byte[] reply =
+        message(
+            o -> {
+              o.writeByteArray(1, header);
+              o.writeByteArray(2, new byte[] {0x0a, 1, 'k'}); // prev_kv, not asked for
+            });
     assertEquals(1234L, EtcdKv.PUT.parseResponse(new java.io.ByteArrayInputStream(reply)));
   }
 
   @Test
   void aStatusResponseGivesTheMemberAndTheLeader() throws IOException {
     byte[] header = message(o -> o.writeUInt64(2, 0x8f95L));
-    byte[] reply = message(o -> {
-      o.writeByteArray(1, header);
-      o.writeString(2, "3.4.23"); // version
-      o.writeInt64(3, 20480); // dbSize
-      o.writeUInt64(4, 0x8f95L); // leader
-      o.writeUInt64(5, 9); // raftIndex
-    });
+    byte[] reply =
+        message(
+            o -> {
+              o.writeByteArray(1, header);
+              o.writeString(2, "3.4.23"); // version
+              o.writeInt64(3, 20480); // dbSize
+              o.writeUInt64(4, 0x8f95L); // leader
+              o.writeUInt64(5, 9); // raftIndex
+            });
     EtcdKv.Status s = EtcdKv.STATUS.parseResponse(new java.io.ByteArrayInputStream(reply));
     assertEquals(new EtcdKv.Status(0x8f95L, 0x8f95L), s);
   }

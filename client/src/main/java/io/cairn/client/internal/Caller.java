@@ -3,8 +3,8 @@ package io.cairn.client.internal;
 import io.cairn.client.CairnException;
 import io.cairn.client.OutcomeUnknownException;
 import io.cairn.proto.ErrorDetail;
-import io.cairn.proto.errors.Errors;
 import io.cairn.proto.LedgerServiceGrpc;
+import io.cairn.proto.errors.Errors;
 import io.grpc.ManagedChannel;
 import io.grpc.Status;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
@@ -20,10 +20,10 @@ import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The retry engine behind {@code CairnClient}: picks an endpoint (the known leader for writes,
- * the preferred endpoint for reads), runs one attempt with its own deadline, classifies the
- * failure and retries with exponential backoff and full jitter, bounded by attempts and by total
- * time. Never retries forever; never hides an unknown write outcome.
+ * The retry engine behind {@code CairnClient}: picks an endpoint (the known leader for writes, the
+ * preferred endpoint for reads), runs one attempt with its own deadline, classifies the failure and
+ * retries with exponential backoff and full jitter, bounded by attempts and by total time. Never
+ * retries forever; never hides an unknown write outcome.
  */
 public final class Caller implements AutoCloseable {
   /** One unary RPC on the async stub, e.g. {@code LedgerServiceStub::submit}. */
@@ -91,11 +91,7 @@ public final class Caller implements AutoCloseable {
 
   /** Runs {@code rpc} with retries; {@code ids} are the write's operation ids (for errors). */
   public <Q, R> CompletableFuture<R> call(
-      Kind kind,
-      String pinned,
-      Q request,
-      Rpc<Q, R> rpc,
-      List<String> ids) {
+      Kind kind, String pinned, Q request, Rpc<Q, R> rpc, List<String> ids) {
     CompletableFuture<R> result = new CompletableFuture<>();
     if (!inflightCalls.tryAcquire()) {
       result.completeExceptionally(
@@ -221,8 +217,11 @@ public final class Caller implements AutoCloseable {
     private void failed(String target, Status status, ErrorDetail detail, Throwable cause) {
       Status.Code code = status.getCode();
       boolean retryable = Errors.isRetryable(code, detail);
-      String message = target + ": " + code + (status.getDescription() == null ? "" : ": "
-          + status.getDescription());
+      String message =
+          target
+              + ": "
+              + code
+              + (status.getDescription() == null ? "" : ": " + status.getDescription());
       CairnException error = new CairnException(code, detail, retryable, message, cause);
       if (kind == Kind.WRITE && !(detail != null && detail.getNotApplied())) {
         // Without the node's word that nothing reached the log, assume it may have.
@@ -236,7 +235,8 @@ public final class Caller implements AutoCloseable {
       if (detail == null) {
         failedHere.add(target);
       }
-      if (detail != null && detail.getKind() == ErrorDetail.Kind.NOT_LEADER
+      if (detail != null
+          && detail.getKind() == ErrorDetail.Kind.NOT_LEADER
           && !detail.getLeaderEndpoint().isEmpty()) {
         String hinted = detail.getLeaderEndpoint();
         if (!endpoints.contains(hinted)) {

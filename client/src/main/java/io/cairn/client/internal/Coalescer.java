@@ -19,16 +19,16 @@ import java.util.function.Function;
 
 /**
  * Groups single operations submitted concurrently by many application threads into one Submit
- * request, as TigerBeetle's clients do: each caller still gets its own result or error. One
- * thread takes the first waiting operation, waits for a free request slot (at most {@code
- * maxInflight} requests on the wire), and meanwhile more operations queue up, so requests grow
- * with load. Bounded everywhere: a full queue refuses at once.
+ * request, as TigerBeetle's clients do: each caller still gets its own result or error. One thread
+ * takes the first waiting operation, waits for a free request slot (at most {@code maxInflight}
+ * requests on the wire), and meanwhile more operations queue up, so requests grow with load.
+ * Bounded everywhere: a full queue refuses at once.
  *
  * <p>Then it lingers while operations are still arriving: it sends once no new operation came for
  * {@code lingerQuiet}, or after {@code lingerMax}, or when the request is full. This is for the
  * callers woken by the previous reply: they come back one by one over a millisecond or so, and
- * without the linger the first of them would leave alone, splitting the callers into two
- * cohorts that wait for each other's round trips. An idle caller pays one quiet period.
+ * without the linger the first of them would leave alone, splitting the callers into two cohorts
+ * that wait for each other's round trips. An idle caller pays one quiet period.
  */
 public final class Coalescer implements AutoCloseable {
   private record Pending(Operation op, int bytes, CompletableFuture<OperationResult> future) {}
@@ -71,7 +71,8 @@ public final class Coalescer implements AutoCloseable {
     } else if (!queue.offer(new Pending(op, op.getSerializedSize() + 4, f))) {
       f.completeExceptionally(
           Caller.clientFull(
-              "client queue of " + (queue.remainingCapacity() + queue.size())
+              "client queue of "
+                  + (queue.remainingCapacity() + queue.size())
                   + " operations is full"));
     }
     return f;

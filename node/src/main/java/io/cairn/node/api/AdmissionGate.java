@@ -4,10 +4,10 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * Bounds the API requests a node works on at once: in flight on the whole node (count and
- * bytes) and in flight on one client connection (count). A request over any bound is refused at
- * once (the API answers RESOURCE_EXHAUSTED with a retry hint) rather than queued, so overload
- * shows up as fast, retryable refusals instead of growing memory and latency.
+ * Bounds the API requests a node works on at once: in flight on the whole node (count and bytes)
+ * and in flight on one client connection (count). A request over any bound is refused at once (the
+ * API answers RESOURCE_EXHAUSTED with a retry hint) rather than queued, so overload shows up as
+ * fast, retryable refusals instead of growing memory and latency.
  *
  * <p>"In flight" runs from the moment a request's bytes are read until its call closes, so it
  * covers the time spent waiting in the batcher, in Raft and for a read index.
@@ -53,10 +53,10 @@ final class AdmissionGate {
   }
 
   /**
-   * Admits a request of {@code size} bytes on {@code connection} (null: count it on the node
-   * only) or says why not. An admitted request must be {@link #release released} exactly once.
-   * A request larger than the byte bound alone is admitted when nothing else is in flight, so a
-   * bound below {@code api.max.request.bytes} cannot starve legal requests.
+   * Admits a request of {@code size} bytes on {@code connection} (null: count it on the node only)
+   * or says why not. An admitted request must be {@link #release released} exactly once. A request
+   * larger than the byte bound alone is admitted when nothing else is in flight, so a bound below
+   * {@code api.max.request.bytes} cannot starve legal requests.
    */
   Refusal tryAdmit(Connection connection, long size) {
     // The connection first: a connection over its own bound must not, even briefly, inflate the

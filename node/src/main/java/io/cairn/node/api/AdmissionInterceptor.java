@@ -15,8 +15,8 @@ import java.util.function.LongSupplier;
 /**
  * Puts every unary LedgerService call through the {@link AdmissionGate} as soon as its request
  * bytes are read: a refused call is closed with RESOURCE_EXHAUSTED, an OVERLOADED detail with a
- * retry hint and {@code not_applied}, and counted in {@code cairn.api.rejections{reason}}. The
- * slot is freed when the call closes, however it ends. Streaming calls and the exempt methods
+ * retry hint and {@code not_applied}, and counted in {@code cairn.api.rejections{reason}}. The slot
+ * is freed when the call closes, however it ends. Streaming calls and the exempt methods
  * (ClusterStatus: answered inline, and what operators need most during overload) are not gated.
  */
 final class AdmissionInterceptor implements ServerInterceptor {

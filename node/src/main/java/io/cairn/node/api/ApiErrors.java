@@ -53,7 +53,8 @@ final class ApiErrors {
         .build();
   }
 
-  static StatusRuntimeException notLeader(String leaderId, String leaderEndpoint, boolean notApplied) {
+  static StatusRuntimeException notLeader(
+      String leaderId, String leaderEndpoint, boolean notApplied) {
     ErrorDetail.Kind kind =
         leaderId.isEmpty() ? ErrorDetail.Kind.NO_LEADER : ErrorDetail.Kind.NOT_LEADER;
     String text =
@@ -78,11 +79,15 @@ final class ApiErrors {
             .setOldestAvailableIndex(oldestAvailable)
             .setNotApplied(true)
             .build(),
-        "watch: index " + requested + " is no longer held by this node (compacted); the"
-            + " oldest available index is " + oldestAvailable);
+        "watch: index "
+            + requested
+            + " is no longer held by this node (compacted); the"
+            + " oldest available index is "
+            + oldestAvailable);
   }
 
-  static StatusRuntimeException unavailable(ErrorDetail.Kind kind, String message, boolean notApplied) {
+  static StatusRuntimeException unavailable(
+      ErrorDetail.Kind kind, String message, boolean notApplied) {
     return Errors.exception(
         ErrorDetail.newBuilder().setKind(kind).setNotApplied(notApplied).build(), message);
   }

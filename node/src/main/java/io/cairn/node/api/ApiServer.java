@@ -1,15 +1,14 @@
 package io.cairn.node.api;
 
+import com.google.protobuf.InvalidProtocolBufferException;
 import io.cairn.node.config.HotSettings;
 import io.cairn.node.config.NodeConfig;
 import io.cairn.node.metrics.NodeMetrics;
 import io.cairn.node.raft.RaftNode;
 import io.cairn.proto.LedgerServiceGrpc;
-import com.google.protobuf.InvalidProtocolBufferException;
 import io.grpc.ForwardingServerCallListener;
-import io.grpc.MethodDescriptor;
-import io.grpc.StatusRuntimeException;
 import io.grpc.Metadata;
+import io.grpc.MethodDescriptor;
 import io.grpc.Server;
 import io.grpc.ServerCall;
 import io.grpc.ServerCallHandler;
@@ -17,13 +16,14 @@ import io.grpc.ServerInterceptor;
 import io.grpc.ServerInterceptors;
 import io.grpc.ServerMethodDefinition;
 import io.grpc.ServerServiceDefinition;
-import io.grpc.stub.ServerCalls;
-import io.grpc.stub.StreamObserver;
 import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.grpc.protobuf.services.HealthStatusManager;
 import io.grpc.protobuf.services.ProtoReflectionServiceV1;
+import io.grpc.stub.ServerCalls;
+import io.grpc.stub.StreamObserver;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -71,7 +71,8 @@ public final class ApiServer implements AutoCloseable {
     LedgerApi api = new LedgerApi(config, raft, batcher, responders, metrics, hot);
     AdmissionInterceptor admission = admission(config, metrics, hot);
     int inflightLimit = config.getInt("batch.max.inflight.entries");
-    metrics.gauge("cairn.batch.queue.depth", "Submits waiting to be batched", batcher, WriteBatcher::queued);
+    metrics.gauge(
+        "cairn.batch.queue.depth", "Submits waiting to be batched", batcher, WriteBatcher::queued);
     metrics.gauge(
         "cairn.batch.queue.limit", "Bound of the batch queue", batcher, WriteBatcher::queueLimit);
     metrics.gauge(
@@ -79,8 +80,7 @@ public final class ApiServer implements AutoCloseable {
         "Log entries in Raft, not yet applied",
         batcher,
         b -> b.inflightEntries(inflightLimit));
-    metrics.gauge(
-        "cairn.batch.inflight.limit", "Bound of entries in Raft", () -> inflightLimit);
+    metrics.gauge("cairn.batch.inflight.limit", "Bound of entries in Raft", () -> inflightLimit);
     metrics.gauge(
         "cairn.api.executor.queue.depth",
         "Replies waiting for an API thread",
@@ -97,7 +97,8 @@ public final class ApiServer implements AutoCloseable {
             // RESOURCE_EXHAUSTED, so no client can make the node buffer more than this.
             .maxInboundMessageSize((int) Math.min(Integer.MAX_VALUE, 4 * maxRequestBytes))
             .maxInboundMetadataSize(16 * 1024)
-            .maxConcurrentCallsPerConnection(config.getInt("api.max.concurrent.calls.per.connection"))
+            .maxConcurrentCallsPerConnection(
+                config.getInt("api.max.concurrent.calls.per.connection"))
             .permitKeepAliveTime(5, TimeUnit.SECONDS)
             .permitKeepAliveWithoutCalls(true)
             .keepAliveTime(30, TimeUnit.SECONDS)
@@ -105,7 +106,8 @@ public final class ApiServer implements AutoCloseable {
             // Idle connections are closed (GOAWAY; clients reconnect on demand), a peer that
             // never finishes the HTTP/2 handshake is dropped, and a client resetting streams
             // in a loop (HTTP/2 rapid reset) is disconnected instead of costing CPU.
-            .maxConnectionIdle(config.getLong("api.max.connection.idle.millis"), TimeUnit.MILLISECONDS)
+            .maxConnectionIdle(
+                config.getLong("api.max.connection.idle.millis"), TimeUnit.MILLISECONDS)
             .handshakeTimeout(20, TimeUnit.SECONDS)
             .maxRstFramesPerWindow(1000, 10)
             .addTransportFilter(admission.transportFilter())
@@ -132,16 +134,24 @@ public final class ApiServer implements AutoCloseable {
             config.getLong("api.max.inflight.bytes"),
             config.getInt("api.max.inflight.per.connection"));
     metrics.gauge(
-        "cairn.api.inflight.requests", "API requests admitted and not yet answered", gate,
+        "cairn.api.inflight.requests",
+        "API requests admitted and not yet answered",
+        gate,
         AdmissionGate::inflightRequests);
     metrics.gauge(
-        "cairn.api.inflight.requests.limit", "Bound of API requests in flight", gate,
+        "cairn.api.inflight.requests.limit",
+        "Bound of API requests in flight",
+        gate,
         AdmissionGate::maxRequests);
     metrics.gauge(
-        "cairn.api.inflight.bytes", "Bytes of API requests in flight", gate,
+        "cairn.api.inflight.bytes",
+        "Bytes of API requests in flight",
+        gate,
         AdmissionGate::inflightBytes);
     metrics.gauge(
-        "cairn.api.inflight.bytes.limit", "Bound of API request bytes in flight", gate,
+        "cairn.api.inflight.bytes.limit",
+        "Bound of API request bytes in flight",
+        gate,
         AdmissionGate::maxBytes);
     return new AdmissionInterceptor(
         gate,
@@ -208,7 +218,8 @@ public final class ApiServer implements AutoCloseable {
       ServerServiceDefinition service, LedgerApi api, WatchStreams watches) {
     String watchName = LedgerServiceGrpc.getWatchMethod().getFullMethodName();
     String submitName = LedgerServiceGrpc.getSubmitMethod().getFullMethodName();
-    ServerServiceDefinition.Builder b = ServerServiceDefinition.builder(service.getServiceDescriptor());
+    ServerServiceDefinition.Builder b =
+        ServerServiceDefinition.builder(service.getServiceDescriptor());
     for (ServerMethodDefinition<?, ?> m : service.getMethods()) {
       String name = m.getMethodDescriptor().getFullMethodName();
       if (name.equals(watchName)) {

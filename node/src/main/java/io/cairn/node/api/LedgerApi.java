@@ -1,5 +1,6 @@
 package io.cairn.node.api;
 
+import com.google.protobuf.InvalidProtocolBufferException;
 import io.cairn.node.config.HotSettings;
 import io.cairn.node.config.NodeConfig;
 import io.cairn.node.ledger.LedgerTotals;
@@ -9,8 +10,6 @@ import io.cairn.node.raft.Peer;
 import io.cairn.node.raft.RaftNode;
 import io.cairn.node.raft.RaftStatus;
 import io.cairn.node.raft.WriteFailure;
-import io.cairn.proto.errors.Errors;
-import com.google.protobuf.InvalidProtocolBufferException;
 import io.cairn.proto.AddMemberRequest;
 import io.cairn.proto.ClusterStatusRequest;
 import io.cairn.proto.ClusterStatusResponse;
@@ -32,25 +31,23 @@ import io.cairn.proto.ReadOptions;
 import io.cairn.proto.RemoveMemberRequest;
 import io.cairn.proto.SubmitRequest;
 import io.cairn.proto.SubmitResponse;
+import io.cairn.proto.errors.Errors;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.stub.StreamObserver;
-import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
-import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.Function;
 import java.util.stream.Collectors;
 
 /**
- * The public gRPC {@code LedgerService} of one node. Writes are admitted only on the leader
- * (others answer NOT_LEADER with the leader's endpoint) and grouped into log entries by the {@link
+ * The public gRPC {@code LedgerService} of one node. Writes are admitted only on the leader (others
+ * answer NOT_LEADER with the leader's endpoint) and grouped into log entries by the {@link
  * WriteBatcher}; reads are linearizable through a barrier entry in the log (see {@link
- * #barrier()}), or stale with a minimum applied index, and always served from one consistent
- * view.
+ * #barrier()}), or stale with a minimum applied index, and always served from one consistent view.
  */
 final class LedgerApi extends LedgerServiceGrpc.LedgerServiceImplBase {
   private static final byte[] EMPTY_REQUEST = new byte[0];
@@ -139,8 +136,7 @@ final class LedgerApi extends LedgerServiceGrpc.LedgerServiceImplBase {
   private void countResults(SubmitRequest request, SubmitResponse response) {
     int n = Math.min(request.getOperationsCount(), response.getResultsCount());
     for (int i = 0; i < n; i++) {
-      metrics.operation(
-          request.getOperations(i).getKindCase(), response.getResults(i).getCode());
+      metrics.operation(request.getOperations(i).getKindCase(), response.getResults(i).getCode());
     }
   }
 
@@ -155,7 +151,8 @@ final class LedgerApi extends LedgerServiceGrpc.LedgerServiceImplBase {
   @Override
   public void getAccount(GetAccountRequest request, StreamObserver<GetAccountResponse> out) {
     StatusRuntimeException invalid =
-        first(RequestValidator.account("account", request.getAccount()),
+        first(
+            RequestValidator.account("account", request.getAccount()),
             RequestValidator.readOptions(request.getRead()));
     if (invalid == null && request.getWithProof() && !merkleEnabled) {
       invalid = proofsOff();
@@ -169,7 +166,9 @@ final class LedgerApi extends LedgerServiceGrpc.LedgerServiceImplBase {
         out,
         view -> {
           GetAccountResponse.Builder b = GetAccountResponse.newBuilder().setStamp(view.stamp());
-          view.ledger().account(request.getAccount()).ifPresent(a -> b.setFound(true).setAccount(a));
+          view.ledger()
+              .account(request.getAccount())
+              .ifPresent(a -> b.setFound(true).setAccount(a));
           if (request.getWithProof()) {
             b.setProof(
                 view.tree().prove(request.getAccount()).toBuilder()
@@ -182,7 +181,8 @@ final class LedgerApi extends LedgerServiceGrpc.LedgerServiceImplBase {
   @Override
   public void getProof(GetProofRequest request, StreamObserver<GetProofResponse> out) {
     StatusRuntimeException invalid =
-        first(RequestValidator.account("account", request.getAccount()),
+        first(
+            RequestValidator.account("account", request.getAccount()),
             RequestValidator.readOptions(request.getRead()));
     if (invalid == null && !merkleEnabled) {
       invalid = proofsOff();
@@ -206,7 +206,8 @@ final class LedgerApi extends LedgerServiceGrpc.LedgerServiceImplBase {
   @Override
   public void getTransfer(GetTransferRequest request, StreamObserver<GetTransferResponse> out) {
     StatusRuntimeException invalid =
-        first(RequestValidator.account("id", request.getId()),
+        first(
+            RequestValidator.account("id", request.getId()),
             RequestValidator.readOptions(request.getRead()));
     if (invalid != null) {
       out.onError(invalid);
@@ -287,7 +288,8 @@ final class LedgerApi extends LedgerServiceGrpc.LedgerServiceImplBase {
   }
 
   @Override
-  public void clusterStatus(ClusterStatusRequest request, StreamObserver<ClusterStatusResponse> out) {
+  public void clusterStatus(
+      ClusterStatusRequest request, StreamObserver<ClusterStatusResponse> out) {
     RaftStatus info = raft.status();
     var stamp = state.stamp();
     String leader = info.leaderId();
@@ -329,10 +331,10 @@ final class LedgerApi extends LedgerServiceGrpc.LedgerServiceImplBase {
   }
 
   /**
-   * Where to send the client instead: NOT_LEADER with the leader's endpoint, or NO_LEADER. A
-   * leader that is not ready yet (it has not committed in its term) is named by its own Raft
-   * layer as the leader; pointing the client at this very node would only burn its attempts,
-   * so that is NOT_READY with a short retry hint.
+   * Where to send the client instead: NOT_LEADER with the leader's endpoint, or NO_LEADER. A leader
+   * that is not ready yet (it has not committed in its term) is named by its own Raft layer as the
+   * leader; pointing the client at this very node would only burn its attempts, so that is
+   * NOT_READY with a short retry hint.
    */
   private StatusRuntimeException redirect(String leader, boolean notApplied) {
     if (leader.equals(raft.selfId())) {
@@ -390,7 +392,8 @@ final class LedgerApi extends LedgerServiceGrpc.LedgerServiceImplBase {
                     try {
                       value = state.read(reader);
                     } catch (RuntimeException e) {
-                      out.onError(Status.INTERNAL.withDescription(e.toString()).asRuntimeException());
+                      out.onError(
+                          Status.INTERNAL.withDescription(e.toString()).asRuntimeException());
                       return;
                     }
                     out.onNext(value);
@@ -403,11 +406,11 @@ final class LedgerApi extends LedgerServiceGrpc.LedgerServiceImplBase {
    * The index of a log entry appended after this read arrived, once this leader has applied it:
    * state read then reflects every write acknowledged before the read began (linearizable).
    *
-   * <p>Not Ratis's ReadIndex: its leader answers a read at once, without a heartbeat round, when
-   * an earlier read already confirmed the same commit index. A leader that was paused (GC, VM,
+   * <p>Not Ratis's ReadIndex: its leader answers a read at once, without a heartbeat round, when an
+   * earlier read already confirmed the same commit index. A leader that was paused (GC, VM,
    * SIGSTOP) and deposed meanwhile, and has committed nothing since, therefore serves stale reads
-   * after it resumes. The chaos suite caught exactly that (docs/internals.md). An empty entry
-   * rides in the same batch as concurrent writes, so reads under write load cost almost nothing.
+   * after it resumes. The chaos suite caught exactly that (docs/internals.md). An empty entry rides
+   * in the same batch as concurrent writes, so reads under write load cost almost nothing.
    */
   private CompletableFuture<Long> barrier() {
     StatusRuntimeException elsewhere = notLeaderHere();
@@ -418,8 +421,7 @@ final class LedgerApi extends LedgerServiceGrpc.LedgerServiceImplBase {
         batcher.offer(SubmitRequest.getDefaultInstance(), EMPTY_REQUEST);
     if (pending == null) {
       metrics.rejection("overloaded");
-      return CompletableFuture.failedFuture(
-          ApiErrors.overloaded("the leader's write queue", 20));
+      return CompletableFuture.failedFuture(ApiErrors.overloaded("the leader's write queue", 20));
     }
     return pending.thenApply(r -> r.getStamp().getAppliedIndex());
   }

@@ -26,14 +26,15 @@ import org.slf4j.LoggerFactory;
 
 /**
  * AddMember / RemoveMember on the leader: one Raft configuration change at a time, each a
- * compare-and-set against the configuration the leader holds, so two admins racing cannot undo
- * each other silently. Both are idempotent (adding a present member or removing an absent one
- * succeeds and changes nothing), so a client may retry them after any failure.
+ * compare-and-set against the configuration the leader holds, so two admins racing cannot undo each
+ * other silently. Both are idempotent (adding a present member or removing an absent one succeeds
+ * and changes nothing), so a client may retry them after any failure.
  */
 final class Membership {
   private static final Logger LOG = LoggerFactory.getLogger(Membership.class);
   private static final Pattern ID = Pattern.compile("[A-Za-z0-9._-]{1,32}");
   private static final Pattern HOST_PORT = Pattern.compile("[A-Za-z0-9._-]{1,253}:[0-9]{1,5}");
+
   /** The largest group we accept: every member is a voter, and Raft gains nothing past this. */
   static final int MAX_MEMBERS = 9;
 
@@ -100,8 +101,7 @@ final class Membership {
       return;
     }
     List<Peer> current = raft.members();
-    List<Peer> next =
-        current.stream().filter(p -> !p.id().equals(request.getId())).toList();
+    List<Peer> next = current.stream().filter(p -> !p.id().equals(request.getId())).toList();
     if (next.isEmpty()) {
       out.onError(ApiErrors.invalid("id", "cannot remove the last member of the group"));
       return;
@@ -134,7 +134,11 @@ final class Membership {
     // once, which is what makes both calls idempotent (a retry while the first change is still
     // in progress is refused as ABORTED, which clients retry). Ratis compares ids only, so the
     // reply lists the configuration as it now is, not the one asked for.
-    LOG.info("node={} membership: {} ({} -> {} members)", raft.selfId(), what, current.size(),
+    LOG.info(
+        "node={} membership: {} ({} -> {} members)",
+        raft.selfId(),
+        what,
+        current.size(),
         next.size());
     CompletableFuture<Void> done =
         raft.changeMembers(current, next).orTimeout(timeoutMillis, TimeUnit.MILLISECONDS);

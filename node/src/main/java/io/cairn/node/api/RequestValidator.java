@@ -9,8 +9,8 @@ import io.grpc.StatusRuntimeException;
 /**
  * Checks requests before anything is replicated, with the rule book ({@link Rules}) the ledger
  * applies again on every replica, and names the offending field. The ledger's check is what keeps
- * replicas alike; this one is what gives a caller a clear INVALID_ARGUMENT instead of a result
- * code for a request that could never succeed.
+ * replicas alike; this one is what gives a caller a clear INVALID_ARGUMENT instead of a result code
+ * for a request that could never succeed.
  */
 final class RequestValidator {
   private final HotSettings hot;

@@ -1,16 +1,15 @@
 package io.cairn.node.api;
 
+import com.google.protobuf.InvalidProtocolBufferException;
 import io.cairn.node.metrics.NodeMetrics;
 import io.cairn.node.raft.WatchWindow;
 import io.cairn.proto.ErrorDetail;
-import com.google.protobuf.InvalidProtocolBufferException;
 import io.cairn.proto.WatchRequest;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 import java.util.Set;
-import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ThreadPoolExecutor;
@@ -23,14 +22,15 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Serves {@code Watch} streams from the node's {@link WatchWindow}, with no thread and no buffer
- * per watcher. Each watcher is a cursor (the last index sent) into the shared window; a small
- * named pool ({@code cairn-watch}, {@code watch.threads}) sends to a watcher only while gRPC says
- * its stream {@code isReady()}, so a slow consumer stops the sending for that stream (HTTP/2 flow
- * control) instead of making the node buffer. A watcher that falls behind the window is ended
- * with COMPACTED; at most {@code watch.max.watchers} streams run at once.
+ * per watcher. Each watcher is a cursor (the last index sent) into the shared window; a small named
+ * pool ({@code cairn-watch}, {@code watch.threads}) sends to a watcher only while gRPC says its
+ * stream {@code isReady()}, so a slow consumer stops the sending for that stream (HTTP/2 flow
+ * control) instead of making the node buffer. A watcher that falls behind the window is ended with
+ * COMPACTED; at most {@code watch.max.watchers} streams run at once.
  */
 final class WatchStreams implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(WatchStreams.class);
+
   /** Entries sent to one watcher per turn, so one fast stream cannot starve the others. */
   private static final int ENTRIES_PER_TURN = 64;
 
@@ -72,7 +72,8 @@ final class WatchStreams implements AutoCloseable {
     window.onAppend(this::entryApplied);
     metrics.gauge("cairn.watch.watchers", "Open Watch streams", active, AtomicInteger::get);
     metrics.gauge("cairn.watch.watchers.limit", "Bound of open Watch streams", () -> maxWatchers);
-    metrics.gauge("cairn.watch.window.entries", "Ledger entries held for Watch", window, WatchWindow::size);
+    metrics.gauge(
+        "cairn.watch.window.entries", "Ledger entries held for Watch", window, WatchWindow::size);
     metrics.gauge("cairn.watch.window.bytes", "Bytes held for Watch", window, WatchWindow::bytes);
     metrics.gauge(
         "cairn.watch.window.oldest.index",
@@ -106,8 +107,8 @@ final class WatchStreams implements AutoCloseable {
 
   /**
    * A node cut off from the leader (partitioned, or the cluster lost its majority) applies nothing
-   * new, and a watcher on it cannot tell that from a quiet ledger. Past the limit, end every
-   * stream with UNAVAILABLE and refuse new ones, so clients resume on a node that has a leader.
+   * new, and a watcher on it cannot tell that from a quiet ledger. Past the limit, end every stream
+   * with UNAVAILABLE and refuse new ones, so clients resume on a node that has a leader.
    */
   private void checkLeader() {
     long now = System.nanoTime();
@@ -140,7 +141,9 @@ final class WatchStreams implements AutoCloseable {
         true);
   }
 
-  /** Serves one stream; {@code rawRequest} is a WatchRequest, replies are encoded WatchResponses. */
+  /**
+   * Serves one stream; {@code rawRequest} is a WatchRequest, replies are encoded WatchResponses.
+   */
   void watch(byte[] rawRequest, StreamObserver<byte[]> out) {
     ServerCallStreamObserver<byte[]> call = (ServerCallStreamObserver<byte[]>) out;
     WatchRequest request;

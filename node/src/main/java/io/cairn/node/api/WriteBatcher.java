@@ -24,13 +24,13 @@ import org.slf4j.LoggerFactory;
  *
  * <p>One thread takes the first waiting request, then waits for a free pipeline slot (at most
  * {@code maxInflightEntries} entries in Raft at once); while it waits, more requests queue up, so
- * batches grow with load without a fixed linger. It then drains up to {@code maxOps} operations
- * and {@code maxBytes} bytes into one entry. Each request still gets its own response. Every
- * stage is bounded: the queue refuses when full (the API answers RESOURCE_EXHAUSTED).
+ * batches grow with load without a fixed linger. It then drains up to {@code maxOps} operations and
+ * {@code maxBytes} bytes into one entry. Each request still gets its own response. Every stage is
+ * bounded: the queue refuses when full (the API answers RESOURCE_EXHAUSTED).
  *
  * <p>Each request travels as the bytes the client sent plus the message parsed from them once on
- * arrival: the bytes go into the entry unchanged ({@link LedgerCommand}), and the results come
- * back in-process ({@link EntryResults}), so nothing is encoded or parsed again on the leader.
+ * arrival: the bytes go into the entry unchanged ({@link LedgerCommand}), and the results come back
+ * in-process ({@link EntryResults}), so nothing is encoded or parsed again on the leader.
  */
 final class WriteBatcher implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(WriteBatcher.class);

@@ -9,11 +9,11 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Re-reads the node's config file when it changes (polled once a second by one daemon thread).
- * Hot keys take effect at once and are logged; a changed consensus-critical or static key
- * (peers, ports, storage, Raft, ledger, capacities) is logged as needing a restart and ignored;
- * a file that no longer validates is refused as a whole, naming the key, and the node keeps
- * running with what it had.
+ * Re-reads the node's config file when it changes (polled once a second by one daemon thread). Hot
+ * keys take effect at once and are logged; a changed consensus-critical or static key (peers,
+ * ports, storage, Raft, ledger, capacities) is logged as needing a restart and ignored; a file that
+ * no longer validates is refused as a whole, naming the key, and the node keeps running with what
+ * it had.
  */
 public final class ConfigWatcher implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(ConfigWatcher.class);

@@ -6,9 +6,9 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * The current values of the numeric {@link NodeConfig#HOT_KEYS}: components read them on every
- * use, so a reload takes effect without a restart. Everything else stays in the immutable
- * {@link NodeConfig} the node started with.
+ * The current values of the numeric {@link NodeConfig#HOT_KEYS}: components read them on every use,
+ * so a reload takes effect without a restart. Everything else stays in the immutable {@link
+ * NodeConfig} the node started with.
  */
 public final class HotSettings {
   private final Map<String, AtomicLong> values = new ConcurrentHashMap<>();

@@ -8,12 +8,12 @@ import java.io.IOException;
 
 /**
  * The dedupe table's storage: remembered operations in arrival order (a ring), found by id through
- * an open-addressing hash index. Built for the garbage collector, not for elegance: a record is
- * one {@code byte[]} (the id, then the operation's protobuf bytes) plus a row in a few primitive
+ * an open-addressing hash index. Built for the garbage collector, not for elegance: a record is one
+ * {@code byte[]} (the id, then the operation's protobuf bytes) plus a row in a few primitive
  * arrays, where a {@code HashMap} of protobuf records held about ten objects per operation. Every
- * record lives for minutes (the dedupe window) under load of thousands per second, so those
- * objects all reached the old generation and died there: G1's concurrent marking and remembered
- * set work then took more CPU than applying the operations (measured in the issue 7 notes).
+ * record lives for minutes (the dedupe window) under load of thousands per second, so those objects
+ * all reached the old generation and died there: G1's concurrent marking and remembered set work
+ * then took more CPU than applying the operations (measured in the issue 7 notes).
  *
  * <p>Records leave only from the oldest end ({@link #evictOldest()}); the caller decides when.
  * Capacity grows by doubling as records are added and never shrinks. Ids must be valid ledger ids
@@ -125,8 +125,8 @@ final class DedupeTable {
 
   /**
    * The records oldest first, copied: the arrays of records are shared (a record's bytes never
-   * change once written), the columns are copied, so the table may go on changing while the copy
-   * is written out. O(size) on the caller's thread, no per-record allocation.
+   * change once written), the columns are copied, so the table may go on changing while the copy is
+   * written out. O(size) on the caller's thread, no per-record allocation.
    */
   Frozen freeze() {
     return new Frozen(
@@ -167,9 +167,9 @@ final class DedupeTable {
     }
 
     /**
-     * Record {@code i}'s operation as protobuf bytes (a read-only view, no copy): a snapshot
-     * writer frames them as they are instead of decoding and re-encoding every record, which made
-     * writing a snapshot 3x slower.
+     * Record {@code i}'s operation as protobuf bytes (a read-only view, no copy): a snapshot writer
+     * frames them as they are instead of decoding and re-encoding every record, which made writing
+     * a snapshot 3x slower.
      */
     java.nio.ByteBuffer operationBytes(int i) {
       byte[] r = record[i];

@@ -67,10 +67,10 @@ public final class Ledger {
   }
 
   /**
-   * For each operation of the last {@link #apply} call, aligned with its results: the accounts
-   * that operation changed, with their state right after it (sorted by id; empty for a failed,
-   * rolled-back or replayed operation). Within an atomic batch the state is the one the batch
-   * had reached after that operation.
+   * For each operation of the last {@link #apply} call, aligned with its results: the accounts that
+   * operation changed, with their state right after it (sorted by id; empty for a failed,
+   * rolled-back or replayed operation). Within an atomic batch the state is the one the batch had
+   * reached after that operation.
    */
   public List<List<Account>> lastOperationChanges() {
     return lastOpChanges;
@@ -559,9 +559,9 @@ public final class Ledger {
     }
 
     /**
-     * Remembered operation {@code i} (oldest first, {@code i < rememberedOperations()}) as
-     * protobuf bytes, a read-only view: a snapshot writer frames them as they are instead of
-     * decoding and re-encoding every record, which made writing a snapshot 3x slower.
+     * Remembered operation {@code i} (oldest first, {@code i < rememberedOperations()}) as protobuf
+     * bytes, a read-only view: a snapshot writer frames them as they are instead of decoding and
+     * re-encoding every record, which made writing a snapshot 3x slower.
      */
     public java.nio.ByteBuffer rememberedOperationBytes(int i) {
       return dedupe.operationBytes(i);
@@ -603,7 +603,8 @@ public final class Ledger {
     public void account(Account a) {
       if (!Rules.isValidId(a.getId())
           || (previousId != null && previousId.compareTo(a.getId()) >= 0)) {
-        throw new IllegalArgumentException("account '" + a.getId() + "' is invalid or out of order");
+        throw new IllegalArgumentException(
+            "account '" + a.getId() + "' is invalid or out of order");
       }
       l.accounts.put(a.getId(), new State(a.getBalance(), a.getVersion()));
       l.ids.add(a.getId());
@@ -611,10 +612,14 @@ public final class Ledger {
       previousId = a.getId();
     }
 
-    /** Adds a remembered operation; IllegalArgumentException if invalid, repeated or out of order. */
+    /**
+     * Adds a remembered operation; IllegalArgumentException if invalid, repeated or out of order.
+     */
     public void remembered(DedupeRecord r) {
       String id = r.getOperation().getId();
-      if (!Rules.isValidId(id) || l.dedupe.find(id) >= 0 || r.getRecordedAtMillis() < lastRecorded) {
+      if (!Rules.isValidId(id)
+          || l.dedupe.find(id) >= 0
+          || r.getRecordedAtMillis() < lastRecorded) {
         throw new IllegalArgumentException(
             "dedupe record '" + id + "' is invalid, repeated or out of order");
       }

@@ -7,7 +7,9 @@ package io.cairn.node.ledger;
 public record LedgerLimits(
     long dedupeWindowMillis, long dedupeMaxEntries, long maxClockSkewMillis, long maxAccounts) {
   public LedgerLimits {
-    if (dedupeWindowMillis <= 0 || dedupeMaxEntries <= 0 || maxClockSkewMillis < 0
+    if (dedupeWindowMillis <= 0
+        || dedupeMaxEntries <= 0
+        || maxClockSkewMillis < 0
         || maxAccounts <= 0) {
       throw new IllegalArgumentException("ledger limits must be positive: " + this);
     }

@@ -14,13 +14,13 @@ import java.util.List;
 import java.util.Optional;
 
 /**
- * A compressed sparse Merkle tree over all accounts (hashing rules in {@link StateHashing}).
- * Keys are SHA-256 of the account id; a subtree with one leaf collapses into that leaf and an
- * empty one into the empty hash, so n accounts cost O(n) nodes and an update O(log n) hashes.
- * The shape, and so the root, depends only on the set of accounts, never on insertion order.
+ * A compressed sparse Merkle tree over all accounts (hashing rules in {@link StateHashing}). Keys
+ * are SHA-256 of the account id; a subtree with one leaf collapses into that leaf and an empty one
+ * into the empty hash, so n accounts cost O(n) nodes and an update O(log n) hashes. The shape, and
+ * so the root, depends only on the set of accounts, never on insertion order.
  *
- * <p>Updates mark their path dirty; hashes are recomputed once per {@link #root()} call, so a
- * log entry that changes k accounts pays for the union of their paths once.
+ * <p>Updates mark their path dirty; hashes are recomputed once per {@link #root()} call, so a log
+ * entry that changes k accounts pays for the union of their paths once.
  *
  * <p>Built proofs are cached (Caffeine, bounded by entries) by (root, account): a proof is
  * immutable for a given root, so the cache can never serve a stale one. Correctness never depends

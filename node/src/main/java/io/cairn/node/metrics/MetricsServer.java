@@ -13,9 +13,9 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 
 /**
- * Serves {@code /metrics} (Prometheus text format), {@code /health} (the process is up) and
- * {@code /ready} (this node knows a leader and can serve reads) over plain HTTP on the metrics
- * port. One worker thread and a short bounded queue: scrapes are rare and cheap.
+ * Serves {@code /metrics} (Prometheus text format), {@code /health} (the process is up) and {@code
+ * /ready} (this node knows a leader and can serve reads) over plain HTTP on the metrics port. One
+ * worker thread and a short bounded queue: scrapes are rare and cheap.
  */
 public final class MetricsServer implements AutoCloseable {
   private final HttpServer server;

@@ -22,8 +22,8 @@ import java.util.function.Supplier;
 import java.util.function.ToDoubleFunction;
 
 /**
- * Every metric the node exports, in one place, so names stay consistent and the dashboard and
- * alert rules have one list to check against. Meter names use dots; Prometheus shows them with
+ * Every metric the node exports, in one place, so names stay consistent and the dashboard and alert
+ * rules have one list to check against. Meter names use dots; Prometheus shows them with
  * underscores (e.g. {@code cairn.api.operations} becomes {@code cairn_api_operations_total}).
  */
 public final class NodeMetrics implements AutoCloseable {
@@ -80,10 +80,16 @@ public final class NodeMetrics implements AutoCloseable {
             .description("Leader changes seen by this node")
             .register(registry);
     // Registered up front at zero so dashboards and rate() see the series before the first one.
-    for (String reason : new String[] {
-      "invalid", "not_leader", "overloaded", "failed",
-      "node_inflight", "node_bytes", "connection_inflight"
-    }) {
+    for (String reason :
+        new String[] {
+          "invalid",
+          "not_leader",
+          "overloaded",
+          "failed",
+          "node_inflight",
+          "node_bytes",
+          "connection_inflight"
+        }) {
       rejection(reason, 0);
     }
     counter("cairn.watch.entries.sent", "Ledger entries sent to watchers").increment(0);

@@ -14,11 +14,11 @@ import org.apache.ratis.thirdparty.com.codahale.metrics.Counter;
 import org.apache.ratis.thirdparty.com.codahale.metrics.Timer;
 
 /**
- * Exports Ratis's own metrics (kept in a shaded Dropwizard registry) through Micrometer, so the
- * log worker's flush/fsync times, append latency and queue sizes appear on /metrics beside ours.
- * Timers become {@code ratis_<component>_<name>_seconds{quantile=...}} gauges plus a
- * {@code _count} counter; counters and numeric gauges keep their value. Call {@link #bind} after
- * the Raft server has started (Ratis creates its registries then).
+ * Exports Ratis's own metrics (kept in a shaded Dropwizard registry) through Micrometer, so the log
+ * worker's flush/fsync times, append latency and queue sizes appear on /metrics beside ours. Timers
+ * become {@code ratis_<component>_<name>_seconds{quantile=...}} gauges plus a {@code _count}
+ * counter; counters and numeric gauges keep their value. Call {@link #bind} after the Raft server
+ * has started (Ratis creates its registries then).
  */
 public final class RatisMetricsBridge {
   private RatisMetricsBridge() {}

@@ -11,8 +11,8 @@ import org.apache.ratis.thirdparty.com.google.protobuf.ByteString;
 import org.apache.ratis.thirdparty.com.google.protobuf.UnsafeByteOperations;
 
 /**
- * What applying one log entry gave: per request, one result per operation, and the stamp
- * (applied index, state root) after the whole entry.
+ * What applying one log entry gave: per request, one result per operation, and the stamp (applied
+ * index, state root) after the whole entry.
  *
  * <p>Handed from the apply thread to the waiting write in-process: Ratis passes the object that
  * {@code applyTransaction} returned to the leader's pending request unchanged, so nothing is
@@ -73,6 +73,10 @@ public final class EntryResults implements Message {
 
   @Override
   public String toString() {
-    return "EntryResults(index " + stamp.getAppliedIndex() + ", " + perRequest.size() + " requests)";
+    return "EntryResults(index "
+        + stamp.getAppliedIndex()
+        + ", "
+        + perRequest.size()
+        + " requests)";
   }
 }

@@ -15,12 +15,11 @@ import org.apache.ratis.thirdparty.com.google.protobuf.UnsafeByteOperations;
  * The command of one log entry: the leader's clock and the client requests it grouped, both as
  * parsed messages and as the entry's bytes (the {@link LogEntry} format).
  *
- * <p>The leader builds the bytes from each request's bytes as the client sent them, framed as
- * field 2 of {@code LogEntry}: byte for byte what encoding a {@code LogEntry} of the parsed
- * requests would give for canonical input, without encoding anything again. The parsed requests
- * ride along in-process to the leader's own apply ({@link LedgerStateMachine#startTransaction}),
- * so the leader parses each request once, on arrival, and a follower parses each entry once, at
- * apply.
+ * <p>The leader builds the bytes from each request's bytes as the client sent them, framed as field
+ * 2 of {@code LogEntry}: byte for byte what encoding a {@code LogEntry} of the parsed requests
+ * would give for canonical input, without encoding anything again. The parsed requests ride along
+ * in-process to the leader's own apply ({@link LedgerStateMachine#startTransaction}), so the leader
+ * parses each request once, on arrival, and a follower parses each entry once, at apply.
  */
 public final class LedgerCommand implements Message {
   private static final int LEADER_TIME_FIELD = LogEntry.LEADER_TIME_MILLIS_FIELD_NUMBER;
@@ -37,8 +36,8 @@ public final class LedgerCommand implements Message {
   }
 
   /**
-   * The command for {@code requests}, whose encodings as received are {@code raw} (same order,
-   * same length).
+   * The command for {@code requests}, whose encodings as received are {@code raw} (same order, same
+   * length).
    */
   public static LedgerCommand of(
       long leaderTimeMillis, List<SubmitRequest> requests, List<byte[]> raw) {

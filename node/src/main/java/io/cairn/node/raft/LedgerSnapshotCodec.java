@@ -15,8 +15,8 @@ import java.nio.ByteBuffer;
 /**
  * The ledger's part of a snapshot file: a {@code LedgerSnapshotHeader}, every account in id order,
  * then every remembered operation as a {@code DedupeRecord} oldest first, each length-delimited
- * (snapshot.proto). The ledger hands out a copy and takes back parts ({@link Ledger.Restorer});
- * the bytes are decided here.
+ * (snapshot.proto). The ledger hands out a copy and takes back parts ({@link Ledger.Restorer}); the
+ * bytes are decided here.
  */
 public final class LedgerSnapshotCodec {
   private LedgerSnapshotCodec() {}
@@ -50,9 +50,12 @@ public final class LedgerSnapshotCodec {
         CodedOutputStream.computeTagSize(DedupeRecord.OPERATION_FIELD_NUMBER)
             + CodedOutputStream.computeUInt32SizeNoTag(opLength)
             + opLength
-            + (code != 0 ? CodedOutputStream.computeEnumSize(DedupeRecord.CODE_FIELD_NUMBER, code) : 0)
+            + (code != 0
+                ? CodedOutputStream.computeEnumSize(DedupeRecord.CODE_FIELD_NUMBER, code)
+                : 0)
             + (applied != 0
-                ? CodedOutputStream.computeUInt64Size(DedupeRecord.APPLIED_INDEX_FIELD_NUMBER, applied)
+                ? CodedOutputStream.computeUInt64Size(
+                    DedupeRecord.APPLIED_INDEX_FIELD_NUMBER, applied)
                 : 0)
             + (recorded != 0
                 ? CodedOutputStream.computeInt64Size(

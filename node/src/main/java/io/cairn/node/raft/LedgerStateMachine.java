@@ -40,10 +40,10 @@ import org.slf4j.LoggerFactory;
  * ({@link EntryResults}) back to the waiting write in-process. Snapshots are the {@link
  * SnapshotStore}'s; Watch events are built by {@link WatchEvents}.
  *
- * <p>Threads: Ratis applies entries one at a time on its updater thread, under the write lock.
- * API threads read under the read lock, so an account, the applied index and the root in one
- * reply always belong together. A corrupt entry or snapshot fails loudly (the node stops) rather
- * than diverging.
+ * <p>Threads: Ratis applies entries one at a time on its updater thread, under the write lock. API
+ * threads read under the read lock, so an account, the applied index and the root in one reply
+ * always belong together. A corrupt entry or snapshot fails loudly (the node stops) rather than
+ * diverging.
  */
 public final class LedgerStateMachine extends BaseStateMachine {
   private static final Logger LOG = LoggerFactory.getLogger(LedgerStateMachine.class);
@@ -98,9 +98,9 @@ public final class LedgerStateMachine extends BaseStateMachine {
   }
 
   /**
-   * Ratis pauses the state machine before it installs a snapshot sent by the leader (a follower
-   * too far behind for the log, or a node that just joined), then calls {@link #reinitialize()}.
-   * Its updater insists on the PAUSED state there; without this, installing stops the node.
+   * Ratis pauses the state machine before it installs a snapshot sent by the leader (a follower too
+   * far behind for the log, or a node that just joined), then calls {@link #reinitialize()}. Its
+   * updater insists on the PAUSED state there; without this, installing stops the node.
    */
   @Override
   public synchronized void pause() {
@@ -135,8 +135,12 @@ public final class LedgerStateMachine extends BaseStateMachine {
     byte[] root = rebuilt.root();
     if (!Arrays.equals(root, header.getStateRoot().toByteArray())) {
       throw new IOException(
-          "snapshot " + loaded.file() + " is corrupt: recomputed state root " + hex(root)
-              + " differs from the stored " + hex(header.getStateRoot().toByteArray()));
+          "snapshot "
+              + loaded.file()
+              + " is corrupt: recomputed state root "
+              + hex(root)
+              + " differs from the stored "
+              + hex(header.getStateRoot().toByteArray()));
     }
     lock.writeLock().lock();
     try {
@@ -287,8 +291,8 @@ public final class LedgerStateMachine extends BaseStateMachine {
   }
 
   /**
-   * Outside the lock (readers need not wait for it), still in log order: Ratis applies one entry
-   * at a time on this thread.
+   * Outside the lock (readers need not wait for it), still in log order: Ratis applies one entry at
+   * a time on this thread.
    */
   private void recordWatchEvent(
       LedgerCommand command, EntryResults results, List<List<List<Account>>> changes) {

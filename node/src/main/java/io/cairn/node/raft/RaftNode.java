@@ -1,21 +1,19 @@
 package io.cairn.node.raft;
 
 import io.cairn.node.config.NodeConfig;
+import io.cairn.proto.ErrorDetail;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import org.apache.ratis.conf.RaftProperties;
 import org.apache.ratis.grpc.GrpcConfigKeys;
-import org.apache.ratis.protocol.ClientId;
-import io.cairn.proto.ErrorDetail;
-import java.util.concurrent.CompletionException;
 import org.apache.ratis.proto.RaftProtos.RaftPeerRole;
-import org.apache.ratis.protocol.exceptions.ReconfigurationInProgressException;
-import org.apache.ratis.protocol.exceptions.SetConfigurationException;
+import org.apache.ratis.protocol.ClientId;
 import org.apache.ratis.protocol.RaftClientReply;
 import org.apache.ratis.protocol.RaftClientRequest;
 import org.apache.ratis.protocol.RaftGroup;
@@ -23,6 +21,8 @@ import org.apache.ratis.protocol.RaftGroupId;
 import org.apache.ratis.protocol.RaftPeer;
 import org.apache.ratis.protocol.RaftPeerId;
 import org.apache.ratis.protocol.SetConfigurationRequest;
+import org.apache.ratis.protocol.exceptions.ReconfigurationInProgressException;
+import org.apache.ratis.protocol.exceptions.SetConfigurationException;
 import org.apache.ratis.server.DivisionInfo;
 import org.apache.ratis.server.RaftServer;
 import org.apache.ratis.server.RaftServerConfigKeys;
@@ -31,9 +31,9 @@ import org.apache.ratis.util.SizeInBytes;
 import org.apache.ratis.util.TimeDuration;
 
 /**
- * One Ratis server in one Raft group, configured from {@link NodeConfig}. Submits requests
- * straight into the local server ({@code submitClientRequestAsync}), so no Ratis client (and none
- * of its retry pitfalls) sits on the write path.
+ * One Ratis server in one Raft group, configured from {@link NodeConfig}. Submits requests straight
+ * into the local server ({@code submitClientRequestAsync}), so no Ratis client (and none of its
+ * retry pitfalls) sits on the write path.
  */
 public final class RaftNode implements AutoCloseable {
   private final NodeConfig config;
@@ -69,9 +69,9 @@ public final class RaftNode implements AutoCloseable {
   }
 
   /**
-   * A Raft peer that carries its API endpoint as Ratis's "client address": Ratis itself only
-   * dials that address from a Ratis client, which Cairn never uses, so every node can learn any
-   * member's API endpoint from the replicated configuration.
+   * A Raft peer that carries its API endpoint as Ratis's "client address": Ratis itself only dials
+   * that address from a Ratis client, which Cairn never uses, so every node can learn any member's
+   * API endpoint from the replicated configuration.
    */
   public static RaftPeer peer(String id, String raftAddress, String apiEndpoint) {
     return RaftPeer.newBuilder()
@@ -106,14 +106,17 @@ public final class RaftNode implements AutoCloseable {
     GrpcConfigKeys.Server.setPort(p, c.self().raftPort());
     GrpcConfigKeys.Server.setHost(p, c.self().host());
     RaftServerConfigKeys.Rpc.setTimeoutMin(
-        p, TimeDuration.valueOf(c.getLong("raft.election.timeout.min.millis"), TimeUnit.MILLISECONDS));
+        p,
+        TimeDuration.valueOf(c.getLong("raft.election.timeout.min.millis"), TimeUnit.MILLISECONDS));
     RaftServerConfigKeys.Rpc.setTimeoutMax(
-        p, TimeDuration.valueOf(c.getLong("raft.election.timeout.max.millis"), TimeUnit.MILLISECONDS));
+        p,
+        TimeDuration.valueOf(c.getLong("raft.election.timeout.max.millis"), TimeUnit.MILLISECONDS));
     // Acknowledged means durable (invariant 4): the log worker fsyncs before the leader counts
     // its own vote, and followers fsync before they acknowledge.
     RaftServerConfigKeys.Log.setUnsafeFlushEnabled(p, false);
     RaftServerConfigKeys.Log.setLogMetadataEnabled(p, false);
-    RaftServerConfigKeys.Log.setSegmentSizeMax(p, SizeInBytes.valueOf(c.getLong("raft.log.segment.bytes")));
+    RaftServerConfigKeys.Log.setSegmentSizeMax(
+        p, SizeInBytes.valueOf(c.getLong("raft.log.segment.bytes")));
     RaftServerConfigKeys.Log.setPurgeGap(p, c.getInt("raft.log.purge.gap"));
     RaftServerConfigKeys.Log.setPurgeUptoSnapshotIndex(p, true);
     // Ratis keeps every write's reply for this long to answer a retry of the same call id.
@@ -270,8 +273,8 @@ public final class RaftNode implements AutoCloseable {
 
   /**
    * Replaces the voting members {@code current} by {@code next} (compare-and-set: fails if the
-   * configuration changed meanwhile). Completes once the new configuration is committed, after
-   * any new member caught up with the log; fails with {@link MembershipChangeException} when Raft
+   * configuration changed meanwhile). Completes once the new configuration is committed, after any
+   * new member caught up with the log; fails with {@link MembershipChangeException} when Raft
    * refuses, or with {@link WriteFailure} when this node cannot tell.
    */
   public CompletableFuture<Void> changeMembers(List<Peer> current, List<Peer> next) {

@@ -38,9 +38,9 @@ final class SnapshotFile {
   private SnapshotFile() {}
 
   /**
-   * Writes atomically: a temporary file, fsync, then rename over {@code target}. Returns the MD5
-   * of the whole file, which Ratis keeps beside it to check transfers to followers (computed on
-   * the way out: reading the file back for it took as long again).
+   * Writes atomically: a temporary file, fsync, then rename over {@code target}. Returns the MD5 of
+   * the whole file, which Ratis keeps beside it to check transfers to followers (computed on the
+   * way out: reading the file back for it took as long again).
    */
   static MD5Hash write(Path target, SnapshotHeader header, Ledger.SnapshotCopy ledger)
       throws IOException {
@@ -54,8 +54,7 @@ final class SnapshotFile {
                 StandardOpenOption.TRUNCATE_EXISTING,
                 StandardOpenOption.WRITE);
         BufferedOutputStream buffered =
-            new BufferedOutputStream(
-                new DigestOutputStream(new Syncing(channel), md5), 1 << 16)) {
+            new BufferedOutputStream(new DigestOutputStream(new Syncing(channel), md5), 1 << 16)) {
       DigestOutputStream digesting = new DigestOutputStream(buffered, sha);
       header.writeDelimitedTo(digesting);
       LedgerSnapshotCodec.write(ledger, digesting);
@@ -74,8 +73,8 @@ final class SnapshotFile {
 
   /**
    * Writes to the channel and forces it every {@link #SYNC_BYTES}: a Raft log fsync on the same
-   * file system waits for whatever dirty data the journal must flush with it, so a snapshot left
-   * to accumulate 40 MB of dirty pages made the log's fsyncs, and so every write, wait.
+   * file system waits for whatever dirty data the journal must flush with it, so a snapshot left to
+   * accumulate 40 MB of dirty pages made the log's fsyncs, and so every write, wait.
    */
   private static final class Syncing extends java.io.OutputStream {
     static final long SYNC_BYTES = 4L << 20;
@@ -115,8 +114,12 @@ final class SnapshotFile {
       }
       if (header.getFormatVersion() != FORMAT_VERSION) {
         throw new IOException(
-            "snapshot " + file + " has format version " + header.getFormatVersion()
-                + ", this node reads " + FORMAT_VERSION);
+            "snapshot "
+                + file
+                + " has format version "
+                + header.getFormatVersion()
+                + ", this node reads "
+                + FORMAT_VERSION);
       }
       Ledger ledger = LedgerSnapshotCodec.read(in, limits);
       in.on(false);

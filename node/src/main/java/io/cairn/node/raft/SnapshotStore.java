@@ -21,15 +21,16 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The node's snapshots on disk: written one at a time on a background thread from a copy the
- * apply thread made, registered with Ratis only once complete, and verified when loaded.
+ * The node's snapshots on disk: written one at a time on a background thread from a copy the apply
+ * thread made, registered with Ratis only once complete, and verified when loaded.
  *
- * <p>Ratis purges the log only up to an index {@link #take} returned, and {@code take} returns
- * only the index of a snapshot already fsynced and registered; so nothing is lost if the node
- * dies mid-write.
+ * <p>Ratis purges the log only up to an index {@link #take} returned, and {@code take} returns only
+ * the index of a snapshot already fsynced and registered; so nothing is lost if the node dies
+ * mid-write.
  */
 final class SnapshotStore implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(SnapshotStore.class);
+
   /** Ratis's "no snapshot taken" value. */
   static final long INVALID = -1;
 
@@ -60,8 +61,8 @@ final class SnapshotStore implements AutoCloseable {
   }
 
   /**
-   * The newest snapshot on disk, its digest, name and ledger invariants verified (the caller
-   * checks the state root); null when there is none.
+   * The newest snapshot on disk, its digest, name and ledger invariants verified (the caller checks
+   * the state root); null when there is none.
    */
   SnapshotFile.Loaded loadLatest() throws IOException {
     SingleFileSnapshotInfo snapshot = storage.loadLatestSnapshot();
@@ -81,8 +82,14 @@ final class SnapshotStore implements AutoCloseable {
     if (fromName.getIndex() != header.getAppliedIndex()
         || fromName.getTerm() != header.getAppliedTerm()) {
       throw new IOException(
-          "snapshot " + file + " header says " + header.getAppliedTerm() + ":"
-              + header.getAppliedIndex() + " but its name says " + fromName);
+          "snapshot "
+              + file
+              + " header says "
+              + header.getAppliedTerm()
+              + ":"
+              + header.getAppliedIndex()
+              + " but its name says "
+              + fromName);
     }
     loaded.ledger().checkInvariants();
     reportedIndex = Math.max(reportedIndex, header.getAppliedIndex());

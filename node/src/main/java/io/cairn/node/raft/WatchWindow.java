@@ -8,8 +8,8 @@ import java.util.List;
  * The node's bounded, in-memory window of recent ledger entries for {@code Watch}: the newest
  * entries this node applied, at most {@code maxEntries} of them and at most {@code maxBytes} of
  * encoded messages (the newest entry is always kept, even alone over the byte bound). Entries are
- * held encoded, once: the byte bound is the real memory cost, and a thousand watchers send the
- * same bytes without encoding them a thousand times.
+ * held encoded, once: the byte bound is the real memory cost, and a thousand watchers send the same
+ * bytes without encoding them a thousand times.
  *
  * <p>The window covers the log indexes {@code (floor, lastIndex]} completely: every ledger entry in
  * that range is held. {@code floor} starts at the index of the snapshot the node loaded (0 without
@@ -88,7 +88,8 @@ public final class WatchWindow {
       while (count > 0 && (count >= maxEntries || bytes + size > maxBytes)) {
         evictOldest();
       }
-      ring[(head + count) % maxEntries] = new Entry(entry.getIndex(), entry.getEventsCount(), encoded);
+      ring[(head + count) % maxEntries] =
+          new Entry(entry.getIndex(), entry.getEventsCount(), encoded);
       count++;
       bytes += size;
       lastIndex = entry.getIndex();

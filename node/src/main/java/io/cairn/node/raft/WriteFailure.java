@@ -7,8 +7,8 @@ import org.apache.ratis.protocol.exceptions.NotLeaderException;
 import org.apache.ratis.protocol.exceptions.ResourceUnavailableException;
 
 /**
- * Why a write was not answered with results, in Cairn's terms: the API maps it to a gRPC status
- * and never sees a Ratis exception. Carries no stack trace: it is an answer, not a bug.
+ * Why a write was not answered with results, in Cairn's terms: the API maps it to a gRPC status and
+ * never sees a Ratis exception. Carries no stack trace: it is an answer, not a bug.
  */
 public final class WriteFailure extends RuntimeException {
   private static final long serialVersionUID = 1L;

@@ -34,8 +34,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The admission gate on a real gRPC server over loopback: requests over the node's or a
- * connection's in-flight bounds are refused at once with RESOURCE_EXHAUSTED, an OVERLOADED
- * detail carrying the retry hint, and a metric by reason; slots come back when calls end.
+ * connection's in-flight bounds are refused at once with RESOURCE_EXHAUSTED, an OVERLOADED detail
+ * carrying the retry hint, and a metric by reason; slots come back when calls end.
  */
 class AdmissionInterceptorTest {
   private static final Metadata.Key<ErrorDetail> DETAIL = io.cairn.proto.errors.Errors.DETAIL_KEY;
@@ -131,7 +131,10 @@ class AdmissionInterceptorTest {
                 .setId("op-" + padBytes)
                 // The fake service does not validate: a long account id pads the request.
                 .setTransfer(
-                    Transfer.newBuilder().setFrom("a" + "x".repeat(padBytes)).setTo("b").setAmount(1)))
+                    Transfer.newBuilder()
+                        .setFrom("a" + "x".repeat(padBytes))
+                        .setTo("b")
+                        .setAmount(1)))
         .build();
   }
 

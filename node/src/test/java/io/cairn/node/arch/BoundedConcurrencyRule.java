@@ -14,10 +14,10 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * Design invariant 5 as a build-time rule: main code must not create a queue or an executor
- * whose backlog has no bound. Each forbidden construct below names why it is unbounded; the
- * bounded replacement is a {@code ThreadPoolExecutor} over an {@code ArrayBlockingQueue} with
- * named threads and an explicit rejection policy, or a capacity-taking queue constructor.
+ * Design invariant 5 as a build-time rule: main code must not create a queue or an executor whose
+ * backlog has no bound. Each forbidden construct below names why it is unbounded; the bounded
+ * replacement is a {@code ThreadPoolExecutor} over an {@code ArrayBlockingQueue} with named threads
+ * and an explicit rejection policy, or a capacity-taking queue constructor.
  *
  * <p>What it cannot see: a {@code ThreadPoolExecutor} given a {@code SynchronousQueue} and an
  * unbounded maximum size, or a plain collection used as a queue without a size check. Code review
@@ -34,21 +34,30 @@ public final class BoundedConcurrencyRule {
           "newSingleThreadExecutor", "queues tasks in a capacity-less LinkedBlockingQueue",
           "newWorkStealingPool", "a ForkJoinPool: unbounded task queues",
           "newScheduledThreadPool", "a ScheduledThreadPoolExecutor: unbounded delay queue",
-          "newSingleThreadScheduledExecutor", "a ScheduledThreadPoolExecutor: unbounded delay queue",
+          "newSingleThreadScheduledExecutor",
+              "a ScheduledThreadPoolExecutor: unbounded delay queue",
           "newThreadPerTaskExecutor", "creates a thread per task without limit",
           "newVirtualThreadPerTaskExecutor", "creates a thread per task without limit");
 
   /** Types whose every constructor gives an unbounded queue or executor. */
   private static final Map<String, String> UNBOUNDED_TYPES =
       Map.of(
-          CONCURRENT + "LinkedTransferQueue", "has no capacity",
-          CONCURRENT + "ConcurrentLinkedQueue", "has no capacity",
-          CONCURRENT + "ConcurrentLinkedDeque", "has no capacity",
-          CONCURRENT + "PriorityBlockingQueue", "grows without limit (the int is an initial size)",
-          CONCURRENT + "DelayQueue", "has no capacity",
-          CONCURRENT + "ScheduledThreadPoolExecutor", "its delay queue has no capacity",
-          CONCURRENT + "ForkJoinPool", "its task queues have no capacity",
-          "java.util.Timer", "its task queue has no capacity");
+          CONCURRENT + "LinkedTransferQueue",
+          "has no capacity",
+          CONCURRENT + "ConcurrentLinkedQueue",
+          "has no capacity",
+          CONCURRENT + "ConcurrentLinkedDeque",
+          "has no capacity",
+          CONCURRENT + "PriorityBlockingQueue",
+          "grows without limit (the int is an initial size)",
+          CONCURRENT + "DelayQueue",
+          "has no capacity",
+          CONCURRENT + "ScheduledThreadPoolExecutor",
+          "its delay queue has no capacity",
+          CONCURRENT + "ForkJoinPool",
+          "its task queues have no capacity",
+          "java.util.Timer",
+          "its task queue has no capacity");
 
   /** Types that are bounded only when given a capacity: the constructor must take an int. */
   private static final Set<String> CAPACITY_TYPES =
@@ -146,7 +155,8 @@ public final class BoundedConcurrencyRule {
       return new Violation(origin, "ForkJoinPool.commonPool", "unbounded task queues", where);
     }
     boolean future =
-        owner.equals(CONCURRENT + "CompletableFuture") || owner.equals(CONCURRENT + "CompletionStage");
+        owner.equals(CONCURRENT + "CompletableFuture")
+            || owner.equals(CONCURRENT + "CompletionStage");
     if (future && name.endsWith("Async") && !params.contains(CONCURRENT + "Executor")) {
       return new Violation(
           origin,

@@ -15,8 +15,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Invariant 5 at build time: the node's and the client library's main code create no unbounded
- * queue or executor. One shared test reads both modules' classes (the client is on the node's
- * test classpath), so a violation in either fails the build.
+ * queue or executor. One shared test reads both modules' classes (the client is on the node's test
+ * classpath), so a violation in either fails the build.
  */
 class BoundedConcurrencyTest {
   /** Each accepted exception, with the reason it is bounded after all. Keep this list short. */
@@ -62,7 +62,8 @@ class BoundedConcurrencyTest {
             "new java.util.concurrent.ConcurrentLinkedQueue",
             "new java.util.concurrent.ScheduledThreadPoolExecutor",
             "CompletableFuture.supplyAsync without an executor")) {
-      assertTrue(report.contains(expected), "no violation reported for " + expected + ":\n" + report);
+      assertTrue(
+          report.contains(expected), "no violation reported for " + expected + ":\n" + report);
     }
     // Capacity-taking constructors are fine: exactly the forbidden lines are reported.
     assertFalse(report.contains("LinkedBlockingQueue(int)"), report);
@@ -79,12 +80,14 @@ class BoundedConcurrencyTest {
                 new BoundedConcurrencyRule.Allowed(
                     origin + " -> new java.util.concurrent.ScheduledThreadPoolExecutor",
                     "test: allowed on purpose")));
-    String report = String.join("\n", rule.rule().evaluate(fixture).getFailureReport().getDetails());
+    String report =
+        String.join("\n", rule.rule().evaluate(fixture).getFailureReport().getDetails());
     assertFalse(report.contains("ScheduledThreadPoolExecutor"), report);
     assertTrue(report.contains("Executors.newCachedThreadPool"), report);
     assertEquals(Set.of(), rule.unusedAllowlistEntries());
     org.junit.jupiter.api.Assertions.assertThrows(
         IllegalArgumentException.class,
-        () -> new BoundedConcurrencyRule(List.of(new BoundedConcurrencyRule.Allowed("x -> y", " "))));
+        () ->
+            new BoundedConcurrencyRule(List.of(new BoundedConcurrencyRule.Allowed("x -> y", " "))));
   }
 }

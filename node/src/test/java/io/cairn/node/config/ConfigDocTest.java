@@ -15,7 +15,8 @@ class ConfigDocTest {
     String readme = Files.readString(Path.of("..", "README.md"));
     int from = readme.indexOf(BEGIN);
     int to = readme.indexOf(END);
-    String table = from < 0 || to < 0 ? "(markers missing)" : readme.substring(from + BEGIN.length(), to);
+    String table =
+        from < 0 || to < 0 ? "(markers missing)" : readme.substring(from + BEGIN.length(), to);
     assertEquals(
         ConfigDoc.markdown(),
         table,

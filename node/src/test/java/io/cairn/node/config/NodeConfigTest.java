@@ -79,8 +79,7 @@ class NodeConfigTest {
 
   @Test
   void requiredKeysAreNamed() {
-    ConfigException e =
-        assertThrows(ConfigException.class, () -> load(null, Map.of(), Map.of()));
+    ConfigException e = assertThrows(ConfigException.class, () -> load(null, Map.of(), Map.of()));
     assertTrue(e.getMessage().startsWith("node.id: required"), e.getMessage());
   }
 
@@ -98,7 +97,8 @@ class NodeConfigTest {
   void aProfileSetsItsGroupAndTheFileStillOverridesIt(@TempDir Path dir) throws Exception {
     Path file = dir.resolve("node.properties");
     Files.writeString(
-        file, "node.id=n1\ncluster.peers=" + PEERS + "\nnode.profile=low-power\nbatch.max.ops=600\n");
+        file,
+        "node.id=n1\ncluster.peers=" + PEERS + "\nnode.profile=low-power\nbatch.max.ops=600\n");
     NodeConfig c = load(file, Map.of(), Map.of());
     assertEquals(600, c.getLong("batch.max.ops"));
     assertEquals(2, c.getLong("batch.max.inflight.entries"));
@@ -112,19 +112,28 @@ class NodeConfigTest {
     ConfigException p =
         assertThrows(
             ConfigException.class,
-            () -> load(null, Map.of(), Map.of("node.id", "n1", "cluster.peers", PEERS, "node.profile", "turbo")));
+            () ->
+                load(
+                    null,
+                    Map.of(),
+                    Map.of("node.id", "n1", "cluster.peers", PEERS, "node.profile", "turbo")));
     assertTrue(p.getMessage().startsWith("node.profile: 'turbo' is not one of"), p.getMessage());
     ConfigException l =
         assertThrows(
             ConfigException.class,
-            () -> load(null, Map.of(), Map.of("node.id", "n1", "cluster.peers", PEERS, "log.level", "LOUD")));
+            () ->
+                load(
+                    null,
+                    Map.of(),
+                    Map.of("node.id", "n1", "cluster.peers", PEERS, "log.level", "LOUD")));
     assertTrue(l.getMessage().startsWith("log.level: 'LOUD'"), l.getMessage());
   }
 
   @Test
   void everyProfileValidates() throws Exception {
     for (String profile : NodeConfig.PROFILES.keySet()) {
-      load(null, Map.of(), Map.of("node.id", "n1", "cluster.peers", PEERS, "node.profile", profile));
+      load(
+          null, Map.of(), Map.of("node.id", "n1", "cluster.peers", PEERS, "node.profile", profile));
     }
   }
 }

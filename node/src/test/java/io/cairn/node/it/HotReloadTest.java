@@ -23,7 +23,8 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class HotReloadTest {
   @TempDir Path data;
-  private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+  private final HttpClient http =
+      HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
 
   private String metrics(LocalCluster c) throws Exception {
     return http.send(
@@ -43,39 +44,47 @@ class HotReloadTest {
   }
 
   private static boolean has(String metrics, String key, String value) {
-    return metrics.lines()
-        .anyMatch(l -> l.startsWith("cairn_config_value{") && l.contains("key=\"" + key + "\"")
-            && l.endsWith(" " + value));
+    return metrics
+        .lines()
+        .anyMatch(
+            l ->
+                l.startsWith("cairn_config_value{")
+                    && l.contains("key=\"" + key + "\"")
+                    && l.endsWith(" " + value));
   }
 
   @Test
   void hotKeysReloadStaticKeysAreRefusedAndABrokenFileChangesNothing() throws Exception {
     Path file = data.resolve("node.properties");
     Files.writeString(file, "batch.max.ops=4096\nlog.level=INFO\n");
-    try (LocalCluster c = new LocalCluster("hot-reload", 1, data, Map.of()).configFile(file).start()) {
+    try (LocalCluster c =
+        new LocalCluster("hot-reload", 1, data, Map.of()).configFile(file).start()) {
       assertTrue(has(metrics(c), "batch.max.ops", "4096.0"));
-      Files.writeString(
-          file, "batch.max.ops=7\nlog.level=DEBUG\nraft.log.segment.bytes=2097152\n");
-      await("batch.max.ops=7 in /metrics", () -> {
-        try {
-          return has(metrics(c), "batch.max.ops", "7.0");
-        } catch (Exception e) {
-          return false;
-        }
-      });
+      Files.writeString(file, "batch.max.ops=7\nlog.level=DEBUG\nraft.log.segment.bytes=2097152\n");
+      await(
+          "batch.max.ops=7 in /metrics",
+          () -> {
+            try {
+              return has(metrics(c), "batch.max.ops", "7.0");
+            } catch (Exception e) {
+              return false;
+            }
+          });
       String log = c.log(1);
       assertTrue(log.contains("config reload: batch.max.ops 4096 -> 7 (applied)"), log);
       assertTrue(log.contains("config reload: log.level INFO -> DEBUG (applied)"), log);
       assertTrue(log.contains("raft.log.segment.bytes 33554432 -> 2097152 needs a restart"), log);
 
       Files.writeString(file, "batch.max.ops=-1\n");
-      await("the refusal in the log", () -> {
-        try {
-          return c.log(1).contains("config reload refused");
-        } catch (Exception e) {
-          return false;
-        }
-      });
+      await(
+          "the refusal in the log",
+          () -> {
+            try {
+              return c.log(1).contains("config reload refused");
+            } catch (Exception e) {
+              return false;
+            }
+          });
       assertTrue(c.log(1).contains("batch.max.ops: -1 is out of range"));
       assertTrue(has(metrics(c), "batch.max.ops", "7.0"), "a refused file must change nothing");
       assertTrue(c.isRunning(1));
@@ -84,8 +93,7 @@ class HotReloadTest {
 
   @Test
   void aBadValueStopsTheNodeAtStartWithOneLineNamingTheKey() throws Exception {
-    try (LocalCluster c =
-        new LocalCluster("bad-config", 1, data, Map.of("batch.max.ops", "-5"))) {
+    try (LocalCluster c = new LocalCluster("bad-config", 1, data, Map.of("batch.max.ops", "-5"))) {
       Process p = c.startNode(1);
       assertTrue(p.waitFor(30, TimeUnit.SECONDS));
       assertEquals(2, p.exitValue());

@@ -41,7 +41,11 @@ class LeaderCrashTest {
       assertTrue(newLeader != leader, "the killed node cannot be leader");
       assertTrue(
           okAfter > okAtElection,
-          "writers made no progress after the new election (" + okAtElection + " -> " + okAfter + ")");
+          "writers made no progress after the new election ("
+              + okAtElection
+              + " -> "
+              + okAfter
+              + ")");
 
       cluster.startNode(leader);
       cluster.awaitLeader(Duration.ofSeconds(30));

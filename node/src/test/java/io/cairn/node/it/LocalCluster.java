@@ -18,9 +18,9 @@ import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 
 /**
- * A real Cairn cluster for tests: one JVM process per node on 127.0.0.1 with free ports, real
- * Ratis with fsync, killed with SIGKILL when asked. Logs go to {@code target/it-logs/<name>/}.
- * Every wait is bounded; {@link #close()} kills whatever is still running.
+ * A real Cairn cluster for tests: one JVM process per node on 127.0.0.1 with free ports, real Ratis
+ * with fsync, killed with SIGKILL when asked. Logs go to {@code target/it-logs/<name>/}. Every wait
+ * is bounded; {@link #close()} kills whatever is still running.
  */
 public final class LocalCluster implements AutoCloseable {
   private final String name;
@@ -66,8 +66,8 @@ public final class LocalCluster implements AutoCloseable {
   }
 
   /**
-   * Only nodes 1..{@code members} form the group and start with {@link #start()}; the others
-   * start with {@code cluster.join=1} and wait to be added.
+   * Only nodes 1..{@code members} form the group and start with {@link #start()}; the others start
+   * with {@code cluster.join=1} and wait to be added.
    */
   public LocalCluster initialMembers(int members) {
     this.initialMembers = members;
@@ -132,7 +132,11 @@ public final class LocalCluster implements AutoCloseable {
       if (sb.length() > 0) {
         sb.append(',');
       }
-      sb.append("n").append(i).append("=127.0.0.1:").append(raftPorts[i - 1]).append(':')
+      sb.append("n")
+          .append(i)
+          .append("=127.0.0.1:")
+          .append(raftPorts[i - 1])
+          .append(':')
           .append(apiPorts[i - 1]);
     }
     return sb.toString();

@@ -43,7 +43,8 @@ class MalformedRequestTest {
   static LedgerServiceGrpc.LedgerServiceBlockingStub stub;
 
   static final Metadata.Key<ErrorDetail> DETAIL =
-      Metadata.Key.of("cairn-error-bin", ProtoUtils.metadataMarshaller(ErrorDetail.getDefaultInstance()));
+      Metadata.Key.of(
+          "cairn-error-bin", ProtoUtils.metadataMarshaller(ErrorDetail.getDefaultInstance()));
 
   @BeforeAll
   static void up() throws Exception {
@@ -111,7 +112,8 @@ class MalformedRequestTest {
             SubmitRequest.newBuilder()
                 .addOperations(op("x3").setMint(Mint.newBuilder().setAccount("a").setAmount(1)))
                 .addOperations(
-                    op("x4").setTransfer(Transfer.newBuilder().setFrom("a").setTo("a").setAmount(1)))
+                    op("x4")
+                        .setTransfer(Transfer.newBuilder().setFrom("a").setTo("a").setAmount(1)))
                 .build()),
         "operations[1].transfer.to");
     assertInvalid(submitFails(SubmitRequest.newBuilder().addOperations(op("x5")).build()), "kind");
@@ -136,8 +138,10 @@ class MalformedRequestTest {
     StatusRuntimeException overAppLimit =
         submitFails(
             SubmitRequest.newBuilder()
-                .addOperations(op("big").setCreateAccount(
-                    io.cairn.proto.CreateAccount.newBuilder().setAccount(huge)))
+                .addOperations(
+                    op("big")
+                        .setCreateAccount(
+                            io.cairn.proto.CreateAccount.newBuilder().setAccount(huge)))
                 .build());
     assertInvalid(overAppLimit, "limit is 1048576");
     StatusRuntimeException overAppLimitRaw = rawSubmit(new byte[3 << 20]);

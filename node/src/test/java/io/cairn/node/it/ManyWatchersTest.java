@@ -37,8 +37,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Issue 7, acceptance 2 in small (the full size is {@code scripts/bench-watchers}): many watchers,
- * each on its own connection, on one follower all receive every ledger entry in order, with no
- * gap or duplicate, and the follower's resident memory stays bounded.
+ * each on its own connection, on one follower all receive every ledger entry in order, with no gap
+ * or duplicate, and the follower's resident memory stays bounded.
  */
 class ManyWatchersTest {
   private static final int WATCHERS = 200;
@@ -85,7 +85,9 @@ class ManyWatchersTest {
     public synchronized void onNext(WatchResponse e) {
       long last = indexes.isEmpty() ? 0 : indexes.get(indexes.size() - 1);
       boolean linked =
-          indexes.isEmpty() ? e.getIndex() >= from && e.getPrevIndex() < from : e.getPrevIndex() == last;
+          indexes.isEmpty()
+              ? e.getIndex() >= from && e.getPrevIndex() < from
+              : e.getPrevIndex() == last;
       if (failure == null && !(linked && e.getIndex() > last)) {
         failure = "entry " + e.getIndex() + " (prev " + e.getPrevIndex() + ") after " + last;
       }
@@ -135,7 +137,11 @@ class ManyWatchersTest {
       NioEventLoopGroup group = new NioEventLoopGroup(2);
       ThreadPoolExecutor executor =
           new ThreadPoolExecutor(
-              2, 2, 30, TimeUnit.SECONDS, new ArrayBlockingQueue<>(4096),
+              2,
+              2,
+              30,
+              TimeUnit.SECONDS,
+              new ArrayBlockingQueue<>(4096),
               new ThreadPoolExecutor.CallerRunsPolicy());
       List<Watcher> watchers = new ArrayList<>();
       try {
@@ -147,7 +153,8 @@ class ManyWatchersTest {
         for (int i = 0; i < TRANSFERS; i++) {
           pending.add(
               writer.singleAsync(
-                  Ops.transfer(ID_PREFIX + i, load.account(i % 10), load.account((i + 1) % 10), 1)));
+                  Ops.transfer(
+                      ID_PREFIX + i, load.account(i % 10), load.account((i + 1) % 10), 1)));
           if (i % 10 == 9) {
             Thread.sleep(30); // spread the load over many entries
             peakRss = Math.max(peakRss, rssKib(pid));
@@ -188,7 +195,10 @@ class ManyWatchersTest {
         extra.removeAll(acked);
         assertTrue(
             missing.isEmpty() && extra.isEmpty(),
-            "acknowledged but not streamed " + missing + "; streamed but not acknowledged " + extra);
+            "acknowledged but not streamed "
+                + missing
+                + "; streamed but not acknowledged "
+                + extra);
         assertEquals(acked.size(), applied.size(), "each id applied exactly once");
         for (int i = 0; i < watchers.size(); i++) {
           Watcher w = watchers.get(i);
@@ -201,8 +211,13 @@ class ManyWatchersTest {
         System.out.printf(
             "many-watchers: %d watchers on n%d, %d entries and %d transfers each; node RSS before"
                 + " %d MiB, peak %d MiB, HWM %d MiB (-Xmx512m)%n",
-            WATCHERS, follower, firstIndexes.size(), applied.size(), rssBefore / 1024,
-            peakRss / 1024, hwm / 1024);
+            WATCHERS,
+            follower,
+            firstIndexes.size(),
+            applied.size(),
+            rssBefore / 1024,
+            peakRss / 1024,
+            hwm / 1024);
         assertTrue(hwm < RSS_BOUND_KIB, "node HWM " + hwm / 1024 + " MiB");
       } finally {
         for (Watcher w : watchers) {

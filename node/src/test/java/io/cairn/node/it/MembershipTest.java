@@ -19,8 +19,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Membership change on real processes while transfers run: a new node joins (by snapshot, since
- * the log it would need was purged), the leader removes itself, and nothing acknowledged is lost.
+ * Membership change on real processes while transfers run: a new node joins (by snapshot, since the
+ * log it would need was purged), the leader removes itself, and nothing acknowledged is lost.
  */
 class MembershipTest {
   @TempDir Path data;
@@ -51,8 +51,8 @@ class MembershipTest {
       assertEquals(List.of("n1", "n2", "n3", "n4"), ids(added.getMembersList()));
       assertEquals(cluster.endpoint(4), added.getMembers(3).getApiEndpoint());
       // Idempotent: the same add again changes nothing and succeeds.
-      assertEquals(4, client.addMember("n4", cluster.raftAddress(4), cluster.endpoint(4))
-          .getMembersCount());
+      assertEquals(
+          4, client.addMember("n4", cluster.raftAddress(4), cluster.endpoint(4)).getMembersCount());
 
       int leader = cluster.awaitLeader(Duration.ofSeconds(30));
       MembershipResponse removed = client.removeMember("n" + leader);
@@ -72,7 +72,8 @@ class MembershipTest {
 
       ClusterStatusResponse fromNew = cluster.status(4).orElseThrow();
       assertEquals(3, fromNew.getMembersCount(), "n4's view: " + fromNew);
-      assertTrue(cluster.log(4).contains("loaded snapshot") || cluster.log(4).contains("installed"),
+      assertTrue(
+          cluster.log(4).contains("loaded snapshot") || cluster.log(4).contains("installed"),
           "n4 did not catch up from a snapshot");
 
       // n4 restarts with cluster.join=1 still set: its Raft state wins, it stays a member.

@@ -31,8 +31,8 @@ import org.junit.jupiter.api.io.TempDir;
  * Issue 7, the short overload test: real node processes with small admission bounds get an
  * open-loop flood far beyond what they carry. Behaviour, not timings, is asserted (this runs on
  * busy 2-core machines): no node dies, the excess is refused with RESOURCE_EXHAUSTED, every
- * admitted request succeeds, and writes go through again afterwards. Figures are printed.
- * The full-size version, with capacity measured first and memory reported, is scripts/overload.
+ * admitted request succeeds, and writes go through again afterwards. Figures are printed. The
+ * full-size version, with capacity measured first and memory reported, is scripts/overload.
  */
 class OverloadTest {
   private static final int ACCOUNTS = 20;
@@ -116,22 +116,36 @@ class OverloadTest {
       double after = closedLoop(normal, accounts, 16, Duration.ofSeconds(4));
 
       for (int i = 1; i <= cluster.size(); i++) {
-        assertTrue(cluster.isRunning(i), "n" + i + " died under the flood; log " + cluster.logFile(i));
+        assertTrue(
+            cluster.isRunning(i), "n" + i + " died under the flood; log " + cluster.logFile(i));
       }
-      long termAfter = cluster.awaitLeader(Duration.ofSeconds(10)) == leader
-          ? cluster.status(leader).map(s -> s.getTerm()).orElse(-1L)
-          : -1;
+      long termAfter =
+          cluster.awaitLeader(Duration.ofSeconds(10)) == leader
+              ? cluster.status(leader).map(s -> s.getTerm()).orElse(-1L)
+              : -1;
       System.out.printf(
           "overload: before %.0f transfers/s; offered %.0f/s for 8 s: sent %d, not sent %d, ok %d,"
               + " RESOURCE_EXHAUSTED %d, redirected %d, other %d %s; after %.0f/s (%.0f%% of"
               + " before); leader term %d -> %d; peak RSS %s%n",
-          before, offeredPerSec, flood.sent.get(), flood.notSent.get(), flood.ok.get(),
-          flood.exhausted.get(), flood.redirected.get(), flood.other.get(), flood.otherKinds,
-          after, 100 * after / Math.max(1, before), termBefore, termAfter, peakRss(cluster));
+          before,
+          offeredPerSec,
+          flood.sent.get(),
+          flood.notSent.get(),
+          flood.ok.get(),
+          flood.exhausted.get(),
+          flood.redirected.get(),
+          flood.other.get(),
+          flood.otherKinds,
+          after,
+          100 * after / Math.max(1, before),
+          termBefore,
+          termAfter,
+          peakRss(cluster));
 
       assertTrue(flood.exhausted.get() > 0, "no request of the flood was refused");
       assertTrue(flood.ok.get() > 0, "no request of the flood was admitted");
-      assertEquals(0, flood.other.get(), "errors other than RESOURCE_EXHAUSTED: " + flood.otherKinds);
+      assertEquals(
+          0, flood.other.get(), "errors other than RESOURCE_EXHAUSTED: " + flood.otherKinds);
       assertEquals(0, flood.nonOkCodes.get(), "admitted transfers failed in the ledger");
       if (termAfter == termBefore) {
         assertEquals(0, flood.redirected.get(), "redirects without a leader change");
@@ -184,8 +198,8 @@ class OverloadTest {
 
   /**
    * Open loop to the leader: one request per transfer at {@code perSec}, whether or not earlier
-   * ones were answered, over 4 connections, one attempt each (a refusal is counted, not
-   * retried), at most 4,000 outstanding.
+   * ones were answered, over 4 connections, one attempt each (a refusal is counted, not retried),
+   * at most 4,000 outstanding.
    */
   private static Tally flood(String leader, String[] accounts, double perSec, Duration duration)
       throws InterruptedException {
@@ -224,7 +238,8 @@ class OverloadTest {
         int a = rnd.nextInt(ACCOUNTS);
         int b = (a + 1 + rnd.nextInt(ACCOUNTS - 1)) % ACCOUNTS;
         tally.sent.incrementAndGet();
-        clients.get((int) (k % clients.size()))
+        clients
+            .get((int) (k % clients.size()))
             .submitAsync(List.of(Ops.transfer(Ops.newId(), accounts[a], accounts[b], 1)), false)
             .whenComplete(
                 (r, e) -> {
@@ -249,7 +264,8 @@ class OverloadTest {
       String hwm = "?";
       try {
         if (p != null) {
-          for (String line : Files.readAllLines(Path.of("/proc", Long.toString(p.pid()), "status"))) {
+          for (String line :
+              Files.readAllLines(Path.of("/proc", Long.toString(p.pid()), "status"))) {
             if (line.startsWith("VmHWM:")) {
               hwm = Long.parseLong(line.replaceAll("[^0-9]", "")) / 1024 + " MiB";
             }

@@ -23,13 +23,13 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * A leader frozen (SIGSTOP, as a long GC or VM pause does) while the others elect a new leader and
- * commit a write must not answer a linearizable read with the old state when it resumes. The
- * chaos suite's pause nemesis saw such a stale read when reads used Ratis's ReadIndex, which
- * reuses an earlier leadership confirmation for the same commit index; Cairn's reads now go
- * through a log entry. This test checks the property in its sharpest form (the new majority is
- * gone when the old leader resumes, so only its read path decides), but it does not reproduce
- * Ratis's race on demand: the old read path passed it too in the runs tried (Ratis's leader
- * stepped down first). The chaos suite remains the evidence.
+ * commit a write must not answer a linearizable read with the old state when it resumes. The chaos
+ * suite's pause nemesis saw such a stale read when reads used Ratis's ReadIndex, which reuses an
+ * earlier leadership confirmation for the same commit index; Cairn's reads now go through a log
+ * entry. This test checks the property in its sharpest form (the new majority is gone when the old
+ * leader resumes, so only its read path decides), but it does not reproduce Ratis's race on demand:
+ * the old read path passed it too in the runs tried (Ratis's leader stepped down first). The chaos
+ * suite remains the evidence.
  */
 class PausedLeaderReadTest {
   @TempDir Path data;
@@ -50,8 +50,12 @@ class PausedLeaderReadTest {
         GetAccountRequest read = GetAccountRequest.newBuilder().setAccount("a").build();
         // Reads at the old leader's commit index, so a leadership confirmation is on record.
         for (int i = 0; i < 3; i++) {
-          assertEquals(100, stub.withDeadlineAfter(5, TimeUnit.SECONDS).getAccount(read)
-              .getAccount().getBalance());
+          assertEquals(
+              100,
+              stub.withDeadlineAfter(5, TimeUnit.SECONDS)
+                  .getAccount(read)
+                  .getAccount()
+                  .getBalance());
         }
         long pid = cluster.process(old).pid();
         signal("STOP", pid);
@@ -102,7 +106,8 @@ class PausedLeaderReadTest {
           }
         }
         System.out.printf("paused leader: stale %d, fresh %d, refused %d%n", stale, fresh, refused);
-        assertEquals(0, stale, "stale reads: " + stale + ", fresh " + fresh + ", refused " + refused);
+        assertEquals(
+            0, stale, "stale reads: " + stale + ", fresh " + fresh + ", refused " + refused);
         assertTrue(fresh + refused == 5);
       } finally {
         toOld.shutdownNow();

@@ -98,11 +98,15 @@ class RestartFromSnapshotTest {
     long chunk = 64 * 1024;
     Map<String, String> settings =
         Map.of(
-            "raft.snapshot.threshold.entries", "20",
-            "raft.log.purge.gap", "5",
+            "raft.snapshot.threshold.entries",
+            "20",
+            "raft.log.purge.gap",
+            "5",
             // Only closed segments are purged: small ones, so the log is gone past n3's index.
-            "raft.log.segment.bytes", Long.toString(1024 * 1024),
-            "raft.snapshot.chunk.bytes", Long.toString(chunk));
+            "raft.log.segment.bytes",
+            Long.toString(1024 * 1024),
+            "raft.snapshot.chunk.bytes",
+            Long.toString(chunk));
     try (LocalCluster cluster = new LocalCluster("install", 3, data, settings).start();
         CairnClient client =
             CairnClient.builder()
@@ -120,7 +124,9 @@ class RestartFromSnapshotTest {
       for (int r = 0; r < 40; r++) {
         List<Operation> ops = new java.util.ArrayList<>();
         for (int i = 0; i < 1000; i++) {
-          ops.add(Ops.transfer("install-" + r + "-" + i, load.account(i % 8), load.account((i + 1) % 8), 1));
+          ops.add(
+              Ops.transfer(
+                  "install-" + r + "-" + i, load.account(i % 8), load.account((i + 1) % 8), 1));
         }
         SubmitResponse response = client.submit(ops, false);
         assertTrue(
@@ -145,7 +151,11 @@ class RestartFromSnapshotTest {
               .orElse(-1);
       assertTrue(
           installedAt > killedAt,
-          "n" + behind + " (stopped at " + killedAt + ") did not install a newer snapshot:\n"
+          "n"
+              + behind
+              + " (stopped at "
+              + killedAt
+              + ") did not install a newer snapshot:\n"
               + tail(cluster.log(behind)));
     }
   }

@@ -23,9 +23,9 @@ import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Concurrent transfers between a fixed set of accounts, remembering every acknowledged result and
- * every unknown outcome, and a checker that compares them with the final ledger: every
- * acknowledged transfer is there exactly once, and replaying exactly the applied transfers from
- * the initial balances gives the final balances (so nothing was lost, duplicated or invented).
+ * every unknown outcome, and a checker that compares them with the final ledger: every acknowledged
+ * transfer is there exactly once, and replaying exactly the applied transfers from the initial
+ * balances gives the final balances (so nothing was lost, duplicated or invented).
  */
 final class TransferLoad {
   record Planned(String id, String from, String to, long amount) {}

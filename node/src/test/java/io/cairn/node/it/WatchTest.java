@@ -91,7 +91,8 @@ class WatchTest {
     void assertMatchesLedger(CairnClient client, Map<String, ResultCode> acked, String prefix) {
       for (Map.Entry<String, ResultCode> a : acked.entrySet()) {
         if (a.getValue() == ResultCode.OK) {
-          assertEquals(1, appliedTimes.getOrDefault(a.getKey(), 0), "applications of " + a.getKey());
+          assertEquals(
+              1, appliedTimes.getOrDefault(a.getKey(), 0), "applications of " + a.getKey());
         }
       }
       appliedTimes.forEach((id, n) -> assertEquals(1, n, "applications of " + id));
@@ -347,7 +348,8 @@ class WatchTest {
         long oldest;
         try (Subscription fromStart = pinned.subscribe(1)) {
           CompactedException e =
-              assertThrows(CompactedException.class, () -> drain(fromStart, Duration.ofSeconds(20)));
+              assertThrows(
+                  CompactedException.class, () -> drain(fromStart, Duration.ofSeconds(20)));
           oldest = e.oldestAvailableIndex();
           assertTrue(oldest > 1 && oldest <= mark.getAppliedIndex(), "oldest " + oldest);
         }
@@ -480,7 +482,8 @@ class WatchTest {
         var stream = stub.watch(io.cairn.proto.WatchRequest.newBuilder().setFromIndex(0).build());
         // "Now" is when the node handles the call, which may be after a first write: keep
         // writing (bounded) until the stream shows one.
-        java.util.concurrent.atomic.AtomicBoolean seen = new java.util.concurrent.atomic.AtomicBoolean();
+        java.util.concurrent.atomic.AtomicBoolean seen =
+            new java.util.concurrent.atomic.AtomicBoolean();
         CompletableFuture<Void> writes =
             CompletableFuture.runAsync(
                 () -> {

@@ -19,8 +19,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The dedupe table against a plain model (a map plus a queue): random adds and evictions, through
- * growth past the initial capacity, over ids of which half share one hash code (built from "Aa"
- * and "BB"), so probe chains are long, mix with other homes, and deletions shift entries back.
+ * growth past the initial capacity, over ids of which half share one hash code (built from "Aa" and
+ * "BB"), so probe chains are long, mix with other homes, and deletions shift entries back.
  */
 class DedupeTableTest {
   record Step(boolean add, int id) {}
@@ -31,10 +31,7 @@ class DedupeTableTest {
         Arbitraries.integers()
             .between(0, 99)
             .flatMap(
-                roll ->
-                    Arbitraries.integers()
-                        .between(0, 4095)
-                        .map(id -> new Step(roll < 70, id)));
+                roll -> Arbitraries.integers().between(0, 4095).map(id -> new Step(roll < 70, id)));
     return step.list().ofMinSize(1).ofMaxSize(3000);
   }
 

@@ -50,11 +50,7 @@ class LedgerOperationChangesTest {
   void anAtomicBatchReportsStagedStatesOnlyWhenItCommits() {
     Ledger l = funded();
     atomic(
-        l,
-        T0,
-        10,
-        transfer("a1", "alice", "bob", 100, T0),
-        transfer("a2", "bob", "alice", 30, T0));
+        l, T0, 10, transfer("a1", "alice", "bob", 100, T0), transfer("a2", "bob", "alice", 30, T0));
     assertEquals(
         List.of(
             List.of(acct("alice", 900, 3), acct("bob", 100, 2)),

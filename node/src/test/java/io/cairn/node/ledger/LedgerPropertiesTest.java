@@ -7,7 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.cairn.proto.Operation;
 import io.cairn.proto.ResultCode;
-import io.cairn.proto.SubmitRequest;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -23,8 +22,8 @@ import net.jqwik.api.Property;
 import net.jqwik.api.Provide;
 
 /**
- * Random request sequences over a small account pool with retries, reused ids, huge amounts,
- * atomic batches, clock jumps and tiny dedupe limits (so eviction happens all the time).
+ * Random request sequences over a small account pool with retries, reused ids, huge amounts, atomic
+ * batches, clock jumps and tiny dedupe limits (so eviction happens all the time).
  */
 class LedgerPropertiesTest {
   static final String[] ACCOUNTS = {"a0", "a1", "a2", "a3", "a4"};
@@ -78,8 +77,7 @@ class LedgerPropertiesTest {
       for (Operation o : s.ops()) {
         ops.add(o.toBuilder().setCreatedAtMillis(clock + o.getCreatedAtMillis()).build());
       }
-      List<OpResult> r =
-          l.apply(clock, ++index, ops, s.atomic());
+      List<OpResult> r = l.apply(clock, ++index, ops, s.atomic());
       for (int i = 0; i < r.size(); i++) {
         if (r.get(i).code() == ResultCode.OK && !r.get(i).replayed()) {
           appliedOut.add(ops.get(i));
@@ -169,7 +167,8 @@ class LedgerPropertiesTest {
     Ledger original = new Ledger(TINY);
     run(original, steps.subList(0, half), new ArrayList<>());
     byte[] bytes = snapshot(original);
-    Ledger restored = io.cairn.node.raft.LedgerSnapshotCodec.read(new ByteArrayInputStream(bytes), TINY);
+    Ledger restored =
+        io.cairn.node.raft.LedgerSnapshotCodec.read(new ByteArrayInputStream(bytes), TINY);
     assertArrayEquals(bytes, snapshot(restored));
     List<Step> rest = steps.subList(half, steps.size());
     assertEquals(run(original, rest, new ArrayList<>()), run(restored, rest, new ArrayList<>()));
@@ -181,8 +180,10 @@ class LedgerPropertiesTest {
     run(l, steps, new ArrayList<>());
     byte[] bytes = snapshot(l);
     byte[] truncated = java.util.Arrays.copyOf(bytes, bytes.length - 1);
-    assertThrows(IOException.class,
-        () -> io.cairn.node.raft.LedgerSnapshotCodec.read(new ByteArrayInputStream(truncated), TINY));
+    assertThrows(
+        IOException.class,
+        () ->
+            io.cairn.node.raft.LedgerSnapshotCodec.read(new ByteArrayInputStream(truncated), TINY));
   }
 
   /**
@@ -197,7 +198,8 @@ class LedgerPropertiesTest {
     byte[] bytes = snapshot(l);
     ByteArrayInputStream in = new ByteArrayInputStream(bytes);
     ByteArrayOutputStream again = new ByteArrayOutputStream();
-    io.cairn.proto.LedgerSnapshotHeader h = io.cairn.proto.LedgerSnapshotHeader.parseDelimitedFrom(in);
+    io.cairn.proto.LedgerSnapshotHeader h =
+        io.cairn.proto.LedgerSnapshotHeader.parseDelimitedFrom(in);
     h.writeDelimitedTo(again);
     for (long i = 0; i < h.getAccountCount(); i++) {
       io.cairn.proto.Account.parseDelimitedFrom(in).writeDelimitedTo(again);
@@ -236,8 +238,7 @@ class LedgerPropertiesTest {
     long supply = l.totals().totalBalance();
     for (String a : ACCOUNTS) {
       l.account(a)
-          .ifPresent(
-              acct -> assertTrue(Long.compareUnsigned(acct.getBalance(), supply) <= 0, a));
+          .ifPresent(acct -> assertTrue(Long.compareUnsigned(acct.getBalance(), supply) <= 0, a));
     }
   }
 }

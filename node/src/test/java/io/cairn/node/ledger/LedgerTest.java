@@ -9,7 +9,6 @@ import io.cairn.proto.CreateAccount;
 import io.cairn.proto.Mint;
 import io.cairn.proto.Operation;
 import io.cairn.proto.ResultCode;
-import io.cairn.proto.SubmitRequest;
 import io.cairn.proto.Transfer;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -19,23 +18,35 @@ class LedgerTest {
   static final LedgerLimits LIMITS = new LedgerLimits(60_000, 1000, 5_000, 100);
 
   static Operation create(String id, String account, long at) {
-    return Operation.newBuilder().setId(id).setCreatedAtMillis(at)
-        .setCreateAccount(CreateAccount.newBuilder().setAccount(account)).build();
+    return Operation.newBuilder()
+        .setId(id)
+        .setCreatedAtMillis(at)
+        .setCreateAccount(CreateAccount.newBuilder().setAccount(account))
+        .build();
   }
 
   static Operation mint(String id, String account, long amount, long at) {
-    return Operation.newBuilder().setId(id).setCreatedAtMillis(at)
-        .setMint(Mint.newBuilder().setAccount(account).setAmount(amount)).build();
+    return Operation.newBuilder()
+        .setId(id)
+        .setCreatedAtMillis(at)
+        .setMint(Mint.newBuilder().setAccount(account).setAmount(amount))
+        .build();
   }
 
   static Operation burn(String id, String account, long amount, long at) {
-    return Operation.newBuilder().setId(id).setCreatedAtMillis(at)
-        .setBurn(Burn.newBuilder().setAccount(account).setAmount(amount)).build();
+    return Operation.newBuilder()
+        .setId(id)
+        .setCreatedAtMillis(at)
+        .setBurn(Burn.newBuilder().setAccount(account).setAmount(amount))
+        .build();
   }
 
   static Operation transfer(String id, String from, String to, long amount, long at) {
-    return Operation.newBuilder().setId(id).setCreatedAtMillis(at)
-        .setTransfer(Transfer.newBuilder().setFrom(from).setTo(to).setAmount(amount)).build();
+    return Operation.newBuilder()
+        .setId(id)
+        .setCreatedAtMillis(at)
+        .setTransfer(Transfer.newBuilder().setFrom(from).setTo(to).setAmount(amount))
+        .build();
   }
 
   static OpResult one(Ledger l, long now, long index, Operation op) {
@@ -74,7 +85,8 @@ class LedgerTest {
   void reusedIdWithADifferentBodyIsDuplicateIdAndChangesNothing() {
     Ledger l = funded();
     one(l, T0, 10, transfer("t1", "alice", "bob", 100, T0));
-    assertEquals(ResultCode.DUPLICATE_ID, one(l, T0, 11, transfer("t1", "alice", "bob", 101, T0)).code());
+    assertEquals(
+        ResultCode.DUPLICATE_ID, one(l, T0, 11, transfer("t1", "alice", "bob", 101, T0)).code());
     assertEquals(900, balance(l, "alice"));
   }
 
@@ -82,16 +94,23 @@ class LedgerTest {
   void failuresReturnTheirCodeAndChangeNothing() {
     Ledger l = funded();
     var before = l.totals();
-    assertEquals(ResultCode.INSUFFICIENT_FUNDS, one(l, T0, 10, transfer("a", "alice", "bob", 1001, T0)).code());
-    assertEquals(ResultCode.NO_SUCH_ACCOUNT, one(l, T0, 11, transfer("b", "alice", "carol", 1, T0)).code());
+    assertEquals(
+        ResultCode.INSUFFICIENT_FUNDS,
+        one(l, T0, 10, transfer("a", "alice", "bob", 1001, T0)).code());
+    assertEquals(
+        ResultCode.NO_SUCH_ACCOUNT, one(l, T0, 11, transfer("b", "alice", "carol", 1, T0)).code());
     assertEquals(ResultCode.AMOUNT_OVERFLOW, one(l, T0, 12, mint("c", "bob", -1L, T0)).code());
     assertEquals(ResultCode.INSUFFICIENT_FUNDS, one(l, T0, 13, burn("d", "bob", 1, T0)).code());
-    assertEquals(ResultCode.SAME_ACCOUNT, one(l, T0, 14, transfer("e", "alice", "alice", 1, T0)).code());
-    assertEquals(ResultCode.INVALID_AMOUNT, one(l, T0, 15, transfer("f", "alice", "bob", 0, T0)).code());
-    assertEquals(ResultCode.INVALID_ACCOUNT_ID, one(l, T0, 16, create("g", "no spaces", T0)).code());
+    assertEquals(
+        ResultCode.SAME_ACCOUNT, one(l, T0, 14, transfer("e", "alice", "alice", 1, T0)).code());
+    assertEquals(
+        ResultCode.INVALID_AMOUNT, one(l, T0, 15, transfer("f", "alice", "bob", 0, T0)).code());
+    assertEquals(
+        ResultCode.INVALID_ACCOUNT_ID, one(l, T0, 16, create("g", "no spaces", T0)).code());
     assertEquals(ResultCode.INVALID_OPERATION_ID, one(l, T0, 17, create("bad id", "x", T0)).code());
     assertEquals(ResultCode.ACCOUNT_EXISTS, one(l, T0, 18, create("h", "alice", T0)).code());
-    assertEquals(ResultCode.INVALID_OPERATION,
+    assertEquals(
+        ResultCode.INVALID_OPERATION,
         one(l, T0, 19, Operation.newBuilder().setId("i").setCreatedAtMillis(T0).build()).code());
     assertEquals(before.totalBalance(), l.totals().totalBalance());
     assertEquals(1000, balance(l, "alice"));
@@ -111,28 +130,55 @@ class LedgerTest {
   @Test
   void compareAndSetTransferChecksTheSourceVersion() {
     Ledger l = funded();
-    Operation stale = Operation.newBuilder().setId("cas1").setCreatedAtMillis(T0)
-        .setTransfer(Transfer.newBuilder().setFrom("alice").setTo("bob").setAmount(1).setExpectedFromVersion(1)).build();
+    Operation stale =
+        Operation.newBuilder()
+            .setId("cas1")
+            .setCreatedAtMillis(T0)
+            .setTransfer(
+                Transfer.newBuilder()
+                    .setFrom("alice")
+                    .setTo("bob")
+                    .setAmount(1)
+                    .setExpectedFromVersion(1))
+            .build();
     assertEquals(ResultCode.VERSION_MISMATCH, one(l, T0, 10, stale).code());
-    Operation fresh = stale.toBuilder().setId("cas2")
-        .setTransfer(stale.getTransfer().toBuilder().setExpectedFromVersion(2)).build();
+    Operation fresh =
+        stale.toBuilder()
+            .setId("cas2")
+            .setTransfer(stale.getTransfer().toBuilder().setExpectedFromVersion(2))
+            .build();
     assertEquals(ResultCode.OK, one(l, T0, 11, fresh).code());
   }
 
   @Test
   void atomicBatchIsAllOrNothingAndItsRetryReturnsTheSameResults() {
     Ledger l = funded();
-    List<OpResult> r = atomic(l, T0, 10,
-        transfer("x1", "alice", "bob", 10, T0), transfer("x2", "bob", "alice", 500, T0));
+    List<OpResult> r =
+        atomic(
+            l,
+            T0,
+            10,
+            transfer("x1", "alice", "bob", 10, T0),
+            transfer("x2", "bob", "alice", 500, T0));
     assertEquals(ResultCode.ROLLED_BACK, r.get(0).code());
     assertEquals(ResultCode.INSUFFICIENT_FUNDS, r.get(1).code());
     assertEquals(1000, balance(l, "alice"));
-    List<OpResult> again = atomic(l, T0, 11,
-        transfer("x1", "alice", "bob", 10, T0), transfer("x2", "bob", "alice", 500, T0));
+    List<OpResult> again =
+        atomic(
+            l,
+            T0,
+            11,
+            transfer("x1", "alice", "bob", 10, T0),
+            transfer("x2", "bob", "alice", 500, T0));
     assertEquals(ResultCode.ROLLED_BACK, again.get(0).code());
     assertTrue(again.get(0).replayed());
-    List<OpResult> ok = atomic(l, T0, 12,
-        transfer("y1", "alice", "bob", 10, T0), transfer("y2", "bob", "alice", 5, T0));
+    List<OpResult> ok =
+        atomic(
+            l,
+            T0,
+            12,
+            transfer("y1", "alice", "bob", 10, T0),
+            transfer("y2", "bob", "alice", 5, T0));
     assertEquals(ResultCode.OK, ok.get(0).code());
     assertEquals(ResultCode.OK, ok.get(1).code());
     assertEquals(995, balance(l, "alice"));
@@ -141,8 +187,9 @@ class LedgerTest {
   @Test
   void repeatedIdInsideAnAtomicBatchFailsTheBatch() {
     Ledger l = funded();
-    List<OpResult> r = atomic(l, T0, 10,
-        transfer("z", "alice", "bob", 1, T0), transfer("z", "alice", "bob", 1, T0));
+    List<OpResult> r =
+        atomic(
+            l, T0, 10, transfer("z", "alice", "bob", 1, T0), transfer("z", "alice", "bob", 1, T0));
     assertEquals(ResultCode.ROLLED_BACK, r.get(0).code());
     assertEquals(ResultCode.DUPLICATE_ID, r.get(1).code());
     assertEquals(1000, balance(l, "alice"));
@@ -152,9 +199,14 @@ class LedgerTest {
   void operationsOlderThanTheWindowAreExpiredAndFutureOnesRefused() {
     Ledger l = funded();
     long now = T0 + 120_000;
-    assertEquals(ResultCode.EXPIRED, one(l, now, 10, transfer("old", "alice", "bob", 1, now - 60_001)).code());
-    assertEquals(ResultCode.OK, one(l, now, 11, transfer("edge", "alice", "bob", 1, now - 60_000)).code());
-    assertEquals(ResultCode.TIMESTAMP_IN_FUTURE, one(l, now, 12, transfer("fut", "alice", "bob", 1, now + 5_001)).code());
+    assertEquals(
+        ResultCode.EXPIRED,
+        one(l, now, 10, transfer("old", "alice", "bob", 1, now - 60_001)).code());
+    assertEquals(
+        ResultCode.OK, one(l, now, 11, transfer("edge", "alice", "bob", 1, now - 60_000)).code());
+    assertEquals(
+        ResultCode.TIMESTAMP_IN_FUTURE,
+        one(l, now, 12, transfer("fut", "alice", "bob", 1, now + 5_001)).code());
     assertFalse(l.operation("old").isPresent(), "refusals are not recorded");
   }
 
@@ -188,9 +240,9 @@ class LedgerTest {
   }
 
   /**
-   * Under sustained load the table is always full; new operations must still be accepted. The
-   * floor used to be recorded_at + max skew, which ran ahead of the ledger's clock as soon as the
-   * table held less than max-skew's worth of ids, so every new operation was EXPIRED.
+   * Under sustained load the table is always full; new operations must still be accepted. The floor
+   * used to be recorded_at + max skew, which ran ahead of the ledger's clock as soon as the table
+   * held less than max-skew's worth of ids, so every new operation was EXPIRED.
    */
   @Test
   void aFullTableStillAcceptsNewOperations() {
@@ -224,7 +276,8 @@ class LedgerTest {
   void accountsListInIdOrderAfterACursor() {
     Ledger l = funded();
     one(l, T0, 4, create("c3", "carol", T0));
-    assertEquals(List.of("bob", "carol"),
+    assertEquals(
+        List.of("bob", "carol"),
         l.accountsAfter("alice", 10).stream().map(a -> a.getId()).toList());
     assertEquals(List.of("alice"), l.accountsAfter("", 1).stream().map(a -> a.getId()).toList());
   }

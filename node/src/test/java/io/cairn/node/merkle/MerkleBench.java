@@ -9,15 +9,17 @@ import java.util.SplittableRandom;
 
 /**
  * Merkle tree benchmark (a main, not a test): root update cost per changed account and proofs
- * served per second, at the sizes given (default 100000 and 1000000 accounts). Prints medians
- * and p99 over repeated rounds. Run with scripts/bench-merkle.
+ * served per second, at the sizes given (default 100000 and 1000000 accounts). Prints medians and
+ * p99 over repeated rounds. Run with scripts/bench-merkle.
  */
 public final class MerkleBench {
   private MerkleBench() {}
 
   public static void main(String[] args) {
-    int[] sizes = args.length == 0 ? new int[] {100_000, 1_000_000}
-        : Arrays.stream(args).mapToInt(Integer::parseInt).toArray();
+    int[] sizes =
+        args.length == 0
+            ? new int[] {100_000, 1_000_000}
+            : Arrays.stream(args).mapToInt(Integer::parseInt).toArray();
     for (int n : sizes) {
       run(n);
     }
@@ -36,8 +38,9 @@ public final class MerkleBench {
     long t0 = System.nanoTime();
     MerkleTree tree = MerkleTree.build(all, 200_000);
     tree.root();
-    System.out.printf("n=%,d accounts: build %.0f ms, heap used %.0f MB%n", n,
-        (System.nanoTime() - t0) / 1e6, usedMb());
+    System.out.printf(
+        "n=%,d accounts: build %.0f ms, heap used %.0f MB%n",
+        n, (System.nanoTime() - t0) / 1e6, usedMb());
     for (int batch : new int[] {1, 100, 1000}) {
       int rounds = batch == 1 ? 20_000 : batch == 100 ? 400 : 60;
       double[] perAccountMicros = new double[rounds];
@@ -86,8 +89,7 @@ public final class MerkleBench {
       }
       perSecond[r] = count;
     }
-    print("  proofs/s, " + (warm ? "warm (cache hits)" : "cold (random ids)"),
-        perSecond);
+    print("  proofs/s, " + (warm ? "warm (cache hits)" : "cold (random ids)"), perSecond);
     if (sink == 42) {
       System.out.println();
     }
@@ -96,8 +98,9 @@ public final class MerkleBench {
   static void print(String what, double[] v) {
     double[] s = v.clone();
     Arrays.sort(s);
-    System.out.printf("%s: median %.2f, p99 %.2f (%d rounds)%n", what, s[s.length / 2],
-        s[Math.min(s.length - 1, (int) (s.length * 0.99))], s.length);
+    System.out.printf(
+        "%s: median %.2f, p99 %.2f (%d rounds)%n",
+        what, s[s.length / 2], s[Math.min(s.length - 1, (int) (s.length * 0.99))], s.length);
   }
 
   static double usedMb() {

@@ -32,7 +32,13 @@ class MerkleTreePropertiesTest {
                 Arbitraries.integers().between(0, 60),
                 Arbitraries.longs(),
                 Arbitraries.longs().between(1, 1000))
-            .as((i, bal, ver) -> Account.newBuilder().setId("acct-" + i).setBalance(bal).setVersion(ver).build());
+            .as(
+                (i, bal, ver) ->
+                    Account.newBuilder()
+                        .setId("acct-" + i)
+                        .setBalance(bal)
+                        .setVersion(ver)
+                        .build());
     return a.list().ofMinSize(1).ofMaxSize(120);
   }
 
@@ -47,7 +53,9 @@ class MerkleTreePropertiesTest {
 
   @Property(tries = 200)
   void incrementalRootEqualsRebuiltRootWhateverTheOrder(
-      @ForAll("updates") List<Account> updates, @ForAll @IntRange(min = 1, max = 20) int batch, @ForAll long seed) {
+      @ForAll("updates") List<Account> updates,
+      @ForAll @IntRange(min = 1, max = 20) int batch,
+      @ForAll long seed) {
     MerkleTree incremental = new MerkleTree(100);
     for (int i = 0; i < updates.size(); i += batch) {
       incremental.putAll(updates.subList(i, Math.min(updates.size(), i + batch)));
@@ -101,7 +109,10 @@ class MerkleTreePropertiesTest {
       @ForAll("updates") List<Account> updates, @ForAll int which, @ForAll boolean absent) {
     MerkleTree t = MerkleTree.build(finalState(updates).values(), 0);
     byte[] root = t.root();
-    String id = absent ? "nobody-" + Math.floorMod(which, 50) : updates.get(Math.floorMod(which, updates.size())).getId();
+    String id =
+        absent
+            ? "nobody-" + Math.floorMod(which, 50)
+            : updates.get(Math.floorMod(which, updates.size())).getId();
     Proof p = t.prove(id);
     for (Proof bad : tampered(p)) {
       // A tampered proof may only verify if what it now claims is true (e.g. an absence proof
@@ -116,7 +127,10 @@ class MerkleTreePropertiesTest {
     }
     byte[] otherRoot = root.clone();
     otherRoot[0] ^= 1;
-    assertFalse(ProofVerifier.verify(p.toBuilder().setStateRoot(ByteString.copyFrom(otherRoot)).build(), otherRoot).valid());
+    assertFalse(
+        ProofVerifier.verify(
+                p.toBuilder().setStateRoot(ByteString.copyFrom(otherRoot)).build(), otherRoot)
+            .valid());
   }
 
   /** Every variant of {@code p} with one bit flipped in one field, or one field changed. */
@@ -147,8 +161,11 @@ class MerkleTreePropertiesTest {
       out.add(p.toBuilder().setOtherValueHash(flip(p.getOtherValueHash(), 9)).build());
       out.add(p.toBuilder().clearOtherKey().clearOtherValueHash().build());
     } else {
-      out.add(p.toBuilder().setOtherKey(ByteString.copyFrom(StateHashing.key(p.getAccount())))
-          .setOtherValueHash(ByteString.copyFrom(new byte[32])).build());
+      out.add(
+          p.toBuilder()
+              .setOtherKey(ByteString.copyFrom(StateHashing.key(p.getAccount())))
+              .setOtherValueHash(ByteString.copyFrom(new byte[32]))
+              .build());
     }
     return out;
   }
@@ -179,14 +196,15 @@ class MerkleTreePropertiesTest {
   }
 
   /**
-   * A fixed answer: if this root changes, the hashing rules changed, and every client that
-   * verifies proofs must change with them. Update it only together with StateHashing's docs.
+   * A fixed answer: if this root changes, the hashing rules changed, and every client that verifies
+   * proofs must change with them. Update it only together with StateHashing's docs.
    */
   @Test
   void knownAnswerRoot() {
     List<Account> accounts = new ArrayList<>();
     for (int i = 0; i < 5; i++) {
-      accounts.add(Account.newBuilder().setId("kat-" + i).setBalance(1000L * i).setVersion(i + 1).build());
+      accounts.add(
+          Account.newBuilder().setId("kat-" + i).setBalance(1000L * i).setVersion(i + 1).build());
     }
     assertEquals(KNOWN_ROOT, hex(MerkleTree.build(accounts, 0).root()));
   }

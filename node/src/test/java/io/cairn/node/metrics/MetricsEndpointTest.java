@@ -25,12 +25,13 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Issue 6, acceptance 1 and 2: /metrics of a loaded node shows the metrics with non-zero values;
- * killing the leader moves the leader-change counter; the alert rules pass promtool and, like
- * the dashboard, name only metrics that a node really exports.
+ * killing the leader moves the leader-change counter; the alert rules pass promtool and, like the
+ * dashboard, name only metrics that a node really exports.
  */
 class MetricsEndpointTest {
   @TempDir Path data;
-  private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+  private final HttpClient http =
+      HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
   private static final Path RULES = Path.of("..", "config", "prometheus", "cairn-alerts.yml");
   private static final Path DASHBOARD = Path.of("..", "config", "grafana", "cairn-dashboard.json");
 

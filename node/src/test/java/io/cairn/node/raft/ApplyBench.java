@@ -16,11 +16,11 @@ import org.apache.ratis.thirdparty.com.google.protobuf.ByteString;
 
 /**
  * The state machine's CPU cost per transfer (a main, not a test): builds log entries the way the
- * leader's batcher does (requests of single transfers, many requests per entry), then times
- * {@link LedgerStateMachine#applyTransaction} on one thread, as a follower runs it. Every node of
- * a cluster pays this for every transfer, so on a 2-core machine running three nodes it bounds
- * the cluster's throughput. Prints the median and p90 of microseconds per transfer over rounds,
- * for the node's default set-up and with Watch and Merkle switched off, to show what each costs.
+ * leader's batcher does (requests of single transfers, many requests per entry), then times {@link
+ * LedgerStateMachine#applyTransaction} on one thread, as a follower runs it. Every node of a
+ * cluster pays this for every transfer, so on a 2-core machine running three nodes it bounds the
+ * cluster's throughput. Prints the median and p90 of microseconds per transfer over rounds, for the
+ * node's default set-up and with Watch and Merkle switched off, to show what each costs.
  *
  * <p>Run with scripts/bench-apply [accounts] [transfers-per-entry].
  */
@@ -130,8 +130,7 @@ public final class ApplyBench {
         .setIndex(index)
         .setTerm(1)
         .setStateMachineLogEntry(
-            StateMachineLogEntryProto.newBuilder()
-                .setLogData(ByteString.copyFrom(e.toByteArray())))
+            StateMachineLogEntryProto.newBuilder().setLogData(ByteString.copyFrom(e.toByteArray())))
         .build();
   }
 

@@ -13,12 +13,12 @@ import java.nio.file.Path;
 import java.util.Arrays;
 
 /**
- * How long a snapshot takes (a main, not a test): a ledger with ACCOUNTS accounts and a full
- * dedupe table of DEDUPE remembered operations (the default config keeps 500,000) is copied (what
- * the apply thread waits for) and the copy written with fsync to a temporary file (what the
- * background writer does), five times; prints each time, the medians, and the file size.
- * The snapshot is what a follower behind the leader's purged log is sent, and what a node writes
- * every raft.snapshot.threshold.entries entries.
+ * How long a snapshot takes (a main, not a test): a ledger with ACCOUNTS accounts and a full dedupe
+ * table of DEDUPE remembered operations (the default config keeps 500,000) is copied (what the
+ * apply thread waits for) and the copy written with fsync to a temporary file (what the background
+ * writer does), five times; prints each time, the medians, and the file size. The snapshot is what
+ * a follower behind the leader's purged log is sent, and what a node writes every
+ * raft.snapshot.threshold.entries entries.
  *
  * <p>Run with scripts/bench-snapshot [ACCOUNTS] [DEDUPE].
  */
@@ -102,7 +102,9 @@ public final class SnapshotBench {
       Arrays.sort(ms);
       System.out.printf(
           "median: copy %.1f ms, write %.0f ms for %,d bytes (%.0f MB/s)%n",
-          copyMs[copyMs.length / 2], ms[ms.length / 2], Files.size(file),
+          copyMs[copyMs.length / 2],
+          ms[ms.length / 2],
+          Files.size(file),
           Files.size(file) / 1e3 / ms[ms.length / 2]);
     } finally {
       Files.deleteIfExists(file);

@@ -70,10 +70,10 @@ public final class Errors {
   }
 
   /**
-   * Whether a client may send the same request again: the cluster may answer differently later
-   * (no leader yet, overloaded, a deadline passed, a conflicting change in progress). Writes are
-   * safe to resend because operation ids make them exactly-once; RESOURCE_EXHAUSTED without a
-   * detail is gRPC's own message-size refusal, which no retry changes.
+   * Whether a client may send the same request again: the cluster may answer differently later (no
+   * leader yet, overloaded, a deadline passed, a conflicting change in progress). Writes are safe
+   * to resend because operation ids make them exactly-once; RESOURCE_EXHAUSTED without a detail is
+   * gRPC's own message-size refusal, which no retry changes.
    */
   public static boolean isRetryable(Status.Code code, ErrorDetail detail) {
     return code == Status.Code.UNAVAILABLE

@@ -9,8 +9,8 @@ import io.cairn.proto.Transfer;
  * operation joins a shared request), the node's API (to name the offending field in an
  * INVALID_ARGUMENT) and the ledger (to give the same rule a replicated result code).
  *
- * <p>Every method is pure and deterministic: the ledger calls it on every replica, so it must
- * never depend on a clock, a setting or a locale.
+ * <p>Every method is pure and deterministic: the ledger calls it on every replica, so it must never
+ * depend on a clock, a setting or a locale.
  */
 public final class Rules {
   /** The longest account or operation id, in characters. */
@@ -55,8 +55,8 @@ public final class Rules {
   }
 
   /**
-   * Every rule a single operation must meet before it is sent: its id, its creation time, its
-   * kind and its body. Returns the first broken rule, or null.
+   * Every rule a single operation must meet before it is sent: its id, its creation time, its kind
+   * and its body. Returns the first broken rule, or null.
    */
   public static Violation check(Operation op) {
     if (!isValidId(op.getId())) {
@@ -74,8 +74,8 @@ public final class Rules {
   }
 
   /**
-   * The rules on an operation's kind and body (not its id or time), in the order the ledger
-   * applies them. Returns the first broken rule, or null.
+   * The rules on an operation's kind and body (not its id or time), in the order the ledger applies
+   * them. Returns the first broken rule, or null.
    */
   public static Violation checkBody(Operation op) {
     switch (op.getKindCase()) {
@@ -100,13 +100,13 @@ public final class Rules {
   }
 
   private static Violation transfer(Transfer t) {
-    Violation v =
-        firstOf(account("transfer.from", t.getFrom()), account("transfer.to", t.getTo()));
+    Violation v = firstOf(account("transfer.from", t.getFrom()), account("transfer.to", t.getTo()));
     if (v != null) {
       return v;
     }
     if (t.getFrom().equals(t.getTo())) {
-      return new Violation("transfer.to", "must differ from transfer.from", ResultCode.SAME_ACCOUNT);
+      return new Violation(
+          "transfer.to", "must differ from transfer.from", ResultCode.SAME_ACCOUNT);
     }
     return amount("transfer.amount", t.getAmount());
   }

@@ -22,10 +22,10 @@ import java.security.NoSuchAlgorithmException;
  *   <li>empty subtree = 32 zero bytes.
  * </ul>
  *
- * The tree is a compressed sparse Merkle tree: a subtree that holds a single leaf is represented
- * by that leaf's hash at the depth where its path first diverges from every other key, and an
- * empty subtree by the empty hash. The root of an empty ledger is the empty hash. Every method
- * is pure and thread-safe and returns a new array.
+ * The tree is a compressed sparse Merkle tree: a subtree that holds a single leaf is represented by
+ * that leaf's hash at the depth where its path first diverges from every other key, and an empty
+ * subtree by the empty hash. The root of an empty ledger is the empty hash. Every method is pure
+ * and thread-safe and returns a new array.
  */
 public final class StateHashing {
   /** Length of every hash, key and root: 32 bytes (SHA-256). */
@@ -33,6 +33,7 @@ public final class StateHashing {
 
   /** Length of an account's key, and so the most levels a proof can have: 256 bits. */
   public static final int KEY_BITS = 256;
+
   private static final byte VALUE = 0x00;
   private static final byte LEAF = 0x01;
   private static final byte INTERNAL = 0x02;
@@ -56,11 +57,11 @@ public final class StateHashing {
   }
 
   /**
-   * An account's value encoding: {@code u16 len(id) || id (UTF-8) || u64 balance || u64
-   * version}, big-endian.
+   * An account's value encoding: {@code u16 len(id) || id (UTF-8) || u64 balance || u64 version},
+   * big-endian.
    *
-   * @throws IllegalArgumentException when the id is over 65,535 UTF-8 bytes (the rule book
-   *     allows 64 characters)
+   * @throws IllegalArgumentException when the id is over 65,535 UTF-8 bytes (the rule book allows
+   *     64 characters)
    */
   public static byte[] valueEncoding(Account a) {
     byte[] id = a.getId().getBytes(StandardCharsets.UTF_8);
