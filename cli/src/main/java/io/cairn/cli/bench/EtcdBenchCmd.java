@@ -175,11 +175,7 @@ public final class EtcdBenchCmd extends CliCommand {
     j.put("unknown", meter.unknown.get());
     j.put("throughput_per_sec", meter.ops.get() / secs);
     j.put("requests_per_sec", meter.requests.get() / secs);
-    j.put("p50_ms", h.getValueAtPercentile(50) / 1000.0);
-    j.put("p90_ms", h.getValueAtPercentile(90) / 1000.0);
-    j.put("p99_ms", h.getValueAtPercentile(99) / 1000.0);
-    j.put("p999_ms", h.getValueAtPercentile(99.9) / 1000.0);
-    j.put("max_ms", h.getMaxValue() / 1000.0);
+    Meter.putLatencies(j, h);
     j.put("clients", load.clients);
     j.put("keys", keys);
     j.put("value_bytes", valueBytes);

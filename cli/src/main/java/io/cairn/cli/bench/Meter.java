@@ -122,4 +122,13 @@ final class Meter {
     errorKinds.forEach((k, v) -> errs.append("\n  ").append(v.get()).append(" x ").append(k));
     return errs.length() > 0 ? "\nerrors seen:" + errs : "";
   }
+
+  /** A closed loop's latency percentiles, in ms, under the names every bench's JSON uses. */
+  static void putLatencies(Map<String, Object> j, Histogram h) {
+    j.put("p50_ms", h.getValueAtPercentile(50) / 1000.0);
+    j.put("p90_ms", h.getValueAtPercentile(90) / 1000.0);
+    j.put("p99_ms", h.getValueAtPercentile(99) / 1000.0);
+    j.put("p999_ms", h.getValueAtPercentile(99.9) / 1000.0);
+    j.put("max_ms", h.getMaxValue() / 1000.0);
+  }
 }
