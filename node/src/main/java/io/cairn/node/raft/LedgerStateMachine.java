@@ -13,7 +13,6 @@ import io.cairn.proto.Stamp;
 import io.cairn.proto.SubmitRequest;
 import java.io.IOException;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -121,61 +120,25 @@ public final class LedgerStateMachine extends BaseStateMachine {
   }
 
   private void loadLatest() throws IOException {
-    long started = System.nanoTime();
-    SnapshotFile.Loaded loaded = snapshots.loadLatest();
-    if (loaded == null) {
+    SnapshotStore.Restored r = snapshots.restoreLatest(merkleEnabled, proofCacheEntries);
+    if (r == null) {
       LOG.info("node={} no snapshot; starting from an empty ledger", nodeId);
       return;
     }
-    SnapshotHeader header = loaded.header();
-    MerkleTree rebuilt =
-        merkleEnabled
-            ? MerkleTree.build(allAccounts(loaded.ledger()), proofCacheEntries)
-            : new MerkleTree(proofCacheEntries);
-    byte[] root = rebuilt.root();
-    if (!Arrays.equals(root, header.getStateRoot().toByteArray())) {
-      throw new IOException(
-          "snapshot "
-              + loaded.file()
-              + " is corrupt: recomputed state root "
-              + hex(root)
-              + " differs from the stored "
-              + hex(header.getStateRoot().toByteArray()));
-    }
+    long index = r.header().getAppliedIndex();
     lock.writeLock().lock();
     try {
-      ledger = loaded.ledger();
-      tree = rebuilt;
-      stamp = stampOf(header.getAppliedIndex(), header.getAppliedTerm(), root);
-      updateLastAppliedTermIndex(header.getAppliedTerm(), header.getAppliedIndex());
+      ledger = r.ledger();
+      tree = r.tree();
+      stamp = stampOf(index, r.header().getAppliedTerm(), r.tree().root());
+      updateLastAppliedTermIndex(r.header().getAppliedTerm(), index);
       // Entries before the snapshot were never applied here (or are from before a restart):
       // watchers asking for them must hear COMPACTED, not get a gap.
-      watchWindow.reset(header.getAppliedIndex());
+      watchWindow.reset(index);
     } finally {
       lock.writeLock().unlock();
     }
-    waiters.advance(header.getAppliedIndex());
-    LOG.info(
-        "node={} loaded snapshot {} index={} accounts={} root={} in {} ms",
-        nodeId,
-        loaded.file(),
-        header.getAppliedIndex(),
-        rebuilt.size(),
-        hex(root),
-        (System.nanoTime() - started) / 1_000_000);
-  }
-
-  private static List<Account> allAccounts(Ledger l) {
-    List<Account> all = new ArrayList<>();
-    String after = "";
-    while (true) {
-      List<Account> page = l.accountsAfter(after, 10_000);
-      if (page.isEmpty()) {
-        return all;
-      }
-      all.addAll(page);
-      after = page.get(page.size() - 1).getId();
-    }
+    waiters.advance(index);
   }
 
   @Override

@@ -2,13 +2,18 @@ package io.cairn.node.raft;
 
 import io.cairn.node.ledger.Ledger;
 import io.cairn.node.ledger.LedgerLimits;
+import io.cairn.node.merkle.MerkleTree;
 import io.cairn.node.metrics.NodeMetrics;
+import io.cairn.proto.Account;
 import io.cairn.proto.SnapshotHeader;
 import java.io.File;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Supplier;
@@ -33,6 +38,9 @@ final class SnapshotStore implements AutoCloseable {
 
   /** Ratis's "no snapshot taken" value. */
   static final long INVALID = -1;
+
+  /** A verified snapshot, ready to install: its ledger and the tree rebuilt from it. */
+  record Restored(SnapshotHeader header, Ledger ledger, MerkleTree tree) {}
 
   /** What the apply thread hands over: the header and a copy of the ledger at its index. */
   record Image(SnapshotHeader header, Ledger.SnapshotCopy copy, long copyNanos) {}
@@ -64,7 +72,7 @@ final class SnapshotStore implements AutoCloseable {
    * The newest snapshot on disk, its digest, name and ledger invariants verified (the caller checks
    * the state root); null when there is none.
    */
-  SnapshotFile.Loaded loadLatest() throws IOException {
+  private SnapshotFile.Loaded loadLatest() throws IOException {
     SingleFileSnapshotInfo snapshot = storage.loadLatestSnapshot();
     if (snapshot == null) {
       return null;
@@ -94,6 +102,56 @@ final class SnapshotStore implements AutoCloseable {
     loaded.ledger().checkInvariants();
     reportedIndex = Math.max(reportedIndex, header.getAppliedIndex());
     return loaded;
+  }
+
+  /**
+   * The newest snapshot on disk with its Merkle tree rebuilt, and the tree's root checked against
+   * the one the snapshot recorded (invariant: a corrupt snapshot stops the node, never installs);
+   * null when there is none.
+   */
+  Restored restoreLatest(boolean merkleEnabled, long proofCacheEntries) throws IOException {
+    long started = System.nanoTime();
+    SnapshotFile.Loaded loaded = loadLatest();
+    if (loaded == null) {
+      return null;
+    }
+    SnapshotHeader header = loaded.header();
+    MerkleTree tree =
+        merkleEnabled
+            ? MerkleTree.build(allAccounts(loaded.ledger()), proofCacheEntries)
+            : new MerkleTree(proofCacheEntries);
+    byte[] root = tree.root();
+    if (!Arrays.equals(root, header.getStateRoot().toByteArray())) {
+      throw new IOException(
+          "snapshot "
+              + loaded.file()
+              + " is corrupt: recomputed state root "
+              + LedgerStateMachine.hex(root)
+              + " differs from the stored "
+              + LedgerStateMachine.hex(header.getStateRoot().toByteArray()));
+    }
+    LOG.info(
+        "node={} loaded snapshot {} index={} accounts={} root={} in {} ms",
+        nodeId,
+        loaded.file(),
+        header.getAppliedIndex(),
+        tree.size(),
+        LedgerStateMachine.hex(root),
+        (System.nanoTime() - started) / 1_000_000);
+    return new Restored(header, loaded.ledger(), tree);
+  }
+
+  private static List<Account> allAccounts(Ledger l) {
+    List<Account> all = new ArrayList<>();
+    String after = "";
+    while (true) {
+      List<Account> page = l.accountsAfter(after, 10_000);
+      if (page.isEmpty()) {
+        return all;
+      }
+      all.addAll(page);
+      after = page.get(page.size() - 1).getId();
+    }
   }
 
   /**
