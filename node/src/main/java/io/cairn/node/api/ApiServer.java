@@ -45,9 +45,6 @@ public final class ApiServer implements AutoCloseable {
   private final HealthStatusManager health = new HealthStatusManager();
 
   public ApiServer(NodeConfig config, RaftNode raft, NodeMetrics metrics, HotSettings hot) {
-    NodeConfig.Peer self = config.self();
-    String host = config.get("api.bind.host").isEmpty() ? self.host() : config.get("api.bind.host");
-    long maxRequestBytes = config.getLong("api.max.request.bytes");
     this.responders = new Responders("cairn-api", 4, 16_384);
     this.batcher =
         new WriteBatcher(
@@ -70,7 +67,11 @@ public final class ApiServer implements AutoCloseable {
             3 * config.getLong("raft.election.timeout.max.millis"));
     LedgerApi api = new LedgerApi(config, raft, batcher, responders, metrics, hot);
     AdmissionInterceptor admission = admission(config, metrics, hot);
-    int inflightLimit = config.getInt("batch.max.inflight.entries");
+    registerGauges(metrics, config.getInt("batch.max.inflight.entries"));
+    this.server = server(config, api, admission);
+  }
+
+  private void registerGauges(NodeMetrics metrics, int inflightLimit) {
     metrics.gauge(
         "cairn.batch.queue.depth", "Submits waiting to be batched", batcher, WriteBatcher::queued);
     metrics.gauge(
@@ -86,44 +87,48 @@ public final class ApiServer implements AutoCloseable {
         "Replies waiting for an API thread",
         responders,
         Responders::queued);
-    this.server =
-        NettyServerBuilder.forAddress(new InetSocketAddress(host, self.apiPort()))
-            // Handlers run on the transport's event loop: every one of them only parses, checks
-            // and queues (the replies are sent from the responders), so a hop to a pool per call
-            // bought nothing but two thread wake-ups.
-            .directExecutor()
-            // Requests over the app limit and up to 4x it are refused by RequestGuard with
-            // INVALID_ARGUMENT; beyond 4x gRPC itself stops reading and answers
-            // RESOURCE_EXHAUSTED, so no client can make the node buffer more than this.
-            .maxInboundMessageSize((int) Math.min(Integer.MAX_VALUE, 4 * maxRequestBytes))
-            .maxInboundMetadataSize(16 * 1024)
-            .maxConcurrentCallsPerConnection(
-                config.getInt("api.max.concurrent.calls.per.connection"))
-            .permitKeepAliveTime(5, TimeUnit.SECONDS)
-            .permitKeepAliveWithoutCalls(true)
-            .keepAliveTime(30, TimeUnit.SECONDS)
-            .keepAliveTimeout(10, TimeUnit.SECONDS)
-            // Idle connections are closed (GOAWAY; clients reconnect on demand), a peer that
-            // never finishes the HTTP/2 handshake is dropped, and a client resetting streams
-            // in a loop (HTTP/2 rapid reset) is disconnected instead of costing CPU.
-            .maxConnectionIdle(
-                config.getLong("api.max.connection.idle.millis"), TimeUnit.MILLISECONDS)
-            .handshakeTimeout(20, TimeUnit.SECONDS)
-            .maxRstFramesPerWindow(1000, 10)
-            .addTransportFilter(admission.transportFilter())
-            .addService(
-                // Interceptors run last-listed first: the guard refuses malformed or oversized
-                // requests, then admission counts what is left against the in-flight bounds.
-                ServerInterceptors.intercept(
-                    withRawMethods(
-                        ServerInterceptors.useMarshalledMessages(api.bindService(), new RawBytes()),
-                        api,
-                        watches),
-                    admission,
-                    new RequestGuard(maxRequestBytes)))
-            .addService(health.getHealthService())
-            .addService(ProtoReflectionServiceV1.newInstance())
-            .build();
+  }
+
+  /** The transport, with every limit set from config, serving {@code api} behind its guards. */
+  private Server server(NodeConfig config, LedgerApi api, AdmissionInterceptor admission) {
+    NodeConfig.Peer self = config.self();
+    String host = config.get("api.bind.host").isEmpty() ? self.host() : config.get("api.bind.host");
+    long maxRequestBytes = config.getLong("api.max.request.bytes");
+    return NettyServerBuilder.forAddress(new InetSocketAddress(host, self.apiPort()))
+        // Handlers run on the transport's event loop: every one of them only parses, checks
+        // and queues (the replies are sent from the responders), so a hop to a pool per call
+        // bought nothing but two thread wake-ups.
+        .directExecutor()
+        // Requests over the app limit and up to 4x it are refused by RequestGuard with
+        // INVALID_ARGUMENT; beyond 4x gRPC itself stops reading and answers
+        // RESOURCE_EXHAUSTED, so no client can make the node buffer more than this.
+        .maxInboundMessageSize((int) Math.min(Integer.MAX_VALUE, 4 * maxRequestBytes))
+        .maxInboundMetadataSize(16 * 1024)
+        .maxConcurrentCallsPerConnection(config.getInt("api.max.concurrent.calls.per.connection"))
+        .permitKeepAliveTime(5, TimeUnit.SECONDS)
+        .permitKeepAliveWithoutCalls(true)
+        .keepAliveTime(30, TimeUnit.SECONDS)
+        .keepAliveTimeout(10, TimeUnit.SECONDS)
+        // Idle connections are closed (GOAWAY; clients reconnect on demand), a peer that
+        // never finishes the HTTP/2 handshake is dropped, and a client resetting streams
+        // in a loop (HTTP/2 rapid reset) is disconnected instead of costing CPU.
+        .maxConnectionIdle(config.getLong("api.max.connection.idle.millis"), TimeUnit.MILLISECONDS)
+        .handshakeTimeout(20, TimeUnit.SECONDS)
+        .maxRstFramesPerWindow(1000, 10)
+        .addTransportFilter(admission.transportFilter())
+        .addService(
+            // Interceptors run last-listed first: the guard refuses malformed or oversized
+            // requests, then admission counts what is left against the in-flight bounds.
+            ServerInterceptors.intercept(
+                withRawMethods(
+                    ServerInterceptors.useMarshalledMessages(api.bindService(), new RawBytes()),
+                    api,
+                    watches),
+                admission,
+                new RequestGuard(maxRequestBytes)))
+        .addService(health.getHealthService())
+        .addService(ProtoReflectionServiceV1.newInstance())
+        .build();
   }
 
   private static AdmissionInterceptor admission(
