@@ -398,59 +398,53 @@ public final class ChaosRun {
       long amount) {
     try {
       OperationResult r = writer.single(Ops.transfer(id, from, to, amount));
-      history.add(
-          new Op(
-              process,
-              "transfer",
-              id,
-              from,
-              to,
-              amount,
-              invoke,
-              history.now(),
-              Outcome.OK,
-              r.getCode(),
-              r.getAppliedIndex(),
-              null,
-              null,
-              null));
+      recordTransfer(
+          process,
+          invoke,
+          id,
+          from,
+          to,
+          amount,
+          Outcome.OK,
+          r.getCode(),
+          r.getAppliedIndex(),
+          null);
     } catch (OutcomeUnknownException e) {
-      history.add(
-          new Op(
-              process,
-              "transfer",
-              id,
-              from,
-              to,
-              amount,
-              invoke,
-              history.now(),
-              Outcome.INFO,
-              null,
-              0,
-              null,
-              null,
-              e.getMessage()));
+      recordTransfer(process, invoke, id, from, to, amount, Outcome.INFO, null, 0, e.getMessage());
       return false;
     } catch (CairnException e) {
-      history.add(
-          new Op(
-              process,
-              "transfer",
-              id,
-              from,
-              to,
-              amount,
-              invoke,
-              history.now(),
-              Outcome.FAIL,
-              null,
-              0,
-              null,
-              null,
-              e.getMessage()));
+      recordTransfer(process, invoke, id, from, to, amount, Outcome.FAIL, null, 0, e.getMessage());
     }
     return true;
+  }
+
+  private void recordTransfer(
+      int process,
+      long invoke,
+      String id,
+      String from,
+      String to,
+      long amount,
+      Outcome outcome,
+      ResultCode code,
+      long index,
+      String error) {
+    history.add(
+        new Op(
+            process,
+            "transfer",
+            id,
+            from,
+            to,
+            amount,
+            invoke,
+            history.now(),
+            outcome,
+            code,
+            index,
+            null,
+            null,
+            error));
   }
 
   private void nemesis(CairnClient admin, long endNanos) {

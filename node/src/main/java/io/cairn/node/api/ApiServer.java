@@ -196,6 +196,16 @@ public final class ApiServer implements AutoCloseable {
   }
 
   static ThreadPoolExecutor boundedPool(String name, int threads, int queue) {
+    return boundedPool(name, threads, queue, () -> {});
+  }
+
+  /**
+   * A fixed pool of {@code threads} daemon threads with a queue of {@code queue} tasks; each thread
+   * runs {@code onThreadStart} first. When the queue is full the submitter runs the task
+   * (backpressure instead of dropping work) unless the caller sets another policy.
+   */
+  static ThreadPoolExecutor boundedPool(
+      String name, int threads, int queue, Runnable onThreadStart) {
     AtomicInteger n = new AtomicInteger();
     return new ThreadPoolExecutor(
         threads,
@@ -204,12 +214,15 @@ public final class ApiServer implements AutoCloseable {
         TimeUnit.SECONDS,
         new ArrayBlockingQueue<>(queue),
         r -> {
-          Thread t = new Thread(r, name + "-" + n.incrementAndGet());
+          Runnable marked =
+              () -> {
+                onThreadStart.run();
+                r.run();
+              };
+          Thread t = new Thread(marked, name + "-" + n.incrementAndGet());
           t.setDaemon(true);
           return t;
         },
-        // Running a task on the submitter when the bounded queue is full slows it down
-        // (backpressure) instead of dropping work.
         new ThreadPoolExecutor.CallerRunsPolicy());
   }
 

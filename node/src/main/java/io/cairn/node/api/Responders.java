@@ -1,11 +1,9 @@
 package io.cairn.node.api;
 
-import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * The pool that answers calls: replies are encoded and handed to gRPC here, never on a Ratis
@@ -21,26 +19,9 @@ final class Responders implements Executor {
   private final ThreadPoolExecutor pool;
 
   Responders(String name, int threads, int queueLimit) {
-    AtomicInteger n = new AtomicInteger();
-    this.pool =
-        new ThreadPoolExecutor(
-            threads,
-            threads,
-            60,
-            TimeUnit.SECONDS,
-            new ArrayBlockingQueue<>(queueLimit),
-            r -> {
-              Thread t =
-                  new Thread(
-                      () -> {
-                        ON_POOL.set(true);
-                        r.run();
-                      },
-                      name + "-" + n.incrementAndGet());
-              t.setDaemon(true);
-              return t;
-            },
-            new ThreadPoolExecutor.AbortPolicy());
+    this.pool = ApiServer.boundedPool(name, threads, queueLimit, () -> ON_POOL.set(true));
+    // Refusals come back to execute(), which runs the task on the caller itself.
+    this.pool.setRejectedExecutionHandler(new ThreadPoolExecutor.AbortPolicy());
   }
 
   @Override
