@@ -30,6 +30,7 @@ import picocli.CommandLine.ScopeType;
       TransferCmds.TransferCmd.class,
       SummaryCmd.class,
       ClusterCmds.ClusterCmd.class,
+      CertCmds.CertCmd.class,
       WatchCmd.class,
       BenchCmd.class,
       BenchWatchCmd.class
@@ -37,7 +38,7 @@ import picocli.CommandLine.ScopeType;
     exitCodeListHeading = "%nExit codes:%n",
     exitCodeList = {
       "0:done; for writes, the ledger answered OK",
-      "1:the ledger answered a result code other than OK (printed)",
+      "1:the ledger answered a result code other than OK (printed); cert: a file exists or is missing",
       "2:bad command-line input",
       "3:the cluster could not be reached or refused the call",
       "4:outcome unknown: the write may or may not be applied; look it up by id",
