@@ -46,6 +46,38 @@ ensure_cli_built() {
   fi
 }
 
+# Local certificates in $CAIRN_CERTS_DIR (default $CAIRN_CERTS, else certs/): a CA, node
+# certificates n1..n9 for localhost and 127.0.0.1, and a client certificate 'admin'. Makes the set
+# when ca.crt is missing, else only the node or client certificates that are missing; never
+# replaces a file. Exports CAIRN_CERTS so cairnctl finds them.
+ensure_certs() {
+  CAIRN_CERTS_DIR=${CAIRN_CERTS_DIR:-${CAIRN_CERTS:-$CAIRN_ROOT/certs}}
+  local dir=$CAIRN_CERTS_DIR shown=${CAIRN_CERTS_DIR#"$CAIRN_ROOT"/} fresh=0 i
+  ensure_cli_built
+  if [ ! -f "$dir/ca.crt" ]; then
+    say "creating local certificates in $shown/ (CA, nodes n1-n9, client admin)..."
+    cert_cmd create-ca --dir "$dir"
+    fresh=1
+  fi
+  for i in $(seq 1 9); do
+    [ -f "$dir/node.n$i.crt" ] && continue
+    [ "$fresh" = 1 ] || say "creating $shown/node.n$i.crt (localhost, 127.0.0.1) from $shown/ca.crt..."
+    cert_cmd create-node "n$i" localhost 127.0.0.1 --dir "$dir"
+  done
+  if [ ! -f "$dir/client.admin.crt" ]; then
+    [ "$fresh" = 1 ] || say "creating $shown/client.admin.crt from $shown/ca.crt..."
+    cert_cmd create-client admin --dir "$dir"
+  fi
+  export CAIRN_CERTS=$dir
+}
+
+# cert_cmd ARGS...: 'cairnctl cert ARGS' from the built CLI, quietly (it lists only file names;
+# keys are never printed); a failure prints cairnctl's one-line reason and stops the script.
+cert_cmd() {
+  java -XX:TieredStopAtLevel=1 -cp "$CAIRN_ROOT/cli/target/lib/*:$CLI_JAR" io.cairn.cli.Cairnctl \
+    cert "$@" >/dev/null || die "could not make certificates (cairnctl cert $*)"
+}
+
 # True when the CLI jar is missing or older than its sources (or the client's and proto's).
 cli_stale() {
   stale "$CLI_JAR" "$CAIRN_ROOT/cli/src/main" "$CAIRN_ROOT/cli/pom.xml" "$CAIRN_ROOT/client/src/main" \
