@@ -112,6 +112,9 @@ public final class ChaosRun {
 
   private NodeContainers cluster;
 
+  /** This run's own CA, node certificates (n1..n5) and the worker's client certificate. */
+  private java.nio.file.Path certs;
+
   public ChaosRun(Config config, String image) {
     this.config = config;
     this.image = image;
@@ -145,7 +148,10 @@ public final class ChaosRun {
             "node.data.dir=/data/" + node,
             "raft.election.timeout.min.millis=500",
             "raft.election.timeout.max.millis=1000",
-            "ledger.max.clock.skew.millis=120000")) {
+            "ledger.max.clock.skew.millis=120000",
+            "tls.ca.file=/certs/ca.crt",
+            "tls.cert.file=/certs/node.crt",
+            "tls.key.file=/certs/node.key")) {
       a.add("--set");
       a.add(kv);
     }
@@ -185,6 +191,7 @@ public final class ChaosRun {
   private CairnClient client(List<String> endpoints, Duration total) {
     return CairnClient.builder()
         .endpoints(endpoints)
+        .certificates(certs, "admin")
         .addressResolver(this::resolve)
         .attemptTimeout(Duration.ofMillis(Math.min(1500, total.toMillis())))
         .totalTimeout(total)
@@ -202,12 +209,54 @@ public final class ChaosRun {
     return e;
   }
 
+  /** Makes this run's certificates: every node's name is in its certificate, as peers dial it. */
+  private void makeCertificates() throws java.io.IOException {
+    certs = java.nio.file.Files.createTempDirectory("cairn-chaos-certs-");
+    io.cairn.cli.cert.CertAuthority ca =
+        io.cairn.cli.cert.CertAuthority.create(certs, Duration.ofDays(1));
+    for (String n : nodes) {
+      ca.issueNode(n, List.of(n, "localhost", "127.0.0.1"), Duration.ofDays(1));
+    }
+    ca.issueClient("admin", Duration.ofDays(1));
+  }
+
+  private Map<String, java.nio.file.Path> files(String node) {
+    return Map.of(
+        "/certs/ca.crt", certs.resolve("ca.crt"),
+        "/certs/node.crt", certs.resolve("node." + node + ".crt"),
+        "/certs/node.key", certs.resolve("node." + node + ".key"));
+  }
+
+  private void deleteCertificates() {
+    if (certs == null) {
+      return;
+    }
+    try (var files = java.nio.file.Files.list(certs)) {
+      for (java.nio.file.Path f : files.toList()) {
+        java.nio.file.Files.deleteIfExists(f);
+      }
+      java.nio.file.Files.deleteIfExists(certs);
+    } catch (java.io.IOException e) {
+      // a temp folder left behind is harmless; the run's verdict does not depend on it
+    }
+  }
+
   public Result run() throws Exception {
+    makeCertificates();
+    try {
+      return runWithCertificates();
+    } finally {
+      deleteCertificates();
+    }
+  }
+
+  private Result runWithCertificates() throws Exception {
     cluster =
         NodeContainers.start(
             ClusterSpec.of(image, nodes.size())
                 .withCommand(this::args)
                 .withEnv(this::env)
+                .withFiles(this::files)
                 .withReadyPort(API_PORT)
                 .withTimeouts(Duration.ofSeconds(90), Duration.ofSeconds(20)));
     try (CairnClient admin = client(endpoints("n1"), Duration.ofSeconds(20))) {

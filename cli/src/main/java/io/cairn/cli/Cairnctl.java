@@ -5,6 +5,7 @@ import io.cairn.cli.bench.BenchWatchCmd;
 import io.cairn.client.CairnException;
 import io.cairn.client.OutcomeUnknownException;
 import java.io.PrintWriter;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import picocli.CommandLine;
@@ -75,6 +76,35 @@ public final class Cairnctl {
         defaultValue = "15",
         description = "Give up (with retries) after this long (default ${DEFAULT-VALUE}).")
     double timeoutSeconds;
+
+    @Option(
+        names = "--certs-dir",
+        paramLabel = "DIR",
+        scope = ScopeType.INHERIT,
+        defaultValue = "${env:CAIRN_CERTS:-certs}",
+        description =
+            "Folder with ca.crt and client.<user>.crt/.key (default $CAIRN_CERTS, else ./certs;"
+                + " scripts/cairnctl points it at the local cluster's).")
+    Path certsDir;
+
+    @Option(
+        names = "--user",
+        paramLabel = "NAME",
+        scope = ScopeType.INHERIT,
+        defaultValue = "${env:CAIRN_USER:-admin}",
+        description =
+            "Connect as this principal: use client.NAME.crt (default $CAIRN_USER, else admin).")
+    String user;
+
+    @Option(
+        names = "--plaintext",
+        scope = ScopeType.INHERIT,
+        description = "No TLS: only for nodes started with tls.enabled=0 (benchmarks).")
+    boolean plaintext;
+
+    Transport transport() {
+      return new Transport(certsDir, user, plaintext);
+    }
   }
 
   // Inherited options are bound here, on the root, wherever on the line they are given.

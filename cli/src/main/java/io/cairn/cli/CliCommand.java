@@ -46,9 +46,19 @@ public abstract class CliCommand implements Callable<Integer> {
     return global().json;
   }
 
+  /** --certs-dir, --user, --plaintext: how to reach the nodes. */
+  protected Transport transport() {
+    return global().transport();
+  }
+
+  /** A client builder on this command's transport (TLS as --user unless --plaintext). */
+  protected io.cairn.client.CairnClientBuilder clientBuilder() {
+    return transport().apply(CairnClient.builder());
+  }
+
   protected CairnClient client() {
     long millis = Math.max(1, (long) (timeoutSeconds() * 1000));
-    return CairnClient.builder()
+    return clientBuilder()
         .endpoints(endpoints())
         .totalTimeout(Duration.ofMillis(millis))
         .attemptTimeout(Duration.ofMillis(Math.min(millis, 3000)))

@@ -45,9 +45,17 @@ class CairnctlTest {
 
   @Test
   void anUnreachableClusterExitsWithThree() {
-    Run r = run("--endpoint", "127.0.0.1:1", "--timeout", "1", "summary");
+    Run r = run("--plaintext", "--endpoint", "127.0.0.1:1", "--timeout", "1", "summary");
     assertEquals(Cairnctl.TRANSPORT, r.code());
     assertTrue(r.err().startsWith("cairnctl: "), r.err());
+  }
+
+  @Test
+  void missingCertificatesAreABadSetUpThatNamesTheFile(
+      @org.junit.jupiter.api.io.TempDir java.nio.file.Path empty) {
+    Run r = run("--certs-dir", empty.toString(), "--endpoint", "127.0.0.1:1", "summary");
+    assertEquals(Cairnctl.USAGE, r.code());
+    assertTrue(r.err().contains(empty.resolve("ca.crt").toString()), r.err());
   }
 
   @Test
@@ -146,7 +154,8 @@ class CairnctlTest {
 
   @Test
   void watchWithNoReachableNodeExitsWithThreeAndBadInputWithTwo() {
-    Run r = run("--endpoint", "127.0.0.1:1", "--timeout", "1", "watch", "--from", "1");
+    Run r =
+        run("--plaintext", "--endpoint", "127.0.0.1:1", "--timeout", "1", "watch", "--from", "1");
     assertEquals(Cairnctl.TRANSPORT, r.code(), r.err());
     assertEquals(Cairnctl.USAGE, run("watch", "--from", "-1").code());
     assertEquals(Cairnctl.USAGE, run("watch", "--from", "x").code());

@@ -128,7 +128,8 @@ public final class CairnClient implements AutoCloseable {
             timer,
             callbacks,
             b.resolver,
-            b.maxInflightCalls);
+            b.maxInflightCalls,
+            b.sslContext);
     this.coalescer =
         b.coalesceMaxOps <= 1
             ? null

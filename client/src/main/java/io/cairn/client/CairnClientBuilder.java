@@ -1,5 +1,6 @@
 package io.cairn.client;
 
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
@@ -26,6 +27,12 @@ public final class CairnClientBuilder {
   int coalesceMaxQueued = 65_536;
   int maxInflightCalls = 1024;
   java.util.function.UnaryOperator<String> resolver = e -> e;
+  // Both null and !plaintext: build() refuses, so no client is plaintext by accident.
+  Path caFile;
+  Path certFile;
+  Path keyFile;
+  boolean plaintext;
+  io.grpc.netty.shaded.io.netty.handler.ssl.SslContext sslContext;
 
   CairnClientBuilder() {}
 
@@ -202,10 +209,64 @@ public final class CairnClientBuilder {
   }
 
   /**
+   * Connect with TLS 1.3, presenting the client certificate {@code certFile} (PEM) with its key
+   * {@code keyFile} (PKCS#8 PEM) and trusting only nodes whose certificates {@code caFile} (PEM)
+   * signed. The node learns the caller's principal from the certificate's CN. Files are read by
+   * {@link #build()}.
+   *
+   * @throws NullPointerException when any file is null
+   */
+  public CairnClientBuilder tls(Path caFile, Path certFile, Path keyFile) {
+    this.caFile = Objects.requireNonNull(caFile);
+    this.certFile = Objects.requireNonNull(certFile);
+    this.keyFile = Objects.requireNonNull(keyFile);
+    this.plaintext = false;
+    return this;
+  }
+
+  /**
+   * {@link #tls} with the files {@code cairnctl cert} writes: {@code dir/ca.crt}, {@code
+   * dir/client.<user>.crt} and {@code dir/client.<user>.key}.
+   *
+   * @throws NullPointerException when {@code dir} or {@code user} is null
+   */
+  public CairnClientBuilder certificates(Path dir, String user) {
+    Objects.requireNonNull(user);
+    return tls(
+        dir.resolve("ca.crt"),
+        dir.resolve("client." + user + ".crt"),
+        dir.resolve("client." + user + ".key"));
+  }
+
+  /**
+   * Connect without TLS, to nodes started with {@code tls.enabled=0} (benchmarks only: such a node
+   * treats every caller as its bootstrap admin). A node with TLS on refuses these connections.
+   */
+  public CairnClientBuilder plaintext() {
+    this.plaintext = true;
+    this.caFile = null;
+    this.certFile = null;
+    this.keyFile = null;
+    return this;
+  }
+
+  /**
    * A new client with these settings. No connection is made yet: channels open on first use, so an
    * unreachable cluster shows up as failures of the calls, not here.
+   *
+   * @throws IllegalStateException when neither {@link #tls} (or {@link #certificates}) nor {@link
+   *     #plaintext} was chosen
+   * @throws IllegalArgumentException when a certificate or key file cannot be read (the message
+   *     names it)
    */
   public CairnClient build() {
+    if (!plaintext && caFile == null) {
+      throw new IllegalStateException(
+          "choose a transport: tls(ca, cert, key), certificates(dir, user) or plaintext()");
+    }
+    // Read here, before the client starts any thread, so a bad file fails with nothing to close.
+    sslContext =
+        plaintext ? null : io.cairn.client.internal.Caller.clientTls(caFile, certFile, keyFile);
     return new CairnClient(this);
   }
 

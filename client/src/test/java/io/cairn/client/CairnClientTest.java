@@ -92,6 +92,7 @@ class CairnClientTest {
 
   CairnClient client(List<String> endpoints, int attempts) {
     return CairnClient.builder()
+        .plaintext()
         .endpoints(endpoints)
         .maxAttempts(attempts)
         .totalTimeout(Duration.ofSeconds(5))
@@ -182,6 +183,7 @@ class CairnClientTest {
                     .build());
     try (CairnClient c =
         CairnClient.builder()
+            .plaintext()
             .endpoints(List.of(node.endpoint()))
             .totalTimeout(Duration.ofSeconds(2))
             .build()) {
@@ -203,6 +205,7 @@ class CairnClientTest {
 
   static CairnClient uncoalesced(java.net.ServerSocket node, int maxInflightCalls) {
     return CairnClient.builder()
+        .plaintext()
         .endpoints(List.of("127.0.0.1:" + node.getLocalPort()))
         .coalesce(1, 1)
         .maxInflightCalls(maxInflightCalls)
@@ -217,6 +220,7 @@ class CairnClientTest {
     // next call is refused as "client full" whenever the caller runs first.
     try (CairnClient c =
         CairnClient.builder()
+            .plaintext()
             .endpoints(List.of(node.endpoint()))
             .coalesce(1, 1)
             .maxInflightCalls(1)
@@ -311,6 +315,7 @@ class CairnClientTest {
 
   CairnClient lingering(FakeNode node, Duration quiet, Duration max) {
     return CairnClient.builder()
+        .plaintext()
         .endpoints(List.of(node.endpoint()))
         .totalTimeout(Duration.ofSeconds(20))
         .coalesceLinger(quiet, max)

@@ -79,7 +79,11 @@ class SubscriptionTest {
     for (FakeNode n : nodes) {
       endpoints.add(n.endpoint);
     }
-    return CairnClient.builder().endpoints(endpoints).totalTimeout(Duration.ofSeconds(3)).build();
+    return CairnClient.builder()
+        .plaintext()
+        .endpoints(endpoints)
+        .totalTimeout(Duration.ofSeconds(3))
+        .build();
   }
 
   @AfterEach

@@ -2,6 +2,7 @@ package io.cairn.node;
 
 import io.cairn.node.api.ApiServer;
 import io.cairn.node.config.ConfigException;
+import io.cairn.node.config.ConfigKeys;
 import io.cairn.node.config.ConfigWatcher;
 import io.cairn.node.config.HotSettings;
 import io.cairn.node.config.NodeConfig;
@@ -12,6 +13,7 @@ import io.cairn.node.metrics.RatisMetricsBridge;
 import io.cairn.node.raft.LedgerStateMachine;
 import io.cairn.node.raft.RaftNode;
 import io.cairn.node.raft.WatchWindow;
+import io.cairn.node.tls.TlsMaterial;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
@@ -128,7 +130,8 @@ public final class Main {
               config.getLong("ledger.max.accounts"));
       NodeMetrics metrics = new NodeMetrics(config.nodeId());
       LedgerStateMachine sm = newStateMachine(config, limits, metrics);
-      RaftNode raft = new RaftNode(config, sm);
+      TlsMaterial tls = tls(config);
+      RaftNode raft = new RaftNode(config, sm, tls);
       raft.start();
       if (!raft.isUp()) {
         raft.close();
@@ -140,7 +143,7 @@ public final class Main {
       HotSettings hot = new HotSettings(config);
       registerHotGauges(metrics, hot);
       ConfigWatcher watcher = newConfigWatcher(config, hot, sm, metrics);
-      ApiServer api = new ApiServer(config, raft, metrics, hot);
+      ApiServer api = new ApiServer(config, raft, metrics, hot, tls);
       MetricsServer metricsServer = null;
       try {
         api.start();
@@ -158,6 +161,37 @@ public final class Main {
       }
       watcher.start();
       return new Node(raft, api, metrics, metricsServer, watcher);
+    }
+
+    /** This node's certificates (checked against the CA before any port opens), or null. */
+    private static TlsMaterial tls(NodeConfig config) throws java.io.IOException {
+      if (!config.get(ConfigKeys.TLS_ENABLED)) {
+        LOG.warn(
+            "tls.enabled=0: the API and Raft ports are PLAINTEXT and every caller acts as {}"
+                + " (benchmarks only)",
+            config.get(ConfigKeys.AUTH_BOOTSTRAP_ADMIN));
+        return null;
+      }
+      TlsMaterial tls =
+          TlsMaterial.load(
+              java.nio.file.Path.of(config.get(ConfigKeys.TLS_CERT_FILE)),
+              java.nio.file.Path.of(config.get(ConfigKeys.TLS_KEY_FILE)),
+              java.nio.file.Path.of(config.get(ConfigKeys.TLS_CA_FILE)));
+      String cn = TlsMaterial.principalOf(tls.certificate());
+      if (!cn.equals(TlsMaterial.PEER_PREFIX + config.nodeId())) {
+        throw new IllegalStateException(
+            config.get(ConfigKeys.TLS_CERT_FILE)
+                + " names CN="
+                + cn
+                + ", not "
+                + TlsMaterial.PEER_PREFIX
+                + config.nodeId()
+                + " (make one with: cairnctl cert create-node "
+                + config.nodeId()
+                + " HOST...)");
+      }
+      LOG.info("TLS on: {} signed by {}", cn, tls.ca().getSubjectX500Principal());
+      return tls;
     }
 
     private static LedgerStateMachine newStateMachine(

@@ -18,6 +18,8 @@ import java.util.function.Function;
  *     node's IP); 0 to not wait
  * @param startupTimeout how long a node may take to start and be ready
  * @param callTimeout the bound on any one Docker call, exec or host command of the harness
+ * @param files host files copied into each node's container before it starts, by node name: a map
+ *     from the path inside the container to the file on the host (certificates, say)
  */
 public record ClusterSpec(
     String image,
@@ -26,7 +28,8 @@ public record ClusterSpec(
     Function<String, Map<String, String>> env,
     int readyPort,
     Duration startupTimeout,
-    Duration callTimeout) {
+    Duration callTimeout,
+    Function<String, Map<String, java.nio.file.Path>> files) {
   /** At most this many nodes: the engine's address pool hands each network a /28. */
   public static final int MAX_NODES = 9;
 
@@ -37,6 +40,7 @@ public record ClusterSpec(
     Objects.requireNonNull(env, "env");
     Objects.requireNonNull(startupTimeout, "startupTimeout");
     Objects.requireNonNull(callTimeout, "callTimeout");
+    Objects.requireNonNull(files, "files");
     if (nodeCount < 1 || nodeCount > MAX_NODES) {
       throw new IllegalArgumentException(
           "nodeCount must be in [1, " + MAX_NODES + "]: " + nodeCount);
@@ -55,28 +59,37 @@ public record ClusterSpec(
         node -> Map.of(),
         0,
         Duration.ofSeconds(60),
-        Duration.ofSeconds(30));
+        Duration.ofSeconds(30),
+        node -> Map.of());
   }
 
   /** The same, with these per-node arguments. */
   public ClusterSpec withCommand(Function<String, List<String>> perNode) {
-    return new ClusterSpec(image, nodeCount, perNode, env, readyPort, startupTimeout, callTimeout);
+    return new ClusterSpec(
+        image, nodeCount, perNode, env, readyPort, startupTimeout, callTimeout, files);
   }
 
   /** The same, with this per-node environment. */
   public ClusterSpec withEnv(Function<String, Map<String, String>> perNode) {
     return new ClusterSpec(
-        image, nodeCount, command, perNode, readyPort, startupTimeout, callTimeout);
+        image, nodeCount, command, perNode, readyPort, startupTimeout, callTimeout, files);
   }
 
   /** The same, waiting for each node to accept TCP connections on {@code port}. */
   public ClusterSpec withReadyPort(int port) {
-    return new ClusterSpec(image, nodeCount, command, env, port, startupTimeout, callTimeout);
+    return new ClusterSpec(
+        image, nodeCount, command, env, port, startupTimeout, callTimeout, files);
+  }
+
+  /** The same, copying these files into each node's container (container path to host file). */
+  public ClusterSpec withFiles(Function<String, Map<String, java.nio.file.Path>> perNode) {
+    return new ClusterSpec(
+        image, nodeCount, command, env, readyPort, startupTimeout, callTimeout, perNode);
   }
 
   /** The same, with these timeouts. */
   public ClusterSpec withTimeouts(Duration startup, Duration call) {
-    return new ClusterSpec(image, nodeCount, command, env, readyPort, startup, call);
+    return new ClusterSpec(image, nodeCount, command, env, readyPort, startup, call, files);
   }
 
   /**

@@ -107,6 +107,12 @@ public final class NodeContainers implements AutoCloseable {
             .withCommand(spec.command().apply(node).toArray(String[]::new))
             .withStartupAttempts(1)
             .withStartupTimeout(spec.startupTimeout());
+    spec.files()
+        .apply(node)
+        .forEach(
+            (inside, host) ->
+                container.withCopyFileToContainer(
+                    org.testcontainers.utility.MountableFile.forHostPath(host, 0644), inside));
     // start() creates and starts; the ID is known even if a later step of start() fails.
     try {
       calls.run(

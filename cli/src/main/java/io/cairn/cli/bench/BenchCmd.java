@@ -46,7 +46,7 @@ import picocli.CommandLine.Option;
       "%nSubcommands: 'bench fsync' measures the disk's fdatasync, the floor under one caller's"
           + " latency; 'bench etcd' runs the same closed loop of single writes against etcd."
     },
-    subcommands = {FsyncBenchCmd.class, EtcdBenchCmd.class})
+    subcommands = {FsyncBenchCmd.class, EtcdBenchCmd.class, VerifyBenchCmd.class})
 public final class BenchCmd extends CliCommand {
   @Mixin LoadOptions load;
 
@@ -152,9 +152,14 @@ public final class BenchCmd extends CliCommand {
    * recovery phase's, so the two measure the same thing.
    */
   static CairnClientBuilder closedLoopClient(
-      List<String> endpoints, int clients, boolean coalesce, double timeoutSeconds) {
+      io.cairn.cli.Transport transport,
+      List<String> endpoints,
+      int clients,
+      boolean coalesce,
+      double timeoutSeconds) {
     CairnClientBuilder b =
-        CairnClient.builder()
+        transport
+            .apply(CairnClient.builder())
             .endpoints(endpoints)
             .callbackThreads(4)
             // Each caller has at most one call in flight; do not let the client's cap bind.
@@ -172,7 +177,7 @@ public final class BenchCmd extends CliCommand {
       return openLoop(err, run);
     }
     CairnClientBuilder builder =
-        closedLoopClient(endpoints(), load.clients, !noCoalesce, timeoutSeconds());
+        closedLoopClient(transport(), endpoints(), load.clients, !noCoalesce, timeoutSeconds());
     if (!noCoalesce) {
       builder
           .coalesce(1000, coalesceInflight)
@@ -260,7 +265,7 @@ public final class BenchCmd extends CliCommand {
   private int openLoop(PrintWriter err, String run) throws InterruptedException {
     String[] names;
     try (CairnClient client =
-        CairnClient.builder()
+        clientBuilder()
             .endpoints(endpoints())
             .totalTimeout(Duration.ofMillis((long) (timeoutSeconds() * 1000)))
             .build()) {
@@ -268,6 +273,7 @@ public final class BenchCmd extends CliCommand {
     }
     OpenLoopBench.Settings settings =
         new OpenLoopBench.Settings(
+            transport(),
             endpoints(),
             rate,
             load.durationSeconds,

@@ -172,7 +172,8 @@ public final class BenchWatchCmd extends CliCommand {
           "watching %s (%s) from index %d with %d watchers%n", watchedId, watched, from, watchers);
       err.flush();
       try (WatcherFleet fleet =
-          new WatcherFleet(watched, from, buffer, windowKib * 1024, idPrefix, clientThreads)) {
+          new WatcherFleet(
+              watched, from, buffer, windowKib * 1024, idPrefix, clientThreads, transport())) {
         long openStart = System.nanoTime();
         for (int opened = 0; opened < watchers; opened += 100) {
           fleet.open(Math.min(100, watchers - opened));

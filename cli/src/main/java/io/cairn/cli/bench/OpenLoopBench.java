@@ -38,6 +38,7 @@ import java.util.concurrent.locks.LockSupport;
 final class OpenLoopBench {
   /** What to run. {@code baselineOpsPerSec} 0: judge recovery against the phase's own median. */
   record Settings(
+      io.cairn.cli.Transport transport,
       List<String> endpoints,
       double ratePerSec,
       int durationSeconds,
@@ -82,7 +83,8 @@ final class OpenLoopBench {
         // One client per connection: each has its own channel, so per-connection bounds apply
         // to each, as with independent applications.
         clients.add(
-            CairnClient.builder()
+            s.transport()
+                .apply(CairnClient.builder())
                 .endpoints(List.of(leader))
                 .coalesce(1, 1)
                 .maxAttempts(s.attempts())
@@ -119,7 +121,8 @@ final class OpenLoopBench {
 
   private String leaderEndpoint() {
     try (CairnClient probe =
-        CairnClient.builder()
+        s.transport()
+            .apply(CairnClient.builder())
             .endpoints(s.endpoints())
             .totalTimeout(Duration.ofMillis((long) (s.timeoutSeconds() * 1000)))
             .build()) {
@@ -220,7 +223,11 @@ final class OpenLoopBench {
   private List<long[]> recover(String[] accounts, long from) throws InterruptedException {
     CairnClientBuilder b =
         BenchCmd.closedLoopClient(
-            s.endpoints(), s.recoveryClients(), s.recoveryCoalesce(), s.timeoutSeconds());
+            s.transport(),
+            s.endpoints(),
+            s.recoveryClients(),
+            s.recoveryCoalesce(),
+            s.timeoutSeconds());
     long end = from + TimeUnit.SECONDS.toNanos(s.recoverySeconds());
     try (CairnClient client = b.build()) {
       List<Thread> workers = new ArrayList<>();

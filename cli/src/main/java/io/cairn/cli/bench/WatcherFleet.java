@@ -44,13 +44,17 @@ final class WatcherFleet implements AutoCloseable {
   private final ThreadPoolExecutor callbacks;
   private final List<Watcher> watchers = new ArrayList<>();
 
+  private final io.cairn.cli.Transport transport;
+
   WatcherFleet(
       String endpoint,
       long fromIndex,
       int bufferEntries,
       int windowBytes,
       String idPrefix,
-      int threads) {
+      int threads,
+      io.cairn.cli.Transport transport) {
+    this.transport = transport;
     this.endpoint = endpoint;
     this.fromIndex = fromIndex;
     this.bufferEntries = bufferEntries;
@@ -163,8 +167,8 @@ final class WatcherFleet implements AutoCloseable {
         throw new IllegalStateException(e);
       }
       this.channel =
-          NettyChannelBuilder.forTarget(endpoint)
-              .usePlaintext()
+          transport
+              .apply(NettyChannelBuilder.forTarget(endpoint))
               .eventLoopGroup(group)
               .channelType(NioSocketChannel.class)
               .executor(callbacks)

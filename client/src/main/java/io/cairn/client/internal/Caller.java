@@ -7,8 +7,11 @@ import io.cairn.proto.LedgerServiceGrpc;
 import io.cairn.proto.errors.Errors;
 import io.grpc.ManagedChannel;
 import io.grpc.Status;
+import io.grpc.netty.shaded.io.grpc.netty.GrpcSslContexts;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import io.grpc.netty.shaded.io.netty.handler.ssl.SslContext;
 import io.grpc.stub.StreamObserver;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -49,6 +52,7 @@ public final class Caller implements AutoCloseable {
   // Caps calls in flight, and with them the retry timer's queue (one pending retry per call).
   private final java.util.concurrent.Semaphore inflightCalls;
   private final int maxInflightCalls;
+  private final SslContext tls; // null: plaintext
   private volatile String leader;
   private volatile boolean closed;
 
@@ -58,7 +62,9 @@ public final class Caller implements AutoCloseable {
       ScheduledExecutorService timer,
       ExecutorService callbacks,
       java.util.function.UnaryOperator<String> resolver,
-      int maxInflightCalls) {
+      int maxInflightCalls,
+      SslContext tls) {
+    this.tls = tls;
     this.resolver = resolver;
     this.maxInflightCalls = maxInflightCalls;
     this.inflightCalls = new java.util.concurrent.Semaphore(maxInflightCalls);
@@ -308,14 +314,48 @@ public final class Caller implements AutoCloseable {
     // address (a node that came back elsewhere) gets a new channel.
     return channels.computeIfAbsent(
         resolver.apply(endpoint),
-        e ->
-            NettyChannelBuilder.forTarget(e)
-                .usePlaintext()
-                .executor(callbacks)
-                .maxInboundMessageSize(64 << 20)
-                .keepAliveTime(30, TimeUnit.SECONDS)
-                .keepAliveTimeout(10, TimeUnit.SECONDS)
-                .build());
+        e -> {
+          NettyChannelBuilder b = NettyChannelBuilder.forTarget(e);
+          if (tls == null) {
+            b.usePlaintext();
+          } else {
+            b.sslContext(tls);
+            if (!e.equals(endpoint)) {
+              // Dialled at a resolved address, the node is still checked against the name it
+              // advertises (its certificate's SAN), not against the address.
+              b.overrideAuthority(endpoint);
+            }
+          }
+          return b.executor(callbacks)
+              .maxInboundMessageSize(64 << 20)
+              .keepAliveTime(30, TimeUnit.SECONDS)
+              .keepAliveTimeout(10, TimeUnit.SECONDS)
+              .build();
+        });
+  }
+
+  /**
+   * The client side of TLS 1.3 with a client certificate: {@code certFile} and {@code keyFile}
+   * (PKCS#8 PEM) are presented, and only servers that {@code caFile} signed are trusted.
+   *
+   * @throws IllegalArgumentException naming the file that cannot be read
+   */
+  public static SslContext clientTls(Path caFile, Path certFile, Path keyFile) {
+    for (Path f : List.of(caFile, certFile, keyFile)) {
+      if (!java.nio.file.Files.isReadable(f)) {
+        throw new IllegalArgumentException("cannot read " + f);
+      }
+    }
+    try {
+      return GrpcSslContexts.forClient()
+          .keyManager(certFile.toFile(), keyFile.toFile())
+          .trustManager(caFile.toFile())
+          .protocols("TLSv1.3")
+          .build();
+    } catch (javax.net.ssl.SSLException | IllegalArgumentException e) {
+      throw new IllegalArgumentException(
+          "cannot use " + certFile + " / " + keyFile + " / " + caFile + ": " + e.getMessage(), e);
+    }
   }
 
   /** The endpoints known now: the configured ones plus any leader a node pointed to. */

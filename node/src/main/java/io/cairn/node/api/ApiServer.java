@@ -1,10 +1,13 @@
 package io.cairn.node.api;
 
 import com.google.protobuf.InvalidProtocolBufferException;
+import io.cairn.node.config.ConfigKeys;
 import io.cairn.node.config.HotSettings;
 import io.cairn.node.config.NodeConfig;
 import io.cairn.node.metrics.NodeMetrics;
+import io.cairn.node.raft.LedgerStateMachine;
 import io.cairn.node.raft.RaftNode;
+import io.cairn.node.tls.TlsMaterial;
 import io.cairn.proto.LedgerServiceGrpc;
 import io.grpc.ForwardingServerCallListener;
 import io.grpc.Metadata;
@@ -19,7 +22,11 @@ import io.grpc.ServerServiceDefinition;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
+import io.grpc.netty.shaded.io.grpc.netty.GrpcSslContexts;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import io.grpc.netty.shaded.io.netty.handler.ssl.ClientAuth;
+import io.grpc.netty.shaded.io.netty.handler.ssl.SslContext;
+import io.grpc.netty.shaded.io.netty.handler.ssl.SslContextBuilder;
 import io.grpc.protobuf.services.HealthStatusManager;
 import io.grpc.protobuf.services.ProtoReflectionServiceV1;
 import io.grpc.stub.ServerCalls;
@@ -44,7 +51,13 @@ public final class ApiServer implements AutoCloseable {
   private final WatchStreams watches;
   private final HealthStatusManager health = new HealthStatusManager();
 
-  public ApiServer(NodeConfig config, RaftNode raft, NodeMetrics metrics, HotSettings hot) {
+  /**
+   * @param tls the node's certificates: TLS 1.3 with a required client certificate of the CA; null
+   *     when {@code tls.enabled=0} (plaintext, benchmarks only)
+   */
+  public ApiServer(
+      NodeConfig config, RaftNode raft, NodeMetrics metrics, HotSettings hot, TlsMaterial tls)
+      throws IOException {
     this.responders = new Responders("cairn-api", 4, 16_384);
     this.batcher =
         new WriteBatcher(
@@ -55,6 +68,7 @@ public final class ApiServer implements AutoCloseable {
             hot,
             config.getLong("batch.max.bytes"),
             config.getLong("debug.clock.offset.millis"),
+            config.get(ConfigKeys.AUTH_BOOTSTRAP_ADMIN),
             responders);
     this.watches =
         new WatchStreams(
@@ -68,7 +82,7 @@ public final class ApiServer implements AutoCloseable {
     LedgerApi api = new LedgerApi(config, raft, batcher, responders, metrics, hot);
     AdmissionInterceptor admission = admission(config, metrics, hot);
     registerGauges(metrics, config.getInt("batch.max.inflight.entries"));
-    this.server = server(config, api, admission);
+    this.server = server(config, raft, api, admission, tls);
   }
 
   private void registerGauges(NodeMetrics metrics, int inflightLimit) {
@@ -90,11 +104,24 @@ public final class ApiServer implements AutoCloseable {
   }
 
   /** The transport, with every limit set from config, serving {@code api} behind its guards. */
-  private Server server(NodeConfig config, LedgerApi api, AdmissionInterceptor admission) {
+  private Server server(
+      NodeConfig config,
+      RaftNode raft,
+      LedgerApi api,
+      AdmissionInterceptor admission,
+      TlsMaterial tls)
+      throws IOException {
     NodeConfig.Peer self = config.self();
     String host = config.get("api.bind.host").isEmpty() ? self.host() : config.get("api.bind.host");
     long maxRequestBytes = config.getLong("api.max.request.bytes");
-    return NettyServerBuilder.forAddress(new InetSocketAddress(host, self.apiPort()))
+    NettyServerBuilder builder =
+        NettyServerBuilder.forAddress(new InetSocketAddress(host, self.apiPort()));
+    if (tls != null) {
+      builder.sslContext(sslContext(tls));
+    }
+    Principals principals =
+        new Principals(tls != null, config.get(ConfigKeys.AUTH_BOOTSTRAP_ADMIN));
+    return builder
         // Handlers run on the transport's event loop: every one of them only parses, checks
         // and queues (the replies are sent from the responders), so a hop to a pool per call
         // bought nothing but two thread wake-ups.
@@ -117,17 +144,49 @@ public final class ApiServer implements AutoCloseable {
         .maxRstFramesPerWindow(1000, 10)
         .addTransportFilter(admission.transportFilter())
         .addService(
-            // Interceptors run last-listed first: the guard refuses malformed or oversized
-            // requests, then admission counts what is left against the in-flight bounds.
+            // Interceptors run last-listed first: the caller's principal is taken from its
+            // certificate, calls it holds no right to are refused, the guard refuses malformed or
+            // oversized requests, then admission
+            // counts what is left against the in-flight bounds.
             ServerInterceptors.intercept(
                 withRawMethods(
                     ServerInterceptors.useMarshalledMessages(api.bindService(), new RawBytes()),
                     api,
                     watches),
                 admission,
-                new RequestGuard(maxRequestBytes)))
+                new RequestGuard(maxRequestBytes),
+                new Authorizer(
+                    roles(raft.stateMachine()), config.get(ConfigKeys.AUTH_BOOTSTRAP_ADMIN)),
+                principals))
         .addService(health.getHealthService())
         .addService(ProtoReflectionServiceV1.newInstance())
+        .build();
+  }
+
+  /** The roles this node has applied, as the authorizer asks for them. */
+  private static Authorizer.RoleSource roles(LedgerStateMachine sm) {
+    return new Authorizer.RoleSource() {
+      @Override
+      public boolean isAdmin(String principal) {
+        return sm.isAdmin(principal);
+      }
+
+      @Override
+      public boolean holdsAnyRole(String principal) {
+        return sm.holdsAnyRole(principal);
+      }
+    };
+  }
+
+  /**
+   * TLS 1.3 only, and a client certificate of the cluster's CA is required: a plaintext client, one
+   * without a certificate and one from another CA all fail the handshake.
+   */
+  static SslContext sslContext(TlsMaterial tls) throws IOException {
+    return GrpcSslContexts.configure(SslContextBuilder.forServer(tls.keyManager()))
+        .trustManager(tls.clientTrust())
+        .clientAuth(ClientAuth.REQUIRE)
+        .protocols("TLSv1.3")
         .build();
   }
 

@@ -113,7 +113,7 @@ final class LedgerApi extends LedgerServiceGrpc.LedgerServiceImplBase {
       out.onError(elsewhere);
       return;
     }
-    CompletableFuture<SubmitResponse> pending = batcher.offer(request, raw);
+    CompletableFuture<SubmitResponse> pending = batcher.offer(request, raw, Principals.current());
     if (pending == null) {
       metrics.rejection("overloaded");
       out.onError(ApiErrors.overloaded("the leader's write queue", 20));
@@ -418,7 +418,7 @@ final class LedgerApi extends LedgerServiceGrpc.LedgerServiceImplBase {
       return CompletableFuture.failedFuture(elsewhere);
     }
     CompletableFuture<SubmitResponse> pending =
-        batcher.offer(SubmitRequest.getDefaultInstance(), EMPTY_REQUEST);
+        batcher.offer(SubmitRequest.getDefaultInstance(), EMPTY_REQUEST, "");
     if (pending == null) {
       metrics.rejection("overloaded");
       return CompletableFuture.failedFuture(ApiErrors.overloaded("the leader's write queue", 20));

@@ -38,6 +38,7 @@ final class WriteBatcher implements AutoCloseable {
   record Pending(
       SubmitRequest request,
       byte[] raw,
+      String principal,
       long queuedNanos,
       CompletableFuture<SubmitResponse> future) {
     int bytes() {
@@ -55,6 +56,7 @@ final class WriteBatcher implements AutoCloseable {
   private final HotSettings hot;
   private final long maxBytes;
   private final long clockOffsetMillis;
+  private final String bootstrapAdmin;
   private final Thread thread;
   private final java.util.concurrent.Executor completions;
   private final AtomicLong entries = new AtomicLong();
@@ -70,8 +72,10 @@ final class WriteBatcher implements AutoCloseable {
       HotSettings hot,
       long maxBytes,
       long clockOffsetMillis,
+      String bootstrapAdmin,
       java.util.concurrent.Executor completions) {
     this.completions = completions;
+    this.bootstrapAdmin = bootstrapAdmin;
     this.clockOffsetMillis = clockOffsetMillis;
     this.raft = raft;
     this.metrics = metrics;
@@ -85,14 +89,14 @@ final class WriteBatcher implements AutoCloseable {
   }
 
   /**
-   * Queues a request parsed from {@code raw} (exactly the bytes it was parsed from); returns null
-   * when the queue is full or the batcher is closed.
+   * Queues a request parsed from {@code raw} (exactly the bytes it was parsed from) that {@code
+   * principal} submitted; returns null when the queue is full or the batcher is closed.
    */
-  CompletableFuture<SubmitResponse> offer(SubmitRequest request, byte[] raw) {
+  CompletableFuture<SubmitResponse> offer(SubmitRequest request, byte[] raw, String principal) {
     if (closed) {
       return null;
     }
-    Pending p = new Pending(request, raw, System.nanoTime(), new CompletableFuture<>());
+    Pending p = new Pending(request, raw, principal, System.nanoTime(), new CompletableFuture<>());
     return queue.offer(p) ? p.future() : null;
   }
 
@@ -172,12 +176,14 @@ final class WriteBatcher implements AutoCloseable {
   private void submit(List<Pending> batch) {
     List<SubmitRequest> requests = new ArrayList<>(batch.size());
     List<byte[]> raw = new ArrayList<>(batch.size());
+    List<String> principals = new ArrayList<>(batch.size());
     int ops = 0;
     long now = System.nanoTime();
     for (Pending p : batch) {
       metrics.admissionWait().record(now - p.queuedNanos(), TimeUnit.NANOSECONDS);
       requests.add(p.request());
       raw.add(p.raw());
+      principals.add(p.principal());
       ops += p.request().getOperationsCount();
     }
     entries.incrementAndGet();
@@ -189,7 +195,7 @@ final class WriteBatcher implements AutoCloseable {
     try {
       // The one wall-clock read in Cairn's semantics: ledger time for the dedupe window.
       long leaderTime = System.currentTimeMillis() + clockOffsetMillis;
-      reply = raft.submit(LedgerCommand.of(leaderTime, requests, raw));
+      reply = raft.submit(LedgerCommand.of(leaderTime, requests, raw, principals, bootstrapAdmin));
     } catch (RuntimeException e) {
       inflight.release();
       fail(batch, new WriteFailure(ErrorDetail.Kind.OUTCOME_UNKNOWN, "", false, e.toString()));

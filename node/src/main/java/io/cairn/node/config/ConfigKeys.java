@@ -50,6 +50,58 @@ public final class ConfigKeys {
   public static final Key<String> API_BIND_HOST =
       Key.text("api.bind.host", "", "Address the API binds to (default: host of this peer).");
 
+  public static final Key<Boolean> TLS_ENABLED =
+      Key.flag(
+          "tls.enabled",
+          true,
+          "1: TLS 1.3 with required client certificates on the API port and mutual TLS between"
+              + " peers on the Raft port. 0 (benchmarks only): plaintext, and every caller acts"
+              + " as auth.bootstrap.admin.");
+
+  public static final Key<String> TLS_CA_FILE =
+      Key.text(
+          "tls.ca.file",
+          "certs/ca.crt",
+          "PEM file of the CA whose certificates this node trusts (clients and peers).");
+
+  public static final Key<String> TLS_CERT_FILE =
+      Key.text(
+          "tls.cert.file",
+          "",
+          "PEM certificate of this node, CN node:<node.id> (default certs/node.<node.id>.crt).");
+
+  public static final Key<String> TLS_KEY_FILE =
+      Key.text(
+          "tls.key.file",
+          "",
+          "PKCS#8 PEM private key of this node (default certs/node.<node.id>.key).");
+
+  public static final Key<String> AUTH_BOOTSTRAP_ADMIN =
+      Key.text(
+          "auth.bootstrap.admin",
+          "admin",
+          "Principal (certificate CN) that holds every right without a granted role: the first"
+              + " admin. Set the same on every node; empty: none.");
+
+  public static final Key<Integer> RAFT_LOCAL_ADMIN_PORT =
+      Key.intNumber(
+          "raft.local.admin.port",
+          0,
+          "port",
+          0,
+          65535,
+          "Loopback port of Ratis's own admin service (0: any free port). Cairn never calls it;"
+              + " it is bound to 127.0.0.1 with peer TLS so that no remote caller reaches it.");
+
+  public static final Key<Integer> RAFT_LOCAL_CLIENT_PORT =
+      Key.intNumber(
+          "raft.local.client.port",
+          0,
+          "port",
+          0,
+          65535,
+          "Loopback port of Ratis's own client service (0: any free port); as above.");
+
   public static final Key<Integer> METRICS_PORT =
       Key.intNumber(
           "metrics.port",
@@ -425,6 +477,13 @@ public final class ConfigKeys {
           LOG_LEVEL,
           NODE_DATA_DIR,
           API_BIND_HOST,
+          TLS_ENABLED,
+          TLS_CA_FILE,
+          TLS_CERT_FILE,
+          TLS_KEY_FILE,
+          AUTH_BOOTSTRAP_ADMIN,
+          RAFT_LOCAL_ADMIN_PORT,
+          RAFT_LOCAL_CLIENT_PORT,
           METRICS_PORT,
           METRICS_BIND_HOST,
           API_MAX_REQUEST_BYTES,

@@ -67,6 +67,16 @@ public final class ConfigLoader {
     if (merged.get("node.data.dir").isEmpty()) {
       merged.put("node.data.dir", "data/" + merged.get("node.id"));
     }
+    // The CA file's folder holds the node's own pair by default (cairnctl cert create-node).
+    Path certs = Path.of(merged.get("tls.ca.file")).toAbsolutePath().getParent();
+    if (merged.get("tls.cert.file").isEmpty()) {
+      merged.put(
+          "tls.cert.file", certs.resolve("node." + merged.get("node.id") + ".crt").toString());
+    }
+    if (merged.get("tls.key.file").isEmpty()) {
+      merged.put(
+          "tls.key.file", certs.resolve("node." + merged.get("node.id") + ".key").toString());
+    }
     return new NodeConfig(merged, sources);
   }
 

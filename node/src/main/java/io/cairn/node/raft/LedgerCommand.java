@@ -24,25 +24,47 @@ import org.apache.ratis.thirdparty.com.google.protobuf.UnsafeByteOperations;
 public final class LedgerCommand implements Message {
   private static final int LEADER_TIME_FIELD = LogEntry.LEADER_TIME_MILLIS_FIELD_NUMBER;
   private static final int REQUESTS_FIELD = LogEntry.REQUESTS_FIELD_NUMBER;
+  private static final int PRINCIPALS_FIELD = LogEntry.PRINCIPALS_FIELD_NUMBER;
+  private static final int BOOTSTRAP_ADMIN_FIELD = LogEntry.BOOTSTRAP_ADMIN_FIELD_NUMBER;
 
   private final long leaderTimeMillis;
   private final List<SubmitRequest> requests;
+  private final List<String> principals;
+  private final String bootstrapAdmin;
   private final ByteString bytes;
 
-  private LedgerCommand(long leaderTimeMillis, List<SubmitRequest> requests, ByteString bytes) {
+  private LedgerCommand(
+      long leaderTimeMillis,
+      List<SubmitRequest> requests,
+      List<String> principals,
+      String bootstrapAdmin,
+      ByteString bytes) {
     this.leaderTimeMillis = leaderTimeMillis;
     this.requests = requests;
+    this.principals = principals;
+    this.bootstrapAdmin = bootstrapAdmin;
     this.bytes = bytes;
   }
 
   /**
-   * The command for {@code requests}, whose encodings as received are {@code raw} (same order, same
-   * length).
+   * The command for {@code requests}, whose encodings as received are {@code raw}, submitted by
+   * {@code principals} (all three in the same order, of the same length), built by a leader whose
+   * bootstrap admin is {@code bootstrapAdmin} ("" for none).
    */
   public static LedgerCommand of(
-      long leaderTimeMillis, List<SubmitRequest> requests, List<byte[]> raw) {
-    if (requests.size() != raw.size()) {
-      throw new IllegalArgumentException(requests.size() + " requests, " + raw.size() + " bodies");
+      long leaderTimeMillis,
+      List<SubmitRequest> requests,
+      List<byte[]> raw,
+      List<String> principals,
+      String bootstrapAdmin) {
+    if (requests.size() != raw.size() || requests.size() != principals.size()) {
+      throw new IllegalArgumentException(
+          requests.size()
+              + " requests, "
+              + raw.size()
+              + " bodies, "
+              + principals.size()
+              + " principals");
     }
     // proto3 leaves a zero field out; so does this, to stay the canonical encoding.
     int size =
@@ -51,6 +73,12 @@ public final class LedgerCommand implements Message {
             : CodedOutputStream.computeInt64Size(LEADER_TIME_FIELD, leaderTimeMillis);
     for (byte[] r : raw) {
       size += CodedOutputStream.computeByteArraySize(REQUESTS_FIELD, r);
+    }
+    for (String p : principals) {
+      size += CodedOutputStream.computeStringSize(PRINCIPALS_FIELD, p);
+    }
+    if (!bootstrapAdmin.isEmpty()) {
+      size += CodedOutputStream.computeStringSize(BOOTSTRAP_ADMIN_FIELD, bootstrapAdmin);
     }
     byte[] out = new byte[size];
     CodedOutputStream coded = CodedOutputStream.newInstance(out);
@@ -61,18 +89,42 @@ public final class LedgerCommand implements Message {
       for (byte[] r : raw) {
         coded.writeByteArray(REQUESTS_FIELD, r);
       }
+      for (String p : principals) {
+        coded.writeString(PRINCIPALS_FIELD, p);
+      }
+      if (!bootstrapAdmin.isEmpty()) {
+        coded.writeString(BOOTSTRAP_ADMIN_FIELD, bootstrapAdmin);
+      }
       coded.checkNoSpaceLeft();
     } catch (IOException e) {
       throw new UncheckedIOException("sized exactly, so cannot happen", e);
     }
     return new LedgerCommand(
-        leaderTimeMillis, List.copyOf(requests), UnsafeByteOperations.unsafeWrap(out));
+        leaderTimeMillis,
+        List.copyOf(requests),
+        List.copyOf(principals),
+        bootstrapAdmin,
+        UnsafeByteOperations.unsafeWrap(out));
   }
 
   /** Parses an entry's bytes (a follower, or any node replaying its log). */
   static LedgerCommand decode(ByteString logData) throws InvalidProtocolBufferException {
     LogEntry entry = LogEntry.parseFrom(logData.asReadOnlyByteBuffer());
-    return new LedgerCommand(entry.getLeaderTimeMillis(), entry.getRequestsList(), logData);
+    List<String> principals = entry.getPrincipalsList();
+    if (principals.size() != entry.getRequestsCount()) {
+      if (!principals.isEmpty()) {
+        throw new InvalidProtocolBufferException(
+            entry.getRequestsCount() + " requests but " + principals.size() + " principals");
+      }
+      // Written before principals were recorded: every request counts as "".
+      principals = java.util.Collections.nCopies(entry.getRequestsCount(), "");
+    }
+    return new LedgerCommand(
+        entry.getLeaderTimeMillis(),
+        entry.getRequestsList(),
+        principals,
+        entry.getBootstrapAdmin(),
+        logData);
   }
 
   /** The leader's clock when it built the entry; ledger time is max(previous, this). */
@@ -83,6 +135,16 @@ public final class LedgerCommand implements Message {
   /** The client requests, in entry order. */
   public List<SubmitRequest> requests() {
     return requests;
+  }
+
+  /** Who submitted request {@code i}: its client certificate's CN, or "". */
+  public String principal(int i) {
+    return principals.get(i);
+  }
+
+  /** The building leader's bootstrap admin ("" for none). */
+  public String bootstrapAdmin() {
+    return bootstrapAdmin;
   }
 
   /** The entry's bytes, as they go into the log. */

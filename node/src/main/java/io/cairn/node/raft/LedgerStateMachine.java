@@ -374,4 +374,14 @@ public final class LedgerStateMachine extends BaseStateMachine {
     }
     return sb.toString();
   }
+
+  /** Whether {@code principal} holds the admin role in this node's applied state. */
+  public boolean isAdmin(String principal) {
+    return false; // ROLES-MERGE: replaced by the role table
+  }
+
+  /** Whether {@code principal} holds any role in this node's applied state. */
+  public boolean holdsAnyRole(String principal) {
+    return false; // ROLES-MERGE: replaced by the role table
+  }
 }

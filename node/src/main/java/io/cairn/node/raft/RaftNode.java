@@ -1,8 +1,12 @@
 package io.cairn.node.raft;
 
+import io.cairn.node.config.ConfigKeys;
 import io.cairn.node.config.NodeConfig;
+import io.cairn.node.tls.TlsMaterial;
 import io.cairn.proto.ErrorDetail;
 import java.io.IOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.UUID;
@@ -10,8 +14,10 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import org.apache.ratis.conf.Parameters;
 import org.apache.ratis.conf.RaftProperties;
 import org.apache.ratis.grpc.GrpcConfigKeys;
+import org.apache.ratis.grpc.GrpcTlsConfig;
 import org.apache.ratis.proto.RaftProtos.RaftPeerRole;
 import org.apache.ratis.protocol.ClientId;
 import org.apache.ratis.protocol.RaftClientReply;
@@ -44,7 +50,12 @@ public final class RaftNode implements AutoCloseable {
   private final ClientId clientId = ClientId.randomId();
   private final AtomicLong callIds = new AtomicLong();
 
-  public RaftNode(NodeConfig config, LedgerStateMachine stateMachine) throws IOException {
+  /**
+   * @param tls this node's certificates, or null when {@code tls.enabled=0}: then the Raft port is
+   *     plaintext (benchmarks only)
+   */
+  public RaftNode(NodeConfig config, LedgerStateMachine stateMachine, TlsMaterial tls)
+      throws IOException {
     this.config = config;
     this.stateMachine = stateMachine;
     this.selfId = RaftPeerId.valueOf(config.nodeId());
@@ -62,6 +73,7 @@ public final class RaftNode implements AutoCloseable {
             .setServerId(selfId)
             .setGroup(group)
             .setProperties(properties(config))
+            .setParameters(parameters(tls))
             .setStateMachine(stateMachine)
             // RECOVER is safe on a first start too; FORMAT would delete existing storage.
             .setOption(RaftStorage.StartupOption.RECOVER)
@@ -100,11 +112,36 @@ public final class RaftNode implements AutoCloseable {
     return configured + step * Math.floorMod(nodeId.hashCode(), 8);
   }
 
-  static RaftProperties properties(NodeConfig c) {
+  /**
+   * Mutual TLS between peers, trusting replicas only ({@link TlsMaterial#peerTrust}): on the Raft
+   * port, on the appenders that dial it, and on Ratis's own admin and client services, which also
+   * listen on loopback only ({@link #properties}).
+   */
+  static Parameters parameters(TlsMaterial tls) {
+    Parameters params = new Parameters();
+    if (tls != null) {
+      GrpcTlsConfig peers = new GrpcTlsConfig(tls.keyManager(), tls.peerTrust(), true);
+      GrpcConfigKeys.TLS.setConf(params, peers);
+      GrpcConfigKeys.Server.setTlsConf(params, peers);
+      GrpcConfigKeys.Admin.setTlsConf(params, peers);
+      GrpcConfigKeys.Client.setTlsConf(params, peers);
+    }
+    return params;
+  }
+
+  static RaftProperties properties(NodeConfig c) throws IOException {
     RaftProperties p = new RaftProperties();
     RaftServerConfigKeys.setStorageDir(p, List.of(c.dataDir().toFile()));
     GrpcConfigKeys.Server.setPort(p, c.self().raftPort());
     GrpcConfigKeys.Server.setHost(p, c.self().host());
+    // Ratis serves its admin (setConfiguration, group removal) and client (raw log writes)
+    // services on the Raft port unless given ports of their own. Cairn never calls either, and
+    // either would let a peer-certified caller skip every Cairn check; so each gets its own
+    // listener on 127.0.0.1, behind the same peer-only TLS.
+    GrpcConfigKeys.Admin.setHost(p, "127.0.0.1");
+    GrpcConfigKeys.Admin.setPort(p, loopbackPort(c.get(ConfigKeys.RAFT_LOCAL_ADMIN_PORT)));
+    GrpcConfigKeys.Client.setHost(p, "127.0.0.1");
+    GrpcConfigKeys.Client.setPort(p, loopbackPort(c.get(ConfigKeys.RAFT_LOCAL_CLIENT_PORT)));
     RaftServerConfigKeys.Rpc.setTimeoutMin(
         p,
         TimeDuration.valueOf(c.getLong("raft.election.timeout.min.millis"), TimeUnit.MILLISECONDS));
@@ -159,6 +196,16 @@ public final class RaftNode implements AutoCloseable {
     GrpcConfigKeys.setMessageSizeMax(
         p, SizeInBytes.valueOf(Math.max(appenderBytes, chunkBytes) + 2L * 1024 * 1024));
     return p;
+  }
+
+  /** {@code configured}, or for 0 a loopback port that was free a moment ago. */
+  private static int loopbackPort(int configured) throws IOException {
+    if (configured != 0) {
+      return configured;
+    }
+    try (ServerSocket probe = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+      return probe.getLocalPort();
+    }
   }
 
   public void start() throws IOException {

@@ -20,7 +20,8 @@ class LeaderCrashTest {
   void killingTheLeaderMidLoadLosesNoAcknowledgedTransfer() throws Exception {
     try (LocalCluster cluster = new LocalCluster("leader-crash", 3, data, Map.of()).start();
         CairnClient client =
-            CairnClient.builder()
+            cluster
+                .clientBuilder()
                 .endpoints(cluster.endpoints())
                 .totalTimeout(Duration.ofSeconds(8))
                 .build()) {

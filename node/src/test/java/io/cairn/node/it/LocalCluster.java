@@ -1,5 +1,8 @@
 package io.cairn.node.it;
 
+import io.cairn.cli.cert.CertAuthority;
+import io.cairn.client.CairnClient;
+import io.cairn.client.CairnClientBuilder;
 import io.cairn.proto.ClusterStatusRequest;
 import io.cairn.proto.ClusterStatusResponse;
 import io.cairn.proto.LedgerServiceGrpc;
@@ -30,6 +33,9 @@ public final class LocalCluster implements AutoCloseable {
   private final int[] raftPorts;
   private final int[] apiPorts;
   private final int[] metricsPorts;
+  private final int[] ratisAdminPorts;
+  private final int[] ratisClientPorts;
+  private final Path certs;
   private final List<String> extraArgs;
   private final Process[] processes;
   private final ManagedChannel[] channels;
@@ -50,10 +56,24 @@ public final class LocalCluster implements AutoCloseable {
     this.raftPorts = new int[size];
     this.apiPorts = new int[size];
     this.metricsPorts = new int[size];
+    this.ratisAdminPorts = new int[size];
+    this.ratisClientPorts = new int[size];
     for (int i = 0; i < size; i++) {
       raftPorts[i] = freePort();
       apiPorts[i] = freePort();
       metricsPorts[i] = freePort();
+      ratisAdminPorts[i] = freePort();
+      ratisClientPorts[i] = freePort();
+    }
+    // Every cluster has its own CA: nodes n1..size, and the bootstrap admin "admin".
+    this.certs = dataRoot.resolve("certs");
+    if (!Files.exists(certs.resolve("ca.crt"))) {
+      Files.createDirectories(certs);
+      CertAuthority ca = CertAuthority.create(certs, Duration.ofDays(1));
+      for (int i = 1; i <= size; i++) {
+        ca.issueNode("n" + i, List.of("127.0.0.1", "localhost"), Duration.ofDays(1));
+      }
+      ca.issueClient("admin", Duration.ofDays(1));
     }
     this.extraArgs = new ArrayList<>();
     // Fast elections for tests; the defaults favour stability on busy machines.
@@ -74,8 +94,55 @@ public final class LocalCluster implements AutoCloseable {
     return this;
   }
 
+  /** Loopback port of node {@code node}'s Ratis admin service. */
+  public int ratisAdminPort(int node) {
+    return ratisAdminPorts[node - 1];
+  }
+
   public String raftAddress(int node) {
     return "127.0.0.1:" + raftPorts[node - 1];
+  }
+
+  /** The cluster's certificates folder (ca.crt, node.nN.*, client.NAME.*). */
+  public Path certs() {
+    return certs;
+  }
+
+  /** Issues (once) a client certificate for {@code name} from this cluster's CA. */
+  public synchronized void issueClient(String name) throws IOException {
+    if (!Files.exists(certs.resolve("client." + name + ".crt"))) {
+      CertAuthority.load(certs).issueClient(name, Duration.ofDays(1));
+    }
+  }
+
+  /**
+   * A client builder for this cluster's endpoints, as {@code user} (default: the bootstrap admin).
+   */
+  public CairnClientBuilder clientBuilder(String user) throws IOException {
+    issueClient(user);
+    return CairnClient.builder().endpoints(endpoints()).certificates(certs, user);
+  }
+
+  /** A client builder for this cluster's endpoints, as the bootstrap admin. */
+  public CairnClientBuilder clientBuilder() {
+    return CairnClient.builder().endpoints(endpoints()).certificates(certs, "admin");
+  }
+
+  /** A raw gRPC channel to {@code endpoint} with TLS as {@code user} (for tests of the wire). */
+  public ManagedChannel tlsChannel(String endpoint, String user) throws IOException {
+    issueClient(user);
+    return NettyChannelBuilder.forTarget(endpoint).sslContext(clientTls(user)).build();
+  }
+
+  /** The client side of TLS as {@code user}, trusting this cluster's CA. */
+  public io.grpc.netty.shaded.io.netty.handler.ssl.SslContext clientTls(String user)
+      throws IOException {
+    return io.grpc.netty.shaded.io.grpc.netty.GrpcSslContexts.forClient()
+        .keyManager(
+            certs.resolve("client." + user + ".crt").toFile(),
+            certs.resolve("client." + user + ".key").toFile())
+        .trustManager(certs.resolve("ca.crt").toFile())
+        .build();
   }
 
   /** Every node reads this config file (and watches it for hot keys). */
@@ -167,6 +234,12 @@ public final class LocalCluster implements AutoCloseable {
     cmd.add("node.data.dir=" + dataDir(node));
     cmd.add("--set");
     cmd.add("metrics.port=" + metricsPorts[node - 1]);
+    cmd.add("--set");
+    cmd.add("tls.ca.file=" + certs.resolve("ca.crt"));
+    cmd.add("--set");
+    cmd.add("raft.local.admin.port=" + ratisAdminPorts[node - 1]);
+    cmd.add("--set");
+    cmd.add("raft.local.client.port=" + ratisClientPorts[node - 1]);
     for (String kv : extraArgs) {
       cmd.add("--set");
       cmd.add(kv);
@@ -296,7 +369,12 @@ public final class LocalCluster implements AutoCloseable {
 
   private synchronized ManagedChannel channel(int node) {
     if (channels[node - 1] == null) {
-      channels[node - 1] = NettyChannelBuilder.forTarget(endpoint(node)).usePlaintext().build();
+      try {
+        channels[node - 1] =
+            NettyChannelBuilder.forTarget(endpoint(node)).sslContext(clientTls("admin")).build();
+      } catch (IOException e) {
+        throw new java.io.UncheckedIOException(e);
+      }
     }
     return channels[node - 1];
   }

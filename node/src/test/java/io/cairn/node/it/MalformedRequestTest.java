@@ -51,7 +51,7 @@ class MalformedRequestTest {
     cluster = new LocalCluster("malformed", 1, data, Map.of()).start();
     channel =
         NettyChannelBuilder.forTarget(cluster.endpoint(1))
-            .usePlaintext()
+            .sslContext(cluster.clientTls("admin"))
             .maxInboundMessageSize(64 << 20)
             .build();
     stub = LedgerServiceGrpc.newBlockingStub(channel);

@@ -59,11 +59,16 @@ class ManyWatchersTest {
     String failure;
     ClientCallStreamObserver<WatchRequest> call;
 
-    Watcher(String endpoint, long from, NioEventLoopGroup group, ThreadPoolExecutor executor) {
+    Watcher(
+        String endpoint,
+        long from,
+        NioEventLoopGroup group,
+        ThreadPoolExecutor executor,
+        io.grpc.netty.shaded.io.netty.handler.ssl.SslContext tls) {
       this.from = from;
       this.channel =
           NettyChannelBuilder.forTarget(endpoint)
-              .usePlaintext()
+              .sslContext(tls)
               .eventLoopGroup(group)
               .channelType(NioSocketChannel.class)
               .executor(executor)
@@ -122,7 +127,8 @@ class ManyWatchersTest {
   void twoHundredWatchersOnOneFollowerEachGetEveryEntryInOrderWithBoundedMemory() throws Exception {
     try (LocalCluster cluster = new LocalCluster("many-watchers", 3, data, Map.of()).start();
         CairnClient writer =
-            CairnClient.builder()
+            cluster
+                .clientBuilder()
                 .endpoints(cluster.endpoints())
                 .totalTimeout(Duration.ofSeconds(20))
                 .build()) {
@@ -134,6 +140,7 @@ class ManyWatchersTest {
       long pid = cluster.process(follower).pid();
       long rssBefore = rssKib(pid);
 
+      var tls = cluster.clientTls("admin");
       NioEventLoopGroup group = new NioEventLoopGroup(2);
       ThreadPoolExecutor executor =
           new ThreadPoolExecutor(
@@ -146,7 +153,7 @@ class ManyWatchersTest {
       List<Watcher> watchers = new ArrayList<>();
       try {
         for (int i = 0; i < WATCHERS; i++) {
-          watchers.add(new Watcher(cluster.endpoint(follower), from, group, executor));
+          watchers.add(new Watcher(cluster.endpoint(follower), from, group, executor, tls));
         }
         List<CompletableFuture<OperationResult>> pending = new ArrayList<>();
         long peakRss = rssBefore;

@@ -33,7 +33,8 @@ class MembershipTest {
     try (LocalCluster cluster =
             new LocalCluster("membership", 4, data, SNAPSHOT_OFTEN).initialMembers(3).start();
         CairnClient client =
-            CairnClient.builder()
+            cluster
+                .clientBuilder()
                 .endpoints(cluster.endpoints())
                 .totalTimeout(Duration.ofSeconds(60))
                 .build()) {
@@ -88,7 +89,7 @@ class MembershipTest {
   @Test
   void badMembershipRequestsAreRefusedWithTheField() throws Exception {
     try (LocalCluster cluster = new LocalCluster("membership-bad", 3, data, Map.of()).start();
-        CairnClient client = CairnClient.builder().endpoints(cluster.endpoints()).build()) {
+        CairnClient client = cluster.clientBuilder().build()) {
       CairnException badId =
           assertThrows(CairnException.class, () -> client.addMember("no spaces", "h:1", "h:2"));
       assertEquals(Status.Code.INVALID_ARGUMENT, badId.code());

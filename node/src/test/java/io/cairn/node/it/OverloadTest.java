@@ -92,7 +92,8 @@ class OverloadTest {
             "raft.election.timeout.max.millis", "2000");
     try (LocalCluster cluster = new LocalCluster("overload", 3, data, settings).start();
         CairnClient normal =
-            CairnClient.builder()
+            cluster
+                .clientBuilder()
                 .endpoints(cluster.endpoints())
                 .coalesce(1, 1)
                 .totalTimeout(Duration.ofSeconds(15))
@@ -112,7 +113,8 @@ class OverloadTest {
       int leader = cluster.awaitLeader(Duration.ofSeconds(10));
       long termBefore = cluster.status(leader).orElseThrow().getTerm();
       double offeredPerSec = Math.max(2000, 10 * before);
-      Tally flood = flood(cluster.endpoint(leader), accounts, offeredPerSec, Duration.ofSeconds(8));
+      Tally flood =
+          flood(cluster, cluster.endpoint(leader), accounts, offeredPerSec, Duration.ofSeconds(8));
       double after = closedLoop(normal, accounts, 16, Duration.ofSeconds(4));
 
       for (int i = 1; i <= cluster.size(); i++) {
@@ -201,7 +203,8 @@ class OverloadTest {
    * ones were answered, over 4 connections, one attempt each (a refusal is counted, not retried),
    * at most 4,000 outstanding.
    */
-  private static Tally flood(String leader, String[] accounts, double perSec, Duration duration)
+  private static Tally flood(
+      LocalCluster cluster, String leader, String[] accounts, double perSec, Duration duration)
       throws InterruptedException {
     Tally tally = new Tally();
     Semaphore outstanding = new Semaphore(4000);
@@ -209,7 +212,8 @@ class OverloadTest {
     try {
       for (int i = 0; i < 4; i++) {
         clients.add(
-            CairnClient.builder()
+            cluster
+                .clientBuilder()
                 .endpoints(List.of(leader))
                 .coalesce(1, 1)
                 .maxAttempts(1)

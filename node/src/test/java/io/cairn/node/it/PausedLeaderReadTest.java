@@ -10,7 +10,6 @@ import io.cairn.proto.GetAccountResponse;
 import io.cairn.proto.LedgerServiceGrpc;
 import io.cairn.proto.ResultCode;
 import io.grpc.ManagedChannel;
-import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -39,12 +38,11 @@ class PausedLeaderReadTest {
     // The write below is acknowledged by the other two before the old leader resumes; its
     // reads must then show it or fail.
     try (LocalCluster cluster = new LocalCluster("paused-leader", 3, data, Map.of()).start();
-        CairnClient client = CairnClient.builder().endpoints(cluster.endpoints()).build()) {
+        CairnClient client = cluster.clientBuilder().build()) {
       assertEquals(ResultCode.OK, client.createAccount("a").getCode());
       assertEquals(ResultCode.OK, client.mint("a", 100).getCode());
       int old = cluster.awaitLeader(Duration.ofSeconds(30));
-      ManagedChannel toOld =
-          NettyChannelBuilder.forTarget(cluster.endpoint(old)).usePlaintext().build();
+      ManagedChannel toOld = cluster.tlsChannel(cluster.endpoint(old), "admin");
       try {
         var stub = LedgerServiceGrpc.newBlockingStub(toOld);
         GetAccountRequest read = GetAccountRequest.newBuilder().setAccount("a").build();
@@ -68,7 +66,8 @@ class PausedLeaderReadTest {
             }
           }
           try (CairnClient rest =
-              CairnClient.builder()
+              cluster
+                  .clientBuilder()
                   .endpoints(others)
                   .totalTimeout(Duration.ofSeconds(30))
                   .build()) {

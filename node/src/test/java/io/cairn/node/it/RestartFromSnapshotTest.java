@@ -35,7 +35,7 @@ class RestartFromSnapshotTest {
   @Test
   void killingEveryNodeAndRestartingLosesNothing() throws Exception {
     try (LocalCluster cluster = new LocalCluster("restart-all", 3, data, SNAPSHOT_OFTEN).start();
-        CairnClient client = CairnClient.builder().endpoints(cluster.endpoints()).build()) {
+        CairnClient client = cluster.clientBuilder().build()) {
       TransferLoad load = new TransferLoad("restart", 8, 100_000);
       load.setUp(client);
       var workers = load.start(client, 4, Duration.ofSeconds(4));
@@ -68,7 +68,7 @@ class RestartFromSnapshotTest {
   @Test
   void aSnapshotWithOneFlippedByteIsRefusedAndTheNodeDoesNotServe() throws Exception {
     try (LocalCluster cluster = new LocalCluster("corrupt", 3, data, SNAPSHOT_OFTEN).start();
-        CairnClient client = CairnClient.builder().endpoints(cluster.endpoints()).build()) {
+        CairnClient client = cluster.clientBuilder().build()) {
       TransferLoad load = new TransferLoad("corrupt", 4, 1000);
       load.setUp(client);
       for (int i = 0; i < 60; i++) {
@@ -109,7 +109,8 @@ class RestartFromSnapshotTest {
             Long.toString(chunk));
     try (LocalCluster cluster = new LocalCluster("install", 3, data, settings).start();
         CairnClient client =
-            CairnClient.builder()
+            cluster
+                .clientBuilder()
                 .endpoints(cluster.endpoints())
                 .totalTimeout(Duration.ofSeconds(60))
                 .build()) {

@@ -121,8 +121,12 @@ class WatchTest {
     }
   }
 
-  private static CairnClient client(List<String> endpoints) {
-    return CairnClient.builder().endpoints(endpoints).totalTimeout(Duration.ofSeconds(20)).build();
+  private static CairnClient client(LocalCluster cluster, List<String> endpoints) {
+    return cluster
+        .clientBuilder()
+        .endpoints(endpoints)
+        .totalTimeout(Duration.ofSeconds(20))
+        .build();
   }
 
   /** Endpoints with node {@code first} in front: a new subscription reads from it. */
@@ -152,9 +156,9 @@ class WatchTest {
   @Test
   void aFollowerStreamsEveryTransferInOrderWithoutGapOrDuplicate() throws Exception {
     try (LocalCluster cluster = new LocalCluster("watch-order", 3, data, Map.of()).start();
-        CairnClient writer = client(cluster.endpoints())) {
+        CairnClient writer = client(cluster, cluster.endpoints())) {
       int follower = aFollower(cluster, cluster.awaitLeader(Duration.ofSeconds(10)));
-      try (CairnClient reader = client(endpointsFrom(cluster, follower));
+      try (CairnClient reader = client(cluster, endpointsFrom(cluster, follower));
           Subscription sub = reader.subscribe(1)) {
         TransferLoad load = new TransferLoad("order", 5, 1_000);
         load.setUp(writer);
@@ -197,13 +201,13 @@ class WatchTest {
   private void resumeAfterKill(boolean killLeader) throws Exception {
     String name = killLeader ? "watch-kill-leader" : "watch-kill-follower";
     try (LocalCluster cluster = new LocalCluster(name, 3, data, Map.of()).start();
-        CairnClient writer = client(cluster.endpoints())) {
+        CairnClient writer = client(cluster, cluster.endpoints())) {
       int leader = cluster.awaitLeader(Duration.ofSeconds(10));
       int watched = killLeader ? leader : aFollower(cluster, leader);
       String prefix = killLeader ? "kl" : "kf";
       TransferLoad load = new TransferLoad(prefix, 6, 1_000_000);
       load.setUp(writer);
-      try (CairnClient reader = client(endpointsFrom(cluster, watched));
+      try (CairnClient reader = client(cluster, endpointsFrom(cluster, watched));
           Subscription sub = reader.subscribe(1, 16)) {
         Delivered d = new Delivered();
         var workers = load.start(writer, 4, Duration.ofSeconds(40));
@@ -250,14 +254,15 @@ class WatchTest {
   @Test
   void aNodeCutOffFromTheLeaderEndsItsStreamsAndTheWatchResumesWithoutGap() throws Exception {
     try (LocalCluster cluster = new LocalCluster("watch-cut-off", 3, data, Map.of()).start();
-        CairnClient writer = client(cluster.endpoints())) {
+        CairnClient writer = client(cluster, cluster.endpoints())) {
       int leader = cluster.awaitLeader(Duration.ofSeconds(10));
       int watched = aFollower(cluster, leader);
       int other = 6 - leader - watched;
       TransferLoad load = new TransferLoad("cut", 4, 1_000);
       load.setUp(writer);
       try (CairnClient reader =
-              CairnClient.builder()
+              cluster
+                  .clientBuilder()
                   .endpoints(endpointsFrom(cluster, watched))
                   .totalTimeout(Duration.ofSeconds(40))
                   .build();
@@ -294,7 +299,7 @@ class WatchTest {
   void aWatcherBehindTheWindowGetsCompactedNotAGap() throws Exception {
     Map<String, String> small = Map.of("watch.retention.entries", "20");
     try (LocalCluster cluster = new LocalCluster("watch-compacted", 3, data, small).start();
-        CairnClient client = client(cluster.endpoints())) {
+        CairnClient client = client(cluster, cluster.endpoints())) {
       assertEquals(ResultCode.OK, client.createAccount("cmp-a").getCode());
       assertEquals(ResultCode.OK, client.mint("cmp-a", 1_000_000).getCode());
       assertEquals(ResultCode.OK, client.createAccount("cmp-b").getCode());
@@ -332,7 +337,7 @@ class WatchTest {
     Map<String, String> snapshotOften =
         Map.of("raft.snapshot.threshold.entries", "20", "raft.log.purge.gap", "5");
     try (LocalCluster cluster = new LocalCluster("watch-snapshot", 3, data, snapshotOften).start();
-        CairnClient client = client(cluster.endpoints())) {
+        CairnClient client = client(cluster, cluster.endpoints())) {
       client.createAccount("snap-a");
       client.mint("snap-a", 1_000);
       client.createAccount("snap-b");
@@ -344,7 +349,7 @@ class WatchTest {
       OperationResult mark = client.transfer("snap-a", "snap-b", 1);
       cluster.awaitApplied(mark.getAppliedIndex(), Duration.ofSeconds(30));
       assertTrue(cluster.log(1).contains("loaded snapshot"), "n1 did not restore from a snapshot");
-      try (CairnClient pinned = client(List.of(cluster.endpoint(1)))) {
+      try (CairnClient pinned = client(cluster, List.of(cluster.endpoint(1)))) {
         long oldest;
         try (Subscription fromStart = pinned.subscribe(1)) {
           CompactedException e =
@@ -390,13 +395,13 @@ class WatchTest {
   @Test
   void aSlowConsumerPausesTheNodeInsteadOfMakingItBuffer() throws Exception {
     try (LocalCluster cluster = new LocalCluster("watch-slow", 3, data, Map.of()).start();
-        CairnClient writer = client(cluster.endpoints())) {
+        CairnClient writer = client(cluster, cluster.endpoints())) {
       int leader = cluster.awaitLeader(Duration.ofSeconds(10));
       int follower = aFollower(cluster, leader);
       assertEquals(ResultCode.OK, writer.createAccount("slow-a").getCode());
       assertEquals(ResultCode.OK, writer.mint("slow-a", 1_000_000).getCode());
       assertEquals(ResultCode.OK, writer.createAccount("slow-b").getCode());
-      try (CairnClient reader = client(endpointsFrom(cluster, follower));
+      try (CairnClient reader = client(cluster, endpointsFrom(cluster, follower));
           Subscription sub = reader.subscribe(0, 4)) {
         double sentBefore = metric(cluster, follower, "cairn_watch_entries_sent_total");
         int written = 120;
@@ -427,7 +432,7 @@ class WatchTest {
   void tooManyWatchersAreRefusedAndCloseWakesAPoller() throws Exception {
     try (LocalCluster cluster =
             new LocalCluster("watch-limit", 1, data, Map.of("watch.max.watchers", "2")).start();
-        CairnClient client = client(cluster.endpoints())) {
+        CairnClient client = client(cluster, cluster.endpoints())) {
       client.createAccount("lim-a");
       Subscription one = client.subscribe(1);
       Subscription two = client.subscribe(1);
@@ -468,12 +473,9 @@ class WatchTest {
   @Test
   void rawWatchFromNowStreamsNewEntriesAndAnImpossibleIndexIsInvalid() throws Exception {
     try (LocalCluster cluster = new LocalCluster("watch-raw", 1, data, Map.of()).start();
-        CairnClient client = client(cluster.endpoints())) {
+        CairnClient client = client(cluster, cluster.endpoints())) {
       client.createAccount("raw-a");
-      io.grpc.ManagedChannel channel =
-          io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder.forTarget(cluster.endpoint(1))
-              .usePlaintext()
-              .build();
+      io.grpc.ManagedChannel channel = cluster.tlsChannel(cluster.endpoint(1), "admin");
       try {
         var stub =
             io.cairn.proto.LedgerServiceGrpc.newBlockingStub(channel)
@@ -517,7 +519,7 @@ class WatchTest {
   void aNodeWithWatchSwitchedOffSaysSoAndStillApplies() throws Exception {
     try (LocalCluster cluster =
             new LocalCluster("watch-off", 1, data, Map.of("watch.enabled", "0")).start();
-        CairnClient client = client(cluster.endpoints())) {
+        CairnClient client = client(cluster, cluster.endpoints())) {
       assertEquals(ResultCode.OK, client.createAccount("off-a").getCode());
       try (Subscription s = client.subscribe(1)) {
         CairnException e = assertThrows(CairnException.class, () -> s.poll(Duration.ofSeconds(20)));

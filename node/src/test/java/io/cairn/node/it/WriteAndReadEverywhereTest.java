@@ -33,7 +33,7 @@ class WriteAndReadEverywhereTest {
   @BeforeAll
   static void up() throws Exception {
     cluster = new LocalCluster("write-read", 3, data, Map.of()).start();
-    client = CairnClient.builder().endpoints(cluster.endpoints()).build();
+    client = cluster.clientBuilder().build();
   }
 
   @AfterAll
@@ -47,7 +47,7 @@ class WriteAndReadEverywhereTest {
   }
 
   private static CairnClient clientOf(int node) {
-    return CairnClient.builder().endpoints(List.of(cluster.endpoint(node))).build();
+    return cluster.clientBuilder().endpoints(List.of(cluster.endpoint(node))).build();
   }
 
   @Test

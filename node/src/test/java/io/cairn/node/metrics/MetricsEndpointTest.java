@@ -60,7 +60,7 @@ class MetricsEndpointTest {
   @Test
   void loadedNodeExportsItsMetricsAndALeaderKillIsCounted() throws Exception {
     try (LocalCluster cluster = new LocalCluster("metrics", 3, data, Map.of()).start();
-        CairnClient client = CairnClient.builder().endpoints(cluster.endpoints()).build()) {
+        CairnClient client = cluster.clientBuilder().build()) {
       client.createAccount("m-a");
       client.createAccount("m-b");
       client.mint("m-a", 1000);

@@ -33,19 +33,25 @@ class LedgerCommandTest {
   void entryBytesFromClientBytesAreTheLogEntryEncoding(
       @ForAll @IntRange(min = 0, max = 8) int requests,
       @ForAll @LongRange(min = 1) long amount,
-      @ForAll long leaderTime) {
+      @ForAll long leaderTime,
+      @ForAll boolean withBootstrapAdmin) {
     List<SubmitRequest> parsed = new ArrayList<>();
     List<byte[]> raw = new ArrayList<>();
+    List<String> principals = new ArrayList<>();
     for (int r = 0; r < requests; r++) {
       SubmitRequest q = request(r, amount + r, r % 2 == 0);
       parsed.add(q);
       raw.add(q.toByteArray());
+      principals.add(r % 3 == 0 ? "" : "alice-" + r);
     }
-    LedgerCommand command = LedgerCommand.of(leaderTime, parsed, raw);
+    String admin = withBootstrapAdmin ? "admin" : "";
+    LedgerCommand command = LedgerCommand.of(leaderTime, parsed, raw, principals, admin);
     byte[] expected =
         LogEntry.newBuilder()
             .setLeaderTimeMillis(leaderTime)
             .addAllRequests(parsed)
+            .addAllPrincipals(principals)
+            .setBootstrapAdmin(admin)
             .build()
             .toByteArray();
     assertArrayEquals(expected, command.getContent().toByteArray());
@@ -63,9 +69,28 @@ class LedgerCommandTest {
                     .setMint(Mint.newBuilder().setAccount("a").setAmount(-1L)))
             .build();
     LedgerCommand built =
-        LedgerCommand.of(42, List.of(empty, mint), List.of(new byte[0], mint.toByteArray()));
+        LedgerCommand.of(
+            42,
+            List.of(empty, mint),
+            List.of(new byte[0], mint.toByteArray()),
+            List.of("", "bob"),
+            "admin");
     LedgerCommand decoded = LedgerCommand.decode(built.getContent());
     assertEquals(42, decoded.leaderTimeMillis());
     assertEquals(List.of(empty, mint), decoded.requests());
+    assertEquals("", decoded.principal(0));
+    assertEquals("bob", decoded.principal(1));
+    assertEquals("admin", decoded.bootstrapAdmin());
+  }
+
+  @Test
+  void anEntryFromBeforePrincipalsCountsEveryRequestAsNobody() throws Exception {
+    SubmitRequest mint = request(1, 5, false);
+    LogEntry old = LogEntry.newBuilder().setLeaderTimeMillis(7).addRequests(mint).build();
+    LedgerCommand decoded =
+        LedgerCommand.decode(
+            org.apache.ratis.thirdparty.com.google.protobuf.ByteString.copyFrom(old.toByteArray()));
+    assertEquals("", decoded.principal(0));
+    assertEquals("", decoded.bootstrapAdmin());
   }
 }
