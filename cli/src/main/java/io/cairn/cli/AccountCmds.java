@@ -23,15 +23,27 @@ final class AccountCmds {
       subcommands = {AccountCreate.class, AccountGet.class, AccountList.class})
   static final class AccountCmd extends CliCommand.Group {}
 
-  @Command(name = "create", description = "Create an account with balance 0.")
+  @Command(
+      name = "create",
+      description = {
+        "Create an account with balance 0 (admin or issuer), owned by --owner or else by the",
+        "principal that runs the command; its owner, with any role, may transfer from it."
+      })
   static final class AccountCreate extends CliCommand {
     @Parameters(paramLabel = "ID", description = "1-64 characters of [A-Za-z0-9._:-]")
     String id;
 
+    @Option(
+        names = "--owner",
+        paramLabel = "PRINCIPAL",
+        description = "The owner's certificate CN (default: yours).")
+    String owner = "";
+
     @Override
     public Integer call() {
       try (CairnClient c = client()) {
-        return result(c.createAccount(id), "create " + id);
+        String what = "create " + id + (owner.isEmpty() ? "" : " (owner " + owner + ")");
+        return result(c.createAccount(id, owner), what);
       }
     }
   }
@@ -76,6 +88,8 @@ final class AccountCmds {
                   + Long.toUnsignedString(r.getAccount().getBalance())
                   + ", version "
                   + Long.toUnsignedString(r.getAccount().getVersion())
+                  + ", owner "
+                  + Views.ownerText(r.getAccount())
               : id + ": no such account")
           + "\n"
           + Views.stampText(r.getStamp())
@@ -121,10 +135,11 @@ final class AccountCmds {
           accounts.add(Views.accountJson(a));
           human.append(
               String.format(
-                  "%-30s %20s  v%s%n",
+                  "%-30s %20s  v%-6s owner %s%n",
                   a.getId(),
                   Long.toUnsignedString(a.getBalance()),
-                  Long.toUnsignedString(a.getVersion())));
+                  Long.toUnsignedString(a.getVersion()),
+                  Views.ownerText(a)));
         }
         if (!r.getNextStartAfter().isEmpty()) {
           human.append("(more: --after ").append(r.getNextStartAfter()).append(")\n");

@@ -29,6 +29,7 @@ import picocli.CommandLine.ScopeType;
       SupplyCmds.MintCmd.class,
       SupplyCmds.BurnCmd.class,
       TransferCmds.TransferCmd.class,
+      RoleCmds.RoleCmd.class,
       SummaryCmd.class,
       ClusterCmds.ClusterCmd.class,
       CertCmds.CertCmd.class,

@@ -72,6 +72,7 @@ final class TransferCmds {
           j.put("code", r.getResult().getCode().name());
           j.put("applied_index", Json.u64(r.getResult().getAppliedIndex()));
           j.put("operation", Views.describe(r.getOperation()));
+          j.put("principal", r.getPrincipal());
         }
         j.put("window_floor_millis", r.getWindowFloorMillis());
         j.put("stamp", Views.stampJson(r.getStamp()));
@@ -84,6 +85,7 @@ final class TransferCmds {
                     + r.getResult().getCode()
                     + " at index "
                     + Long.toUnsignedString(r.getResult().getAppliedIndex())
+                    + Views.byText(r.getPrincipal())
                 : id + ": not found (never applied, or older than the dedupe window)";
         emit(human + "\n" + Views.stampText(r.getStamp()), j);
         return r.getFound() ? Cairnctl.OK : Cairnctl.LEDGER_CODE;

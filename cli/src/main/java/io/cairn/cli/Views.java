@@ -15,6 +15,7 @@ final class Views {
     j.put("id", a.getId());
     j.put("balance", Json.u64(a.getBalance()));
     j.put("version", Json.u64(a.getVersion()));
+    j.put("owner", a.getOwner());
     return j;
   }
 
@@ -41,9 +42,25 @@ final class Views {
         + shortRoot(s.getStateRoot());
   }
 
+  /** An account's owner for a person: the principal, or "none" (only an admin may debit it). */
+  static String ownerText(Account a) {
+    return a.getOwner().isEmpty() ? "none" : a.getOwner();
+  }
+
+  /** " by PRINCIPAL", or nothing when the request came without one. */
+  static String byText(String principal) {
+    return principal.isEmpty() ? "" : " by " + principal;
+  }
+
+  /** One operation in words. No default: a new kind does not compile until it is described. */
   static String describe(Operation op) {
     return switch (op.getKindCase()) {
-      case CREATE_ACCOUNT -> "create " + op.getCreateAccount().getAccount();
+      case CREATE_ACCOUNT ->
+          "create "
+              + op.getCreateAccount().getAccount()
+              + (op.getCreateAccount().getOwner().isEmpty()
+                  ? ""
+                  : " (owner " + op.getCreateAccount().getOwner() + ")");
       case MINT ->
           "mint "
               + Long.toUnsignedString(op.getMint().getAmount())
@@ -61,7 +78,21 @@ final class Views {
               + op.getTransfer().getFrom()
               + " -> "
               + op.getTransfer().getTo();
-      default -> "unknown operation";
+      case GRANT_ROLE ->
+          "grant "
+              + roleText(op.getGrantRole().getRole())
+              + " to "
+              + op.getGrantRole().getPrincipal();
+      case REVOKE_ROLE ->
+          "revoke "
+              + roleText(op.getRevokeRole().getRole())
+              + " from "
+              + op.getRevokeRole().getPrincipal();
+      case KIND_NOT_SET -> "unknown operation";
     };
+  }
+
+  private static String roleText(io.cairn.proto.Role r) {
+    return r == io.cairn.proto.Role.UNRECOGNIZED ? "an unknown role" : RoleCmds.name(r);
   }
 }

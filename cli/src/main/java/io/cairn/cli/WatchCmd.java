@@ -102,6 +102,7 @@ final class WatchCmd extends CliCommand {
           .append(ev.getResult().getReplayed() ? " (replayed)" : "")
           .append("  [id ")
           .append(ev.getResult().getId())
+          .append(Views.byText(ev.getPrincipal()))
           .append("]");
       for (Account a : ev.getChangedList()) {
         sb.append("  ")
@@ -132,6 +133,7 @@ final class WatchCmd extends CliCommand {
       o.put("code", ev.getResult().getCode().name());
       o.put("replayed", ev.getResult().getReplayed());
       o.put("applied_index", Json.u64(ev.getResult().getAppliedIndex()));
+      o.put("principal", ev.getPrincipal());
       List<Object> changed = new ArrayList<>();
       for (Account a : ev.getChangedList()) {
         changed.add(Views.accountJson(a));

@@ -149,7 +149,9 @@ class CairnctlTest {
     assertFalse(json.contains("\n"), json);
     assertTrue(json.startsWith("{\"index\": 42, \"prev_index\": 40,"), json);
     assertTrue(
-        json.contains("\"changed\": [{\"id\": \"alice\", \"balance\": 95, \"version\": 3}"), json);
+        json.contains(
+            "\"changed\": [{\"id\": \"alice\", \"balance\": 95, \"version\": 3, \"owner\": \"\"}"),
+        json);
   }
 
   @Test
@@ -190,5 +192,73 @@ class CairnctlTest {
     assertFalse(disagree.rootsAgree());
     assertTrue(disagree.text().contains("WARNING"));
     assertTrue(Json.write(disagree.json()).contains("\"root_agreement\": false"));
+  }
+
+  @Test
+  void rolesAreTypedInAnyCaseAndABadOneIsAUsageErrorBeforeConnecting() {
+    assertEquals(io.cairn.proto.Role.ADMIN, RoleCmds.role("Admin"));
+    assertEquals(io.cairn.proto.Role.ISSUER, RoleCmds.role("ISSUER"));
+    assertEquals(io.cairn.proto.Role.MEMBER, RoleCmds.role("member"));
+    Run r = run("--endpoint", "127.0.0.1:1", "role", "grant", "mo", "owner");
+    assertEquals(Cairnctl.USAGE, r.code());
+    assertTrue(r.err().contains("role 'owner' is not one of admin, issuer, member"), r.err());
+    assertEquals(Cairnctl.USAGE, run("role").code());
+    assertEquals(Cairnctl.USAGE, run("role", "revoke", "mo").code());
+    assertEquals(0, run("role", "list", "--help").code());
+    assertTrue(run("account", "create", "--help").out().contains("--owner"));
+  }
+
+  @Test
+  void roleListPrintsEachPrincipalWithItsRoles() {
+    var r =
+        io.cairn.proto.ListRolesResponse.newBuilder()
+            .addGrants(
+                io.cairn.proto.RoleGrant.newBuilder()
+                    .setPrincipal("ann")
+                    .addRoles(io.cairn.proto.Role.ADMIN)
+                    .addRoles(io.cairn.proto.Role.ISSUER))
+            .addGrants(
+                io.cairn.proto.RoleGrant.newBuilder()
+                    .setPrincipal("mo")
+                    .addRoles(io.cairn.proto.Role.MEMBER))
+            .setNextStartAfter("mo")
+            .build();
+    String text = RoleCmds.RoleList.text(r);
+    assertTrue(text.matches("(?s)ann +admin, issuer\nmo +member\n\\(more: --after mo\\).*"), text);
+    String json = Json.write(RoleCmds.RoleList.json(r));
+    assertTrue(
+        json.startsWith(
+            "{\"grants\": [{\"principal\": \"ann\", \"roles\": [\"admin\", \"issuer\"]}, "),
+        json);
+    assertTrue(json.contains("\"next_start_after\": \"mo\""), json);
+  }
+
+  @Test
+  void operationsOwnersAndPrincipalsAreShownInWords() {
+    assertEquals(
+        "grant issuer to mo",
+        Views.describe(io.cairn.client.Ops.grantRole("g", "mo", io.cairn.proto.Role.ISSUER)));
+    assertEquals(
+        "revoke member from mo",
+        Views.describe(io.cairn.client.Ops.revokeRole("r", "mo", io.cairn.proto.Role.MEMBER)));
+    assertEquals(
+        "create a (owner mo)", Views.describe(io.cairn.client.Ops.createAccount("c", "a", "mo")));
+    assertEquals("create a", Views.describe(io.cairn.client.Ops.createAccount("c", "a")));
+    var entry =
+        io.cairn.proto.WatchResponse.newBuilder()
+            .setIndex(7)
+            .addEvents(
+                io.cairn.proto.OperationEvent.newBuilder()
+                    .setOperation(io.cairn.client.Ops.transfer("t1", "a", "b", 5))
+                    .setResult(
+                        io.cairn.proto.OperationResult.newBuilder()
+                            .setId("t1")
+                            .setCode(io.cairn.proto.ResultCode.PERMISSION_DENIED))
+                    .setPrincipal("mo"))
+            .build();
+    assertTrue(
+        WatchCmd.text(entry).contains("transfer 5 a -> b  PERMISSION_DENIED  [id t1 by mo]"),
+        WatchCmd.text(entry));
+    assertTrue(Json.write(WatchCmd.json(entry)).contains("\"principal\": \"mo\""));
   }
 }

@@ -16,11 +16,14 @@ import io.cairn.proto.LedgerSummary;
 import io.cairn.proto.LedgerSummaryRequest;
 import io.cairn.proto.ListAccountsRequest;
 import io.cairn.proto.ListAccountsResponse;
+import io.cairn.proto.ListRolesRequest;
+import io.cairn.proto.ListRolesResponse;
 import io.cairn.proto.MembershipResponse;
 import io.cairn.proto.Operation;
 import io.cairn.proto.OperationResult;
 import io.cairn.proto.ReadOptions;
 import io.cairn.proto.RemoveMemberRequest;
+import io.cairn.proto.Role;
 import io.cairn.proto.SubmitRequest;
 import io.cairn.proto.SubmitResponse;
 import io.cairn.proto.rules.Rules;
@@ -173,8 +176,9 @@ public final class CairnClient implements AutoCloseable {
    * guarantees and failures as {@link #single(Operation)}.
    *
    * @param account the new account's id: 1-64 characters of [A-Za-z0-9._:-]
-   * @return the result, committed on a majority with fsync and applied: {@code OK}, {@code
-   *     ACCOUNT_EXISTS} or {@code ACCOUNT_LIMIT_REACHED}
+   * @return the result, committed on a majority with fsync and applied: {@code OK} (the account is
+   *     owned by this client's principal), {@code ACCOUNT_EXISTS}, {@code ACCOUNT_LIMIT_REACHED} or
+   *     {@code PERMISSION_DENIED} (neither ADMIN nor ISSUER)
    * @throws CairnException INVALID_ARGUMENT (final) when {@code account} breaks the id rule, before
    *     anything is sent; any other failure as in {@link #single(Operation)}
    * @throws OutcomeUnknownException the write may or may not be applied; {@link
@@ -183,6 +187,22 @@ public final class CairnClient implements AutoCloseable {
    */
   public OperationResult createAccount(String account) {
     return single(Ops.createAccount(Ops.newId(), account));
+  }
+
+  /**
+   * Creates an account with balance 0 owned by {@code owner}, under a fresh operation id; blocks
+   * until applied. The owner, once it holds any role, may transfer from the account; it is set once
+   * and is part of the account's Merkle leaf. Same guarantees and failures as {@link
+   * #createAccount(String)}.
+   *
+   * @param owner a principal (a client certificate's CN, 1-64 characters of [A-Za-z0-9._:-]), or ""
+   *     for this client's own principal
+   * @throws CairnException INVALID_ARGUMENT (final) when {@code account} or {@code owner} break the
+   *     rule book, before anything is sent; otherwise as {@link #createAccount(String)}
+   * @throws OutcomeUnknownException as {@link #createAccount(String)}
+   */
+  public OperationResult createAccount(String account, String owner) {
+    return single(Ops.createAccount(Ops.newId(), account, owner));
   }
 
   /**
@@ -262,6 +282,68 @@ public final class CairnClient implements AutoCloseable {
    */
   public OperationResult transfer(String id, String from, String to, long amount) {
     return single(Ops.transfer(id, from, to, amount));
+  }
+
+  /**
+   * Gives {@code principal} the {@code role} (ADMIN only), under a fresh operation id; blocks until
+   * applied. A principal may hold several roles; granting one already held is {@code OK} and
+   * changes nothing, so calling again after any failure, an unknown outcome included, is safe. Same
+   * guarantees and failures as {@link #single(Operation)}.
+   *
+   * @param principal a client certificate's CN: 1-64 characters of [A-Za-z0-9._:-]
+   * @param role {@code ADMIN}, {@code ISSUER} or {@code MEMBER}
+   * @return the result, committed on a majority with fsync and applied: {@code OK}, {@code
+   *     PERMISSION_DENIED} (this client's principal is not an admin) or {@code ROLE_LIMIT_REACHED}
+   *     (the ledger holds roles for its maximum number of principals)
+   * @throws CairnException INVALID_ARGUMENT (final) when {@code principal} or {@code role} break
+   *     the rule book, before anything is sent; any other failure as in {@link #single(Operation)}
+   * @throws OutcomeUnknownException the grant may or may not be applied: call again
+   */
+  public OperationResult grantRole(String principal, Role role) {
+    return grantRole(Ops.newId(), principal, role);
+  }
+
+  /**
+   * {@link #grantRole(String, Role)} under a caller-chosen id: calling again with the same id and
+   * arguments is a retry that returns the first result ({@code replayed} true).
+   *
+   * @param id the operation id, 1-64 characters of [A-Za-z0-9._:-]
+   * @return as {@link #grantRole(String, Role)}, or {@code DUPLICATE_ID} when {@code id} was used
+   *     for another operation
+   * @throws CairnException as {@link #grantRole(String, Role)}
+   * @throws OutcomeUnknownException the grant may or may not be applied: call again
+   */
+  public OperationResult grantRole(String id, String principal, Role role) {
+    return single(Ops.grantRole(id, principal, role));
+  }
+
+  /**
+   * Takes {@code role} from {@code principal} (ADMIN only), under a fresh operation id; blocks
+   * until applied. It holds from the next operation the ledger applies: requests already in the log
+   * behind it are judged without the role. Revoking a role not held is {@code OK} and changes
+   * nothing, so calling again is safe. Same guarantees and failures as {@link #single(Operation)}.
+   *
+   * @return the result, committed on a majority with fsync and applied: {@code OK} or {@code
+   *     PERMISSION_DENIED} (this client's principal is not an admin)
+   * @throws CairnException INVALID_ARGUMENT (final) when {@code principal} or {@code role} break
+   *     the rule book, before anything is sent; any other failure as in {@link #single(Operation)}
+   * @throws OutcomeUnknownException the revocation may or may not be applied: call again
+   */
+  public OperationResult revokeRole(String principal, Role role) {
+    return revokeRole(Ops.newId(), principal, role);
+  }
+
+  /**
+   * {@link #revokeRole(String, Role)} under a caller-chosen id: calling again with the same id and
+   * arguments is a retry that returns the first result.
+   *
+   * @return as {@link #revokeRole(String, Role)}, or {@code DUPLICATE_ID} when {@code id} was used
+   *     for another operation
+   * @throws CairnException as {@link #revokeRole(String, Role)}
+   * @throws OutcomeUnknownException the revocation may or may not be applied: call again
+   */
+  public OperationResult revokeRole(String id, String principal, Role role) {
+    return single(Ops.revokeRole(id, principal, role));
   }
 
   /**
@@ -491,7 +573,8 @@ public final class CairnClient implements AutoCloseable {
    * after such a read; to settle an unknown outcome for good, resend the same operation (same id
    * and {@code created_at}): it either applies now or returns the stored result, never both.
    *
-   * @return {@code found}, the operation and its result, the dedupe window's floor and the stamp
+   * @return {@code found}, the operation, its result and the principal whose request applied it,
+   *     the dedupe window's floor and the stamp
    * @throws CairnException INVALID_ARGUMENT (final) when the node finds the id malformed; a
    *     retryable code when no node answered within the retries (try again later); otherwise as on
    *     {@link CairnClient}. A read never throws {@link OutcomeUnknownException}
@@ -514,6 +597,39 @@ public final class CairnClient implements AutoCloseable {
     return read(
         ListAccountsRequest.newBuilder().setStartAfter(startAfter).setLimit(limit).build(),
         LedgerServiceStub::listAccounts);
+  }
+
+  /**
+   * The first page of role holders, read linearizably: {@link #listRoles(String, int, ReadOptions)}
+   * from the start with the node's default page size (100).
+   *
+   * @throws CairnException as {@link #getAccount(String)}
+   */
+  public ListRolesResponse listRoles() {
+    return listRoles("", 0, ReadOptions.getDefaultInstance());
+  }
+
+  /**
+   * One page of the principals that hold roles, each with its roles, sorted by principal, read with
+   * the given consistency (as {@link #getAccount(String, ReadOptions)}) at one applied index.
+   *
+   * @param startAfter exclusive lower bound on the principal; empty to start at the first
+   * @param limit most principals in the page; 0 means the node's default (100), larger values are
+   *     capped at the node's {@code api.list.max.limit}
+   * @param read LINEARIZABLE (default) or STALE with a minimum applied index
+   * @return the grants and {@code next_start_after}, empty when there are no more; pass it back to
+   *     read the next page (later pages may be at a later applied index)
+   * @throws CairnException INVALID_ARGUMENT (final) when {@code startAfter} is neither empty nor a
+   *     principal; otherwise as {@link #getAccount(String, ReadOptions)}
+   */
+  public ListRolesResponse listRoles(String startAfter, int limit, ReadOptions read) {
+    return read(
+        ListRolesRequest.newBuilder()
+            .setStartAfter(startAfter)
+            .setLimit(limit)
+            .setRead(read)
+            .build(),
+        LedgerServiceStub::listRoles);
   }
 
   /**

@@ -2,8 +2,11 @@ package io.cairn.client;
 
 import io.cairn.proto.Burn;
 import io.cairn.proto.CreateAccount;
+import io.cairn.proto.GrantRole;
 import io.cairn.proto.Mint;
 import io.cairn.proto.Operation;
+import io.cairn.proto.RevokeRole;
+import io.cairn.proto.Role;
 import io.cairn.proto.Transfer;
 import java.nio.ByteBuffer;
 import java.security.SecureRandom;
@@ -20,6 +23,11 @@ import java.util.concurrent.atomic.AtomicLong;
  *
  * <p>The builders do not validate: {@link CairnClient#singleAsync} checks an operation against the
  * rule book before sending it (INVALID_ARGUMENT), and the node checks every request.
+ *
+ * <p>The ledger judges every operation against the roles of the principal that submits it (the
+ * client certificate's CN) and the owner of the account it debits; a refusal is the result code
+ * {@code PERMISSION_DENIED}, recorded under the id like any result (retry under a new id once
+ * allowed). Each builder says who may use it.
  *
  * <p>Ids are 128 bits in URL-safe Base64 (22 characters of [A-Za-z0-9_-]): 64 bits drawn once per
  * JVM from {@link SecureRandom}, then a 64-bit counter. Unique within the process by construction
@@ -42,22 +50,65 @@ public final class Ops {
     return Operation.newBuilder().setId(id).setCreatedAtMillis(System.currentTimeMillis());
   }
 
-  /** Creates {@code account} with balance 0; refused with {@code ACCOUNT_EXISTS} if it exists. */
+  /**
+   * Creates {@code account} with balance 0, owned by the principal that submits it; refused with
+   * {@code ACCOUNT_EXISTS} if it exists. Needs the ADMIN or ISSUER role ({@code
+   * PERMISSION_DENIED}).
+   */
   public static Operation createAccount(String id, String account) {
-    return base(id).setCreateAccount(CreateAccount.newBuilder().setAccount(account)).build();
+    return createAccount(id, account, "");
   }
 
-  /** Adds {@code amount} (unsigned 64-bit, above 0) new tokens to {@code account}. */
+  /**
+   * Creates {@code account} with balance 0, owned by {@code owner} (a principal: 1-64 characters of
+   * [A-Za-z0-9._:-], or "" for the submitting principal). The owner, with any role, may transfer
+   * from the account; it is set once and part of the account's Merkle leaf.
+   */
+  public static Operation createAccount(String id, String account, String owner) {
+    return base(id)
+        .setCreateAccount(CreateAccount.newBuilder().setAccount(account).setOwner(owner))
+        .build();
+  }
+
+  /**
+   * Gives {@code principal} (a certificate's CN, 1-64 characters of [A-Za-z0-9._:-]) the {@code
+   * role}; ADMIN only ({@code PERMISSION_DENIED} otherwise). Granting a role already held is {@code
+   * OK} and changes nothing, so sending it again under a new id is safe.
+   */
+  public static Operation grantRole(String id, String principal, Role role) {
+    return base(id)
+        .setGrantRole(GrantRole.newBuilder().setPrincipal(principal).setRole(role))
+        .build();
+  }
+
+  /**
+   * Takes {@code role} from {@code principal}, effective from the next operation applied; ADMIN
+   * only. Revoking a role not held is {@code OK} and changes nothing.
+   */
+  public static Operation revokeRole(String id, String principal, Role role) {
+    return base(id)
+        .setRevokeRole(RevokeRole.newBuilder().setPrincipal(principal).setRole(role))
+        .build();
+  }
+
+  /**
+   * Adds {@code amount} (unsigned 64-bit, above 0) new tokens to {@code account}; ADMIN or ISSUER.
+   */
   public static Operation mint(String id, String account, long amount) {
     return base(id).setMint(Mint.newBuilder().setAccount(account).setAmount(amount)).build();
   }
 
-  /** Removes {@code amount} (unsigned 64-bit, above 0) tokens from {@code account}. */
+  /**
+   * Removes {@code amount} (unsigned 64-bit, above 0) tokens from {@code account}; ADMIN or ISSUER.
+   */
   public static Operation burn(String id, String account, long amount) {
     return base(id).setBurn(Burn.newBuilder().setAccount(account).setAmount(amount)).build();
   }
 
-  /** Moves {@code amount} (unsigned 64-bit, above 0) from {@code from} to another account. */
+  /**
+   * Moves {@code amount} (unsigned 64-bit, above 0) from {@code from} to another account. Allowed
+   * to an ADMIN, or to any role holder that owns {@code from} ({@code PERMISSION_DENIED}).
+   */
   public static Operation transfer(String id, String from, String to, long amount) {
     return base(id)
         .setTransfer(Transfer.newBuilder().setFrom(from).setTo(to).setAmount(amount))

@@ -36,6 +36,7 @@ class CairnClientTest {
   /** A node whose Submit answer is scripted per call number (0-based). */
   final class FakeNode extends LedgerServiceGrpc.LedgerServiceImplBase {
     final List<SubmitRequest> calls = new CopyOnWriteArrayList<>();
+    final List<io.cairn.proto.ListRolesRequest> roleReads = new CopyOnWriteArrayList<>();
     final Function<Integer, Status> failure;
     final Function<Integer, ErrorDetail> detail;
     final int port;
@@ -81,6 +82,22 @@ class CairnClientTest {
                 .setAppliedIndex(7));
       }
       out.onNext(r.build());
+      out.onCompleted();
+    }
+
+    @Override
+    public void listRoles(
+        io.cairn.proto.ListRolesRequest request,
+        StreamObserver<io.cairn.proto.ListRolesResponse> out) {
+      roleReads.add(request);
+      out.onNext(
+          io.cairn.proto.ListRolesResponse.newBuilder()
+              .addGrants(
+                  io.cairn.proto.RoleGrant.newBuilder()
+                      .setPrincipal("ann")
+                      .addRoles(io.cairn.proto.Role.ADMIN))
+              .setNextStartAfter("ann")
+              .build());
       out.onCompleted();
     }
   }
@@ -377,5 +394,51 @@ class CairnClientTest {
     AtomicInteger before = new AtomicInteger(node.calls.size());
     assertThrows(CairnException.class, () -> c.transfer("t", "a", "b", 1));
     assertEquals(before.get(), node.calls.size());
+  }
+
+  @Test
+  void roleAndOwnerOperationsCarryTheirFieldsAndAreCheckedBeforeSending() throws Exception {
+    FakeNode node = new FakeNode(n -> null, n -> null);
+    try (CairnClient c = client(List.of(node.endpoint()), 3)) {
+      assertEquals(ResultCode.OK, c.grantRole("g-1", "mo", io.cairn.proto.Role.MEMBER).getCode());
+      assertEquals(ResultCode.OK, c.revokeRole("mo", io.cairn.proto.Role.ISSUER).getCode());
+      assertEquals(ResultCode.OK, c.createAccount("mo-acct", "mo").getCode());
+      Operation grant = node.calls.get(0).getOperations(0);
+      assertEquals("g-1", grant.getId());
+      assertEquals("mo", grant.getGrantRole().getPrincipal());
+      assertEquals(io.cairn.proto.Role.MEMBER, grant.getGrantRole().getRole());
+      assertEquals(
+          io.cairn.proto.Role.ISSUER, node.calls.get(1).getOperations(0).getRevokeRole().getRole());
+      assertEquals("mo", node.calls.get(2).getOperations(0).getCreateAccount().getOwner());
+      CairnException noRole =
+          assertThrows(
+              CairnException.class, () -> c.grantRole("mo", io.cairn.proto.Role.ROLE_UNSPECIFIED));
+      assertEquals(Status.Code.INVALID_ARGUMENT, noRole.code());
+      CairnException badOwner =
+          assertThrows(CairnException.class, () -> c.createAccount("x", "CN=mo, O=x"));
+      assertEquals(Status.Code.INVALID_ARGUMENT, badOwner.code());
+      assertEquals(3, node.calls.size(), "refused before sending");
+    }
+  }
+
+  @Test
+  void listRolesSendsItsCursorAndReadOptions() throws Exception {
+    FakeNode node = new FakeNode(n -> null, n -> null);
+    try (CairnClient c = client(List.of(node.endpoint()), 3)) {
+      assertEquals("ann", c.listRoles().getGrants(0).getPrincipal());
+      io.cairn.proto.ReadOptions stale =
+          io.cairn.proto.ReadOptions.newBuilder()
+              .setConsistency(io.cairn.proto.Consistency.STALE)
+              .setMinAppliedIndex(42)
+              .build();
+      assertEquals("ann", c.listRoles("ann", 10, stale).getNextStartAfter());
+      assertEquals("", node.roleReads.get(0).getStartAfter());
+      assertEquals(0, node.roleReads.get(0).getLimit());
+      assertEquals(
+          io.cairn.proto.ReadOptions.getDefaultInstance(), node.roleReads.get(0).getRead());
+      assertEquals("ann", node.roleReads.get(1).getStartAfter());
+      assertEquals(10, node.roleReads.get(1).getLimit());
+      assertEquals(stale, node.roleReads.get(1).getRead());
+    }
   }
 }

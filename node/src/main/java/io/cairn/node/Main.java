@@ -127,7 +127,8 @@ public final class Main {
               config.getLong("ledger.dedupe.window.millis"),
               config.getLong("ledger.dedupe.max.entries"),
               config.getLong("ledger.max.clock.skew.millis"),
-              config.getLong("ledger.max.accounts"));
+              config.getLong("ledger.max.accounts"),
+              config.getLong("ledger.max.role.principals"));
       NodeMetrics metrics = new NodeMetrics(config.nodeId());
       LedgerStateMachine sm = newStateMachine(config, limits, metrics);
       TlsMaterial tls = tls(config);

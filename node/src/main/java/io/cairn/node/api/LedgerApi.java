@@ -26,6 +26,8 @@ import io.cairn.proto.LedgerSummary;
 import io.cairn.proto.LedgerSummaryRequest;
 import io.cairn.proto.ListAccountsRequest;
 import io.cairn.proto.ListAccountsResponse;
+import io.cairn.proto.ListRolesRequest;
+import io.cairn.proto.ListRolesResponse;
 import io.cairn.proto.MembershipResponse;
 import io.cairn.proto.ReadOptions;
 import io.cairn.proto.RemoveMemberRequest;
@@ -226,6 +228,7 @@ final class LedgerApi extends LedgerServiceGrpc.LedgerServiceImplBase {
               .ifPresent(
                   r ->
                       b.setFound(true)
+                          .setPrincipal(r.getPrincipal())
                           .setOperation(r.getOperation())
                           .setResult(
                               io.cairn.proto.OperationResult.newBuilder()
@@ -258,6 +261,36 @@ final class LedgerApi extends LedgerServiceGrpc.LedgerServiceImplBase {
               ListAccountsResponse.newBuilder().setStamp(view.stamp()).addAllAccounts(page);
           if (page.size() == limit) {
             b.setNextStartAfter(page.get(page.size() - 1).getId());
+          }
+          return b.build();
+        });
+  }
+
+  /** Who holds which roles, a page in principal order, read like {@link #listAccounts}. */
+  @Override
+  public void listRoles(ListRolesRequest request, StreamObserver<ListRolesResponse> out) {
+    String after = request.getStartAfter();
+    StatusRuntimeException invalid =
+        first(
+            after.isEmpty() || io.cairn.proto.rules.Rules.isValidPrincipal(after)
+                ? null
+                : ApiErrors.invalid("start_after", "must be empty or a principal"),
+            RequestValidator.readOptions(request.getRead()));
+    if (invalid != null) {
+      out.onError(invalid);
+      return;
+    }
+    int listMaxLimit = hot.getInt("api.list.max.limit");
+    int limit = request.getLimit() == 0 ? 100 : Math.min(request.getLimit(), listMaxLimit);
+    read(
+        request.getRead(),
+        out,
+        view -> {
+          var page = view.ledger().roleGrantsAfter(after, limit);
+          ListRolesResponse.Builder b =
+              ListRolesResponse.newBuilder().setStamp(view.stamp()).addAllGrants(page);
+          if (page.size() == limit) {
+            b.setNextStartAfter(page.get(page.size() - 1).getPrincipal());
           }
           return b.build();
         });

@@ -1,6 +1,7 @@
 package io.cairn.node.api;
 
 import io.cairn.node.tls.TlsMaterial;
+import io.cairn.proto.rules.Rules;
 import io.grpc.Context;
 import io.grpc.Contexts;
 import io.grpc.Grpc;
@@ -46,9 +47,10 @@ final class Principals implements ServerInterceptor {
         tls
             ? principalOf(call.getAttributes().get(Grpc.TRANSPORT_ATTR_SSL_SESSION))
             : plaintextPrincipal;
-    if (principal.isEmpty()) {
+    if (!Rules.isValidPrincipal(principal)) {
       call.close(
-          Status.UNAUTHENTICATED.withDescription("a client certificate with a CN is required"),
+          Status.UNAUTHENTICATED.withDescription(
+              "the client certificate's CN must be 1-64 characters of [A-Za-z0-9._:-]"),
           new Metadata());
       return new ServerCall.Listener<>() {};
     }

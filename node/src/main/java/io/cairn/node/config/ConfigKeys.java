@@ -223,7 +223,7 @@ public final class ConfigKeys {
           "accounts",
           1,
           100_000,
-          "Most accounts returned by one ListAccounts call.");
+          "Most accounts (ListAccounts) or principals (ListRoles) returned in one page.");
 
   public static final Key<Integer> BATCH_MAX_OPS =
       Key.intNumber(
@@ -291,6 +291,16 @@ public final class ConfigKeys {
           1,
           1_000_000_000,
           "Most accounts; further creates get ACCOUNT_LIMIT_REACHED.");
+
+  public static final Key<Integer> LEDGER_MAX_ROLE_PRINCIPALS =
+      Key.intNumber(
+          "ledger.max.role.principals",
+          100_000,
+          "principals",
+          1,
+          10_000_000,
+          "Most principals holding a role; a grant to one more gets ROLE_LIMIT_REACHED. The same"
+              + " on every node.");
 
   public static final Key<Boolean> WATCH_ENABLED =
       Key.flag(
@@ -506,6 +516,7 @@ public final class ConfigKeys {
           LEDGER_DEDUPE_MAX_ENTRIES,
           LEDGER_MAX_CLOCK_SKEW_MILLIS,
           LEDGER_MAX_ACCOUNTS,
+          LEDGER_MAX_ROLE_PRINCIPALS,
           WATCH_ENABLED,
           WATCH_RETENTION_ENTRIES,
           WATCH_RETENTION_BYTES,

@@ -9,15 +9,17 @@ import java.io.IOException;
 /**
  * The dedupe table's storage: remembered operations in arrival order (a ring), found by id through
  * an open-addressing hash index. Built for the garbage collector, not for elegance: a record is one
- * {@code byte[]} (the id, then the operation's protobuf bytes) plus a row in a few primitive
- * arrays, where a {@code HashMap} of protobuf records held about ten objects per operation. Every
- * record lives for minutes (the dedupe window) under load of thousands per second, so those objects
- * all reached the old generation and died there: G1's concurrent marking and remembered set work
- * then took more CPU than applying the operations (measured in the issue 7 notes).
+ * {@code byte[]} (the id, the submitting principal, then the operation's protobuf bytes) plus a row
+ * in a few primitive arrays, where a {@code HashMap} of protobuf records held about ten objects per
+ * operation. Every record lives for minutes (the dedupe window) under load of thousands per second,
+ * so those objects all reached the old generation and died there: G1's concurrent marking and
+ * remembered set work then took more CPU than applying the operations (measured in the issue 7
+ * notes).
  *
  * <p>Records leave only from the oldest end ({@link #evictOldest()}); the caller decides when.
  * Capacity grows by doubling as records are added and never shrinks. Ids must be valid ledger ids
- * (1-64 ASCII characters), which the ledger checks before it records anything.
+ * and principals valid principals or empty (0-64 ASCII characters), which the ledger checks before
+ * it records anything.
  *
  * <p>Not thread-safe, like the {@link Ledger} that owns it.
  */
@@ -25,7 +27,8 @@ final class DedupeTable {
   private static final int INITIAL_CAPACITY = 1024;
 
   // The ring: slot (head + i) % capacity holds the i-th oldest record.
-  private byte[][] record = new byte[INITIAL_CAPACITY][]; // [id length][id][operation]
+  // [id length][id][principal length][principal][operation]
+  private byte[][] record = new byte[INITIAL_CAPACITY][];
   private int[] hash = new int[INITIAL_CAPACITY];
   private long[] appliedIndex = new long[INITIAL_CAPACITY];
   private long[] recordedAt = new long[INITIAL_CAPACITY];
@@ -57,21 +60,25 @@ final class DedupeTable {
     }
   }
 
-  /** Remembers {@code op} (whose id is not in the table) as the newest record. */
-  void add(Operation op, ResultCode result, long applied, long recordedAtMillis) {
+  /**
+   * Remembers {@code op} (whose id is not in the table), submitted by {@code principal} ("" for
+   * none), as the newest record.
+   */
+  void add(Operation op, ResultCode result, long applied, long recordedAtMillis, String principal) {
     String id = op.getId();
     if (count == record.length) {
       grow();
     }
     int slot = (head + count) % record.length;
     int size = op.getSerializedSize();
-    byte[] r = new byte[1 + id.length() + size];
+    int opOffset = 2 + id.length() + principal.length();
+    byte[] r = new byte[opOffset + size];
     r[0] = (byte) id.length();
-    for (int i = 0; i < id.length(); i++) {
-      r[1 + i] = (byte) id.charAt(i); // valid ids are ASCII
-    }
+    putAscii(id, r, 1); // valid ids and principals are ASCII
+    r[1 + id.length()] = (byte) principal.length();
+    putAscii(principal, r, 2 + id.length());
     try {
-      CodedOutputStream out = CodedOutputStream.newInstance(r, 1 + id.length(), size);
+      CodedOutputStream out = CodedOutputStream.newInstance(r, opOffset, size);
       op.writeTo(out); // straight into the record: no intermediate array on every operation
       out.checkNoSpaceLeft();
     } catch (IOException e) {
@@ -85,6 +92,25 @@ final class DedupeTable {
     code[slot] = (byte) result.getNumber();
     count++;
     insert(slot);
+  }
+
+  private static void putAscii(String s, byte[] to, int offset) {
+    for (int i = 0; i < s.length(); i++) {
+      to[offset + i] = (byte) s.charAt(i);
+    }
+  }
+
+  /** Where the operation's bytes start in a record: after the id and the principal. */
+  private static int opOffset(byte[] r) {
+    int principalAt = 1 + r[0];
+    return principalAt + 1 + r[principalAt];
+  }
+
+  /** The principal that submitted the record's operation ("" for none). */
+  String principal(int slot) {
+    byte[] r = record[slot];
+    int at = 1 + r[0];
+    return new String(r, at + 1, r[at], java.nio.charset.StandardCharsets.US_ASCII);
   }
 
   /** The slot of the oldest record; the table must not be empty. */
@@ -173,10 +199,17 @@ final class DedupeTable {
      */
     java.nio.ByteBuffer operationBytes(int i) {
       byte[] r = record[i];
-      int offset = 1 + r[0];
+      int offset = opOffset(r);
       // slice(): CodedOutputStream.writeRawBytes writes a buffer's whole capacity, not what
       // remains of it, so the view must be exactly the operation.
       return java.nio.ByteBuffer.wrap(r, offset, r.length - offset).slice().asReadOnlyBuffer();
+    }
+
+    /** Record {@code i}'s principal as its ASCII bytes (a read-only view; empty for none). */
+    java.nio.ByteBuffer principalBytes(int i) {
+      byte[] r = record[i];
+      int at = 1 + r[0];
+      return java.nio.ByteBuffer.wrap(r, at + 1, r[at]).slice().asReadOnlyBuffer();
     }
 
     /** Record {@code i}'s result code number. */
@@ -196,7 +229,7 @@ final class DedupeTable {
   /** The remembered operation, decoded afresh (reads and retries only, never the hot path). */
   Operation operation(int slot) {
     byte[] r = record[slot];
-    int offset = 1 + r[0];
+    int offset = opOffset(r);
     try {
       return Operation.parser().parseFrom(r, offset, r.length - offset);
     } catch (InvalidProtocolBufferException e) {

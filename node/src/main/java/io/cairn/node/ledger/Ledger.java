@@ -5,13 +5,18 @@ import io.cairn.proto.DedupeRecord;
 import io.cairn.proto.LedgerSnapshotHeader;
 import io.cairn.proto.Operation;
 import io.cairn.proto.ResultCode;
+import io.cairn.proto.Role;
+import io.cairn.proto.RoleGrant;
 import io.cairn.proto.rules.Rules;
 import java.util.ArrayList;
+import java.util.EnumSet;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
+import java.util.TreeMap;
 import java.util.TreeSet;
 
 /**
@@ -19,17 +24,52 @@ import java.util.TreeSet;
  * each answered with a result code. Plain, deterministic Java: it never reads a clock or a random
  * source (time comes with each log entry) and never lets hash-map iteration order reach a result.
  *
- * <p>Exactly-once: every operation id is remembered, with its result, in a dedupe table bounded by
- * time and count; the rules (and why a retry after eviction is always {@code EXPIRED}, never
- * re-applied) are in docs/internals.md.
+ * <p>Exactly-once: every operation id is remembered, with its result and the principal that
+ * submitted it, in a dedupe table bounded by time and count; the rules (and why a retry after
+ * eviction is always {@code EXPIRED}, never re-applied) are in docs/internals.md.
+ *
+ * <p>Permissions are decided here, at apply, from the {@link Caller} recorded in the log entry and
+ * the replicated role table, so every replica decides alike. An admin ({@link #isAdmin}) may do
+ * everything; an {@code ISSUER} may create accounts, mint and burn; any role holder may transfer
+ * from an account it owns. The checks run in this order, the first that fails giving the result:
+ *
+ * <ol>
+ *   <li>the request's principal is empty or valid, else every operation is {@code
+ *       PERMISSION_DENIED} (not recorded; the API never logs such a principal);
+ *   <li>the operation id is valid ({@code INVALID_OPERATION_ID}, not recorded);
+ *   <li>the id is remembered: same body → its stored result, {@code replayed}, whoever sends it;
+ *       another body → {@code DUPLICATE_ID} (not recorded); so is an id repeated in one atomic
+ *       batch;
+ *   <li>{@code created_at} is not too far ahead ({@code TIMESTAMP_IN_FUTURE}) and not older than
+ *       the window or floor ({@code EXPIRED}); neither is recorded;
+ *   <li>the body meets the rule book ({@link Rules#checkBody}: {@code INVALID_ACCOUNT_ID}, {@code
+ *       INVALID_AMOUNT}, {@code SAME_ACCOUNT}, {@code INVALID_ROLE}, {@code INVALID_OPERATION});
+ *   <li>permission ({@code PERMISSION_DENIED}): roles first; for a transfer by a non-admin role
+ *       holder, a missing source account is left to the next step, an existing one must be owned by
+ *       the caller;
+ *   <li>the state ({@code ACCOUNT_EXISTS}, {@code ACCOUNT_LIMIT_REACHED}, {@code NO_SUCH_ACCOUNT},
+ *       {@code VERSION_MISMATCH}, {@code INSUFFICIENT_FUNDS}, {@code AMOUNT_OVERFLOW}, {@code
+ *       ROLE_LIMIT_REACHED}), then the change.
+ * </ol>
+ *
+ * Results from step 5 on, success or failure, are recorded under the id. Roles and owners are read
+ * through the operation's transaction, so in an atomic batch an operation sees the grants and
+ * revocations of the operations before it; a revocation takes effect from the next operation.
  *
  * <p>Not thread-safe: the state machine applies entries on one thread and readers hold its lock.
  */
 public final class Ledger {
   private static final int MAX_ID_LENGTH = 64;
 
-  /** One account's state; immutable so a staged change never leaks into the live map. */
-  private record State(long balance, long version) {}
+  /**
+   * One account's state; immutable so a staged change never leaks into the live map. {@code owner}
+   * is "" for none.
+   */
+  private record State(long balance, long version, String owner) {
+    State next(long newBalance) {
+      return new State(newBalance, version + 1, owner);
+    }
+  }
 
   private final LedgerLimits limits;
   // Lookups by id go to a hash map (one or two cache misses, where a tree of a million strings
@@ -39,6 +79,7 @@ public final class Ledger {
   private final HashMap<String, State> accounts = new HashMap<>();
   private final TreeSet<String> ids = new TreeSet<>();
   private final DedupeTable dedupe = new DedupeTable();
+  private final RoleTable roleTable = new RoleTable();
   // Accounts changed since the last drain; sorted when drained, so no hash order escapes.
   private final HashSet<String> changed = new HashSet<>();
   // Per operation of the last apply() call, aligned with its results: the post-state of the
@@ -55,15 +96,29 @@ public final class Ledger {
   }
 
   /**
-   * Applies one client's operations, all or nothing when {@code atomic}, at ledger time {@code
-   * max(previous, entryTimeMillis)}; one result per operation, in order. Never throws for bad
-   * input: every problem is a result code.
+   * Applies one client's operations, submitted by {@code caller}, all or nothing when {@code
+   * atomic}, at ledger time {@code max(previous, entryTimeMillis)}; one result per operation, in
+   * order, decided as the class comment lists. Never throws for bad input: every problem is a
+   * result code.
    */
   public List<OpResult> apply(
-      long entryTimeMillis, long logIndex, List<Operation> ops, boolean atomic) {
+      long entryTimeMillis, long logIndex, Caller caller, List<Operation> ops, boolean atomic) {
     nowMillis = Math.max(nowMillis, entryTimeMillis);
     evictByTime();
-    return atomic ? applyAtomic(ops, logIndex) : applyEach(ops, logIndex);
+    if (!caller.principal().isEmpty() && !Rules.isValidPrincipal(caller.principal())) {
+      return deniedAll(ops);
+    }
+    return atomic ? applyAtomic(ops, logIndex, caller) : applyEach(ops, logIndex, caller);
+  }
+
+  /** A request whose principal breaks the rule: nothing is looked at, changed or recorded. */
+  private List<OpResult> deniedAll(List<Operation> ops) {
+    List<OpResult> results = new ArrayList<>(ops.size());
+    for (Operation op : ops) {
+      results.add(new OpResult(op.getId(), ResultCode.PERMISSION_DENIED, false, 0));
+    }
+    lastOpChanges = java.util.Collections.nCopies(ops.size(), List.of());
+    return results;
   }
 
   /**
@@ -76,7 +131,7 @@ public final class Ledger {
     return lastOpChanges;
   }
 
-  private List<OpResult> applyEach(List<Operation> ops, long logIndex) {
+  private List<OpResult> applyEach(List<Operation> ops, long logIndex, Caller caller) {
     List<OpResult> results = new ArrayList<>(ops.size());
     List<List<Account>> opChanges = new ArrayList<>(ops.size());
     for (Operation op : ops) {
@@ -87,14 +142,14 @@ public final class Ledger {
         continue;
       }
       Txn txn = new Txn();
-      ResultCode code = execute(op, txn);
+      ResultCode code = execute(op, txn, caller);
       if (code == ResultCode.OK) {
         opChanges.add(txn.touchedState());
         txn.commit();
       } else {
         opChanges.add(List.of());
       }
-      record(op, code, logIndex);
+      record(op, code, logIndex, caller);
       results.add(new OpResult(op.getId(), code, false, logIndex));
     }
     lastOpChanges = opChanges;
@@ -106,7 +161,7 @@ public final class Ledger {
    * failure stops it, reports its own code, and every other new operation reports ROLLED_BACK.
    * Replays of earlier ids return their stored result and take no part in the decision.
    */
-  private List<OpResult> applyAtomic(List<Operation> ops, long logIndex) {
+  private List<OpResult> applyAtomic(List<Operation> ops, long logIndex, Caller caller) {
     int n = ops.size();
     OpResult[] results = new OpResult[n];
     List<List<Account>> staged = new ArrayList<>(java.util.Collections.nCopies(n, List.of()));
@@ -131,7 +186,7 @@ public final class Ledger {
       recordable[i] = true;
       firstInBatch.put(op.getId(), i);
       txn.beginOperation();
-      ResultCode code = execute(op, txn);
+      ResultCode code = execute(op, txn, caller);
       if (code != ResultCode.OK) {
         failedAt = i;
         failure = code;
@@ -150,7 +205,7 @@ public final class Ledger {
         continue; // a replay, or the refusal (EXPIRED, DUPLICATE_ID, ...) that failed the batch
       }
       if (i == failedAt) {
-        record(op, failure, logIndex);
+        record(op, failure, logIndex, caller);
         results[i] = new OpResult(op.getId(), failure, false, logIndex);
         continue;
       }
@@ -165,7 +220,7 @@ public final class Ledger {
         firstInBatch.put(op.getId(), i);
       }
       ResultCode code = ok ? ResultCode.OK : ResultCode.ROLLED_BACK;
-      record(op, code, logIndex);
+      record(op, code, logIndex, caller);
       results[i] = new OpResult(op.getId(), code, false, logIndex);
     }
     return List.of(results);
@@ -199,63 +254,121 @@ public final class Ledger {
     return null;
   }
 
-  private ResultCode execute(Operation op, Txn txn) {
+  /** Steps 5 to 7 of the order in the class comment, against {@code txn}. */
+  private ResultCode execute(Operation op, Txn txn, Caller caller) {
     Rules.Violation invalid = Rules.checkBody(op);
     if (invalid != null) {
       return invalid.code();
     }
-    switch (op.getKindCase()) {
-      case CREATE_ACCOUNT:
-        {
-          String a = op.getCreateAccount().getAccount();
-          if (txn.get(a) != null) {
-            return ResultCode.ACCOUNT_EXISTS;
-          }
-          if (accounts.size() + txn.created >= limits.maxAccounts()) {
-            return ResultCode.ACCOUNT_LIMIT_REACHED;
-          }
-          txn.put(a, new State(0, 1));
-          txn.created++;
-          return ResultCode.OK;
-        }
-      case MINT:
-        {
-          String a = op.getMint().getAccount();
-          long amount = op.getMint().getAmount();
-          State s = txn.get(a);
-          if (s == null) {
-            return ResultCode.NO_SUCH_ACCOUNT;
-          }
-          long minted = totalMinted + txn.minted;
-          if (Long.compareUnsigned(minted + amount, minted) < 0
-              || Long.compareUnsigned(s.balance() + amount, s.balance()) < 0) {
-            return ResultCode.AMOUNT_OVERFLOW;
-          }
-          txn.put(a, new State(s.balance() + amount, s.version() + 1));
-          txn.minted += amount;
-          return ResultCode.OK;
-        }
-      case BURN:
-        {
-          String a = op.getBurn().getAccount();
-          long amount = op.getBurn().getAmount();
-          State s = txn.get(a);
-          if (s == null) {
-            return ResultCode.NO_SUCH_ACCOUNT;
-          }
-          if (Long.compareUnsigned(s.balance(), amount) < 0) {
-            return ResultCode.INSUFFICIENT_FUNDS;
-          }
-          txn.put(a, new State(s.balance() - amount, s.version() + 1));
-          txn.burned += amount;
-          return ResultCode.OK;
-        }
-      case TRANSFER:
-        return transfer(op.getTransfer(), txn);
-      default:
-        // Unreachable: the rule book refuses an operation without a kind.
-        return ResultCode.INVALID_OPERATION;
+    ResultCode denied = permission(op, txn, caller);
+    if (denied != null) {
+      return denied;
     }
+    return switch (op.getKindCase()) {
+      case CREATE_ACCOUNT -> createAccount(op.getCreateAccount(), txn, caller);
+      case MINT -> mint(op.getMint(), txn);
+      case BURN -> burn(op.getBurn(), txn);
+      case TRANSFER -> transfer(op.getTransfer(), txn);
+      case GRANT_ROLE ->
+          changeRole(op.getGrantRole().getPrincipal(), op.getGrantRole().getRole(), true, txn);
+      case REVOKE_ROLE ->
+          changeRole(op.getRevokeRole().getPrincipal(), op.getRevokeRole().getRole(), false, txn);
+      // Unreachable: the rule book refuses an operation without a kind.
+      default -> ResultCode.INVALID_OPERATION;
+    };
+  }
+
+  /**
+   * Null when {@code caller} may run {@code op} (whose body is well formed), else {@code
+   * PERMISSION_DENIED}. Reads roles and owners through {@code txn}, so an atomic batch sees its own
+   * earlier grants, revocations and new accounts.
+   */
+  private ResultCode permission(Operation op, Txn txn, Caller caller) {
+    String principal = caller.principal();
+    Set<Role> held = principal.isEmpty() ? Set.of() : txn.roles(principal);
+    if (caller.bootstrapAdmin() || held.contains(Role.ADMIN)) {
+      return null;
+    }
+    boolean allowed =
+        switch (op.getKindCase()) {
+          case CREATE_ACCOUNT, MINT, BURN -> held.contains(Role.ISSUER);
+          case TRANSFER -> {
+            // Any role, and the source is the caller's; a missing source is NO_SUCH_ACCOUNT.
+            State from = txn.get(op.getTransfer().getFrom());
+            yield !held.isEmpty() && (from == null || from.owner().equals(principal));
+          }
+          default -> false; // GRANT_ROLE, REVOKE_ROLE: admins only
+        };
+    return allowed ? null : ResultCode.PERMISSION_DENIED;
+  }
+
+  private ResultCode createAccount(io.cairn.proto.CreateAccount c, Txn txn, Caller caller) {
+    String a = c.getAccount();
+    if (txn.get(a) != null) {
+      return ResultCode.ACCOUNT_EXISTS;
+    }
+    if (accounts.size() + txn.created >= limits.maxAccounts()) {
+      return ResultCode.ACCOUNT_LIMIT_REACHED;
+    }
+    String owner = c.getOwner().isEmpty() ? caller.principal() : c.getOwner();
+    txn.put(a, new State(0, 1, roleTable.canonical(owner)));
+    txn.created++;
+    return ResultCode.OK;
+  }
+
+  private ResultCode mint(io.cairn.proto.Mint m, Txn txn) {
+    String a = m.getAccount();
+    long amount = m.getAmount();
+    State s = txn.get(a);
+    if (s == null) {
+      return ResultCode.NO_SUCH_ACCOUNT;
+    }
+    long minted = totalMinted + txn.minted;
+    if (Long.compareUnsigned(minted + amount, minted) < 0
+        || Long.compareUnsigned(s.balance() + amount, s.balance()) < 0) {
+      return ResultCode.AMOUNT_OVERFLOW;
+    }
+    txn.put(a, s.next(s.balance() + amount));
+    txn.minted += amount;
+    return ResultCode.OK;
+  }
+
+  private ResultCode burn(io.cairn.proto.Burn b, Txn txn) {
+    String a = b.getAccount();
+    long amount = b.getAmount();
+    State s = txn.get(a);
+    if (s == null) {
+      return ResultCode.NO_SUCH_ACCOUNT;
+    }
+    if (Long.compareUnsigned(s.balance(), amount) < 0) {
+      return ResultCode.INSUFFICIENT_FUNDS;
+    }
+    txn.put(a, s.next(s.balance() - amount));
+    txn.burned += amount;
+    return ResultCode.OK;
+  }
+
+  /**
+   * Grants or revokes one role. Already so (granting a role held, revoking one not held) is OK and
+   * changes nothing; a principal left without roles leaves the table.
+   */
+  private ResultCode changeRole(String principal, Role role, boolean grant, Txn txn) {
+    Set<Role> held = txn.roles(principal);
+    if (held.contains(role) == grant) {
+      return ResultCode.OK;
+    }
+    if (held.isEmpty() && roleTable.size() + txn.principalsAdded >= limits.maxRolePrincipals()) {
+      return ResultCode.ROLE_LIMIT_REACHED;
+    }
+    EnumSet<Role> next = EnumSet.noneOf(Role.class);
+    next.addAll(held);
+    if (grant) {
+      next.add(role);
+    } else {
+      next.remove(role);
+    }
+    txn.setRoles(principal, RoleTable.frozen(next));
+    return ResultCode.OK;
   }
 
   private ResultCode transfer(io.cairn.proto.Transfer t, Txn txn) {
@@ -277,8 +390,8 @@ public final class Ledger {
       // Unreachable while total supply fits in 64 bits; kept so a broken invariant is a code.
       return ResultCode.AMOUNT_OVERFLOW;
     }
-    txn.put(from, new State(src.balance() - amount, src.version() + 1));
-    txn.put(to, new State(dst.balance() + amount, dst.version() + 1));
+    txn.put(from, src.next(src.balance() - amount));
+    txn.put(to, dst.next(dst.balance() + amount));
     return ResultCode.OK;
   }
 
@@ -288,13 +401,30 @@ public final class Ledger {
     private final List<String> order = new ArrayList<>();
     // Ids put since beginOperation(): at most two (a transfer's accounts).
     private final List<String> touched = new ArrayList<>(2);
+    // Created on the first role change: most operations never touch roles.
+    private TreeMap<String, Set<Role>> stagedRoles;
     long minted;
     long burned;
     int created;
+    // Net change in the number of principals holding a role.
+    int principalsAdded;
 
     State get(String id) {
       State s = staged.get(id);
       return s != null ? s : accounts.get(id);
+    }
+
+    Set<Role> roles(String principal) {
+      Set<Role> r = stagedRoles == null ? null : stagedRoles.get(principal);
+      return r != null ? r : roleTable.roles(principal);
+    }
+
+    void setRoles(String principal, Set<Role> next) {
+      principalsAdded += (next.isEmpty() ? 0 : 1) - (roles(principal).isEmpty() ? 0 : 1);
+      if (stagedRoles == null) {
+        stagedRoles = new TreeMap<>();
+      }
+      stagedRoles.put(principal, next);
     }
 
     void put(String id, State s) {
@@ -334,11 +464,14 @@ public final class Ledger {
       }
       totalMinted += minted;
       totalBurned += burned;
+      if (stagedRoles != null) {
+        stagedRoles.forEach(roleTable::put);
+      }
       assert totalMinted - totalBurned == totalBalance : "conservation broken";
     }
   }
 
-  private void record(Operation op, ResultCode code, long logIndex) {
+  private void record(Operation op, ResultCode code, long logIndex, Caller caller) {
     while (dedupe.size() >= limits.dedupeMaxEntries()) { // the limit is at least 1
       // A retry resends the very same operation, created_at included: make that EXPIRED.
       // (Not recorded_at + skew: under sustained load that bound runs ahead of the ledger's
@@ -346,7 +479,7 @@ public final class Ledger {
       floorMillis = Math.max(floorMillis, dedupe.createdAt(dedupe.oldest()));
       dedupe.evictOldest();
     }
-    dedupe.add(op, code, logIndex, nowMillis);
+    dedupe.add(op, code, logIndex, nowMillis, caller.principal());
   }
 
   private void evictByTime() {
@@ -368,7 +501,8 @@ public final class Ledger {
     }
     return switch (a.getKindCase()) {
       case CREATE_ACCOUNT ->
-          a.getCreateAccount().getAccount().equals(b.getCreateAccount().getAccount());
+          a.getCreateAccount().getAccount().equals(b.getCreateAccount().getAccount())
+              && a.getCreateAccount().getOwner().equals(b.getCreateAccount().getOwner());
       case MINT ->
           a.getMint().getAccount().equals(b.getMint().getAccount())
               && a.getMint().getAmount() == b.getMint().getAmount();
@@ -384,6 +518,12 @@ public final class Ledger {
             && x.hasExpectedFromVersion() == y.hasExpectedFromVersion()
             && x.getExpectedFromVersion() == y.getExpectedFromVersion();
       }
+      case GRANT_ROLE ->
+          a.getGrantRole().getPrincipal().equals(b.getGrantRole().getPrincipal())
+              && a.getGrantRole().getRoleValue() == b.getGrantRole().getRoleValue();
+      case REVOKE_ROLE ->
+          a.getRevokeRole().getPrincipal().equals(b.getRevokeRole().getPrincipal())
+              && a.getRevokeRole().getRoleValue() == b.getRevokeRole().getRoleValue();
       default -> true;
     };
   }
@@ -419,6 +559,33 @@ public final class Ledger {
     return out;
   }
 
+  /**
+   * The roles {@code principal} holds now: an unmodifiable set in role order, empty when it holds
+   * none (or is "").
+   */
+  public Set<Role> roles(String principal) {
+    return roleTable.roles(principal);
+  }
+
+  /** Whether {@code caller} is an admin now: the bootstrap admin, or a holder of ADMIN. */
+  public boolean isAdmin(Caller caller) {
+    String p = caller.principal();
+    if (!p.isEmpty() && !Rules.isValidPrincipal(p)) {
+      return false; // apply denies such a caller everything
+    }
+    return caller.bootstrapAdmin() || roleTable.roles(p).contains(Role.ADMIN);
+  }
+
+  /** Every principal holding a role, with its roles, sorted by principal. O(principals). */
+  public List<RoleGrant> roleGrants() {
+    return roleTable.grantsAfter("", Integer.MAX_VALUE);
+  }
+
+  /** Up to {@code limit} grants with principal greater than {@code startAfter}, in order. */
+  public List<RoleGrant> roleGrantsAfter(String startAfter, int limit) {
+    return roleTable.grantsAfter(startAfter, limit);
+  }
+
   /** The remembered record of an operation id, if it is still within the dedupe window. */
   public Optional<DedupeRecord> operation(String id) {
     int slot = dedupe.find(id);
@@ -431,6 +598,7 @@ public final class Ledger {
         .setCode(dedupe.code(slot))
         .setAppliedIndex(dedupe.appliedIndex(slot))
         .setRecordedAtMillis(dedupe.recordedAt(slot))
+        .setPrincipal(dedupe.principal(slot))
         .build();
   }
 
@@ -462,6 +630,9 @@ public final class Ledger {
       if (s.version() < 1) {
         throw new IllegalStateException("account " + id + " has version < 1");
       }
+      if (!s.owner().isEmpty() && !Rules.isValidPrincipal(s.owner())) {
+        throw new IllegalStateException("account " + id + " has an invalid owner");
+      }
     }
     if (sum != totalBalance || totalMinted - totalBurned != sum) {
       throw new IllegalStateException(
@@ -473,10 +644,16 @@ public final class Ledger {
               + Long.toUnsignedString(sum));
     }
     dedupe.checkConsistent();
+    roleTable.checkConsistent();
   }
 
   private static Account toProto(String id, State s) {
-    return Account.newBuilder().setId(id).setBalance(s.balance()).setVersion(s.version()).build();
+    return Account.newBuilder()
+        .setId(id)
+        .setBalance(s.balance())
+        .setVersion(s.version())
+        .setOwner(s.owner())
+        .build();
   }
 
   // ---- snapshots (the byte format is raft/LedgerSnapshotCodec's) ----
@@ -504,8 +681,10 @@ public final class Ledger {
             .setTotalBurned(totalBurned)
             .setAccountCount(unsortedIds.length)
             .setDedupeCount(dedupe.size())
+            .setRoleCount(roleTable.size())
             .build();
-    return new SnapshotCopy(header, unsortedIds, states, dedupe.freeze());
+    return new SnapshotCopy(
+        header, unsortedIds, states, dedupe.freeze(), roleTable.principals(), roleTable.roleSets());
   }
 
   /** A point-in-time copy of a ledger (see {@link #snapshotCopy}). */
@@ -514,18 +693,37 @@ public final class Ledger {
     private final String[] ids;
     private final State[] states;
     private final DedupeTable.Frozen dedupe;
+    private final String[] principals;
+    private final List<Set<Role>> roleSets;
 
     private SnapshotCopy(
-        LedgerSnapshotHeader header, String[] ids, State[] states, DedupeTable.Frozen dedupe) {
+        LedgerSnapshotHeader header,
+        String[] ids,
+        State[] states,
+        DedupeTable.Frozen dedupe,
+        String[] principals,
+        List<Set<Role>> roleSets) {
       this.header = header;
       this.ids = ids;
       this.states = states;
       this.dedupe = dedupe;
+      this.principals = principals;
+      this.roleSets = roleSets;
     }
 
-    /** Ledger time, floor and totals, and how many accounts and records follow. */
+    /** Ledger time, floor and totals, and how many role grants, accounts and records follow. */
     public LedgerSnapshotHeader header() {
       return header;
+    }
+
+    /** How many principals hold roles. */
+    public int roleGrants() {
+      return principals.length;
+    }
+
+    /** The {@code i}-th principal's roles, in principal order ({@code i < roleGrants()}). */
+    public RoleGrant roleGrant(int i) {
+      return RoleTable.grant(principals[i], roleSets.get(i));
     }
 
     public long accounts() {
@@ -567,6 +765,13 @@ public final class Ledger {
       return dedupe.operationBytes(i);
     }
 
+    /**
+     * Remembered operation {@code i}'s principal as ASCII bytes, a read-only view (empty: none).
+     */
+    public java.nio.ByteBuffer rememberedPrincipalBytes(int i) {
+      return dedupe.principalBytes(i);
+    }
+
     /** Remembered operation {@code i}'s result code number. */
     public int rememberedCodeNumber(int i) {
       return dedupe.codeNumber(i);
@@ -583,11 +788,13 @@ public final class Ledger {
 
   /**
    * Rebuilds a ledger from a snapshot's parts, in the order a snapshot holds them: first the
-   * totals, then every account in strictly increasing id order, then every remembered operation
-   * oldest first. Each call checks what it is given; {@link #finish} checks the whole.
+   * totals, then every role grant in strictly increasing principal order, then every account in
+   * strictly increasing id order, then every remembered operation oldest first. Each call checks
+   * what it is given; {@link #finish} checks the whole.
    */
   public static final class Restorer {
     private final Ledger l;
+    private String previousPrincipal;
     private String previousId;
     private long lastRecorded = Long.MIN_VALUE;
 
@@ -599,14 +806,45 @@ public final class Ledger {
       l.totalBurned = header.getTotalBurned();
     }
 
-    /** Adds an account; IllegalArgumentException if its id is invalid or out of order. */
+    /**
+     * Adds a principal's roles; IllegalArgumentException if the principal is invalid or out of
+     * order, or the roles are empty, unknown or repeated.
+     */
+    public void roleGrant(RoleGrant g) {
+      String p = g.getPrincipal();
+      if (!Rules.isValidPrincipal(p)
+          || (previousPrincipal != null && previousPrincipal.compareTo(p) >= 0)) {
+        throw new IllegalArgumentException("role grant '" + p + "' is invalid or out of order");
+      }
+      Set<Role> roles = EnumSet.noneOf(Role.class);
+      for (Role r : g.getRolesList()) {
+        if (!Rules.isValidRole(r) || !roles.add(r)) {
+          throw new IllegalArgumentException("role grant '" + p + "' has a bad role list");
+        }
+      }
+      if (roles.isEmpty()) {
+        throw new IllegalArgumentException("role grant '" + p + "' has no roles");
+      }
+      l.roleTable.put(p, roles);
+      previousPrincipal = p;
+    }
+
+    /**
+     * Adds an account; IllegalArgumentException if its id is invalid or out of order, or its owner
+     * is neither empty nor a valid principal.
+     */
     public void account(Account a) {
       if (!Rules.isValidId(a.getId())
           || (previousId != null && previousId.compareTo(a.getId()) >= 0)) {
         throw new IllegalArgumentException(
             "account '" + a.getId() + "' is invalid or out of order");
       }
-      l.accounts.put(a.getId(), new State(a.getBalance(), a.getVersion()));
+      String owner = a.getOwner();
+      if (!owner.isEmpty() && !Rules.isValidPrincipal(owner)) {
+        throw new IllegalArgumentException("account '" + a.getId() + "' has an invalid owner");
+      }
+      l.accounts.put(
+          a.getId(), new State(a.getBalance(), a.getVersion(), l.roleTable.canonical(owner)));
       l.ids.add(a.getId());
       l.totalBalance += a.getBalance();
       previousId = a.getId();
@@ -617,13 +855,16 @@ public final class Ledger {
      */
     public void remembered(DedupeRecord r) {
       String id = r.getOperation().getId();
+      String principal = r.getPrincipal();
       if (!Rules.isValidId(id)
+          || (!principal.isEmpty() && !Rules.isValidPrincipal(principal))
           || l.dedupe.find(id) >= 0
           || r.getRecordedAtMillis() < lastRecorded) {
         throw new IllegalArgumentException(
             "dedupe record '" + id + "' is invalid, repeated or out of order");
       }
-      l.dedupe.add(r.getOperation(), r.getCode(), r.getAppliedIndex(), r.getRecordedAtMillis());
+      l.dedupe.add(
+          r.getOperation(), r.getCode(), r.getAppliedIndex(), r.getRecordedAtMillis(), principal);
       lastRecorded = r.getRecordedAtMillis();
     }
 

@@ -2,6 +2,7 @@ package io.cairn.node.raft;
 
 import com.google.protobuf.CodedOutputStream;
 import com.google.protobuf.InvalidProtocolBufferException;
+import io.cairn.node.ledger.Caller;
 import io.cairn.proto.LogEntry;
 import io.cairn.proto.SubmitRequest;
 import java.io.IOException;
@@ -140,6 +141,15 @@ public final class LedgerCommand implements Message {
   /** Who submitted request {@code i}: its client certificate's CN, or "". */
   public String principal(int i) {
     return principals.get(i);
+  }
+
+  /**
+   * Who submitted request {@code i}, as the ledger decides with it: the recorded principal, and
+   * whether the building leader named it its bootstrap admin.
+   */
+  public Caller caller(int i) {
+    String p = principals.get(i);
+    return new Caller(p, !bootstrapAdmin.isEmpty() && bootstrapAdmin.equals(p));
   }
 
   /** The building leader's bootstrap admin ("" for none). */

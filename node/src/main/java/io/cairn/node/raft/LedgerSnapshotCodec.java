@@ -7,16 +7,19 @@ import io.cairn.node.ledger.LedgerLimits;
 import io.cairn.proto.Account;
 import io.cairn.proto.DedupeRecord;
 import io.cairn.proto.LedgerSnapshotHeader;
+import io.cairn.proto.RoleGrant;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.ByteBuffer;
 
 /**
- * The ledger's part of a snapshot file: a {@code LedgerSnapshotHeader}, every account in id order,
- * then every remembered operation as a {@code DedupeRecord} oldest first, each length-delimited
- * (snapshot.proto). The ledger hands out a copy and takes back parts ({@link Ledger.Restorer}); the
- * bytes are decided here.
+ * The ledger's part of a snapshot file: a {@code LedgerSnapshotHeader}, every principal's roles as
+ * a {@code RoleGrant} in principal order, every account in id order, then every remembered
+ * operation as a {@code DedupeRecord} oldest first, each length-delimited (snapshot.proto). The
+ * ledger hands out a copy and takes back parts ({@link Ledger.Restorer}); the bytes are decided
+ * here. A format version 1 snapshot is the same sequence with no role grants (its header has no
+ * role count), no owners and no principals, so {@link #read} reads both.
  */
 public final class LedgerSnapshotCodec {
   private LedgerSnapshotCodec() {}
@@ -25,6 +28,9 @@ public final class LedgerSnapshotCodec {
   public static void write(Ledger.SnapshotCopy copy, OutputStream out) throws IOException {
     CodedOutputStream coded = CodedOutputStream.newInstance(out, 1 << 16);
     coded.writeMessageNoTag(copy.header());
+    for (int i = 0; i < copy.roleGrants(); i++) {
+      coded.writeMessageNoTag(copy.roleGrant(i));
+    }
     for (int i : copy.idOrder()) {
       coded.writeMessageNoTag(copy.account(i));
     }
@@ -42,6 +48,8 @@ public final class LedgerSnapshotCodec {
       throws IOException {
     ByteBuffer op = copy.rememberedOperationBytes(i);
     int opLength = op.remaining();
+    ByteBuffer principal = copy.rememberedPrincipalBytes(i);
+    int principalLength = principal.remaining();
     int code = copy.rememberedCodeNumber(i);
     long applied = copy.rememberedAppliedIndex(i);
     long recorded = copy.rememberedRecordedAtMillis(i);
@@ -60,6 +68,11 @@ public final class LedgerSnapshotCodec {
             + (recorded != 0
                 ? CodedOutputStream.computeInt64Size(
                     DedupeRecord.RECORDED_AT_MILLIS_FIELD_NUMBER, recorded)
+                : 0)
+            + (principalLength != 0
+                ? CodedOutputStream.computeTagSize(DedupeRecord.PRINCIPAL_FIELD_NUMBER)
+                    + CodedOutputStream.computeUInt32SizeNoTag(principalLength)
+                    + principalLength
                 : 0);
     out.writeUInt32NoTag(size);
     out.writeTag(DedupeRecord.OPERATION_FIELD_NUMBER, WireFormat.WIRETYPE_LENGTH_DELIMITED);
@@ -74,6 +87,11 @@ public final class LedgerSnapshotCodec {
     if (recorded != 0) {
       out.writeInt64(DedupeRecord.RECORDED_AT_MILLIS_FIELD_NUMBER, recorded);
     }
+    if (principalLength != 0) {
+      out.writeTag(DedupeRecord.PRINCIPAL_FIELD_NUMBER, WireFormat.WIRETYPE_LENGTH_DELIMITED);
+      out.writeUInt32NoTag(principalLength);
+      out.writeRawBytes(principal);
+    }
   }
 
   /** Reads what {@link #write} wrote, validating it; IOException on any defect. */
@@ -83,6 +101,18 @@ public final class LedgerSnapshotCodec {
       throw new IOException("ledger snapshot ends before its header");
     }
     Ledger.Restorer restorer = new Ledger.Restorer(limits, h);
+    for (long i = 0; i < h.getRoleCount(); i++) {
+      RoleGrant g = RoleGrant.parseDelimitedFrom(in);
+      if (g == null) {
+        throw new IOException(
+            "ledger snapshot ends after " + i + " of " + h.getRoleCount() + " role grants");
+      }
+      try {
+        restorer.roleGrant(g);
+      } catch (IllegalArgumentException e) {
+        throw new IOException("ledger snapshot role grant " + i + ": " + e.getMessage(), e);
+      }
+    }
     for (long i = 0; i < h.getAccountCount(); i++) {
       Account a = Account.parseDelimitedFrom(in);
       if (a == null) {

@@ -2,12 +2,14 @@ package io.cairn.node.raft;
 
 import com.google.protobuf.ByteString;
 import com.google.protobuf.InvalidProtocolBufferException;
+import io.cairn.node.ledger.Caller;
 import io.cairn.node.ledger.Ledger;
 import io.cairn.node.ledger.LedgerLimits;
 import io.cairn.node.ledger.OpResult;
 import io.cairn.node.merkle.MerkleTree;
 import io.cairn.node.metrics.NodeMetrics;
 import io.cairn.proto.Account;
+import io.cairn.proto.Role;
 import io.cairn.proto.SnapshotHeader;
 import io.cairn.proto.Stamp;
 import io.cairn.proto.SubmitRequest;
@@ -217,9 +219,10 @@ public final class LedgerStateMachine extends BaseStateMachine {
     }
     long started = System.nanoTime();
     List<List<List<Account>>> changes = new ArrayList<>(command.requests().size());
-    EntryResults results = apply(command, index, entry.getTerm(), changes);
+    List<Caller> callers = new ArrayList<>(command.requests().size());
+    EntryResults results = apply(command, index, entry.getTerm(), callers, changes);
     metrics.applyLatency().record(System.nanoTime() - started, TimeUnit.NANOSECONDS);
-    recordWatchEvent(command, results, changes);
+    recordWatchEvent(command, results, callers, changes);
     waiters.advance(index);
     // Only the leader that appended the entry has a write waiting for the results; elsewhere
     // Ratis would only keep them in its retry cache, which Cairn never consults.
@@ -227,16 +230,25 @@ public final class LedgerStateMachine extends BaseStateMachine {
         trx.getClientRequest() != null ? results : Message.EMPTY);
   }
 
+  /** Applies every request of the entry; fills {@code callers} and {@code changes} per request. */
   private EntryResults apply(
-      LedgerCommand command, long index, long term, List<List<List<Account>>> changes) {
+      LedgerCommand command,
+      long index,
+      long term,
+      List<Caller> callers,
+      List<List<List<Account>>> changes) {
     List<List<OpResult>> perRequest = new ArrayList<>(command.requests().size());
     lock.writeLock().lock();
     try {
-      for (SubmitRequest request : command.requests()) {
+      for (int r = 0; r < command.requests().size(); r++) {
+        SubmitRequest request = command.requests().get(r);
+        Caller caller = command.caller(r);
+        callers.add(caller);
         perRequest.add(
             ledger.apply(
                 command.leaderTimeMillis(),
                 index,
+                caller,
                 request.getOperationsList(),
                 request.getAtomic()));
         changes.add(ledger.lastOperationChanges());
@@ -258,7 +270,10 @@ public final class LedgerStateMachine extends BaseStateMachine {
    * a time on this thread.
    */
   private void recordWatchEvent(
-      LedgerCommand command, EntryResults results, List<List<List<Account>>> changes) {
+      LedgerCommand command,
+      EntryResults results,
+      List<Caller> callers,
+      List<List<List<Account>>> changes) {
     try {
       // An entry of nothing but read barriers (empty requests) changes nothing: not an event.
       boolean any = false;
@@ -268,7 +283,13 @@ public final class LedgerStateMachine extends BaseStateMachine {
       if (watchWindow.enabled() && any) {
         watchWindow.append(
             WatchEvents.of(
-                nodeId, merkleEnabled, watchWindow.lastIndex(), command, results, changes));
+                nodeId,
+                merkleEnabled,
+                watchWindow.lastIndex(),
+                command,
+                results,
+                callers,
+                changes));
       }
     } catch (RuntimeException e) {
       // Watch is a view of the log, never a reason to stop applying it (invariant 6): restart
@@ -377,11 +398,20 @@ public final class LedgerStateMachine extends BaseStateMachine {
 
   /** Whether {@code principal} holds the admin role in this node's applied state. */
   public boolean isAdmin(String principal) {
-    return false; // ROLES-MERGE: replaced by the role table
+    return !rolesOf(principal).isEmpty() && rolesOf(principal).contains(Role.ADMIN);
   }
 
   /** Whether {@code principal} holds any role in this node's applied state. */
   public boolean holdsAnyRole(String principal) {
-    return false; // ROLES-MERGE: replaced by the role table
+    return !rolesOf(principal).isEmpty();
+  }
+
+  private java.util.Set<Role> rolesOf(String principal) {
+    lock.readLock().lock();
+    try {
+      return ledger.roles(principal);
+    } finally {
+      lock.readLock().unlock();
+    }
   }
 }

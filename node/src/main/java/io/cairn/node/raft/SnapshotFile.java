@@ -28,9 +28,18 @@ import org.apache.ratis.util.MD5FileUtil;
  * SnapshotTrailer} holding the SHA-256 of every byte before it. Loading verifies the digest and
  * then the state root (recomputed by the caller), so a flipped byte anywhere is refused with an
  * error that names the file.
+ *
+ * <p>Written as {@link #FORMAT_VERSION} 2 (roles, owners, principals). Version 1 files are still
+ * read, as a ledger without roles, owners or principals: their bytes parse the same way and their
+ * root is unchanged (an account without an owner hashes as before). Any other version is refused,
+ * naming the file and both versions; a node older than version 2 refuses a version 2 file the same
+ * way, so it never loads one without its roles.
  */
 final class SnapshotFile {
-  static final int FORMAT_VERSION = 1;
+  static final int FORMAT_VERSION = 2;
+
+  /** The oldest version this node still reads. */
+  static final int OLDEST_READABLE_VERSION = 1;
 
   /** What a verified snapshot file holds. */
   record Loaded(Path file, SnapshotHeader header, Ledger ledger) {}
@@ -112,13 +121,16 @@ final class SnapshotFile {
       if (header == null) {
         throw new IOException("snapshot " + file + " is empty");
       }
-      if (header.getFormatVersion() != FORMAT_VERSION) {
+      if (header.getFormatVersion() < OLDEST_READABLE_VERSION
+          || header.getFormatVersion() > FORMAT_VERSION) {
         throw new IOException(
             "snapshot "
                 + file
                 + " has format version "
                 + header.getFormatVersion()
                 + ", this node reads "
+                + OLDEST_READABLE_VERSION
+                + " to "
                 + FORMAT_VERSION);
       }
       Ledger ledger = LedgerSnapshotCodec.read(in, limits);

@@ -1,6 +1,7 @@
 package io.cairn.node.raft;
 
 import com.google.protobuf.ByteString;
+import io.cairn.node.ledger.Caller;
 import io.cairn.node.ledger.OpResult;
 import io.cairn.proto.Account;
 import io.cairn.proto.OperationEvent;
@@ -13,8 +14,9 @@ final class WatchEvents {
   private WatchEvents() {}
 
   /**
-   * The event for {@code command} applied at {@code results.stamp()}; {@code changes} holds, per
-   * request and operation, the accounts that operation changed.
+   * The event for {@code command} applied at {@code results.stamp()}; {@code callers} holds who
+   * submitted each request, {@code changes}, per request and operation, the accounts that operation
+   * changed.
    */
   static WatchResponse of(
       String nodeId,
@@ -22,6 +24,7 @@ final class WatchEvents {
       long prevIndex,
       LedgerCommand command,
       EntryResults results,
+      List<Caller> callers,
       List<List<List<Account>>> changes) {
     var stamp = results.stamp();
     WatchResponse.Builder b =
@@ -36,12 +39,14 @@ final class WatchEvents {
       SubmitRequest request = command.requests().get(r);
       List<OpResult> opResults = results.results(r);
       List<List<Account>> opChanges = changes.get(r);
+      String principal = callers.get(r).principal();
       for (int i = 0; i < opResults.size(); i++) {
         b.addEvents(
             OperationEvent.newBuilder()
                 .setOperation(request.getOperations(i))
                 .setResult(EntryResults.toProto(opResults.get(i)))
-                .addAllChanged(i < opChanges.size() ? opChanges.get(i) : List.of()));
+                .addAllChanged(i < opChanges.size() ? opChanges.get(i) : List.of())
+                .setPrincipal(principal));
       }
     }
     return b.build();

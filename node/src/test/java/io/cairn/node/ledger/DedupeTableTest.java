@@ -3,6 +3,7 @@ package io.cairn.node.ledger;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.google.protobuf.ByteString;
 import io.cairn.proto.Operation;
 import io.cairn.proto.ResultCode;
 import io.cairn.proto.Transfer;
@@ -48,7 +49,7 @@ class DedupeTableTest {
           continue; // the ledger never adds an id it holds
         }
         n++;
-        table.add(op(id, n), ResultCode.forNumber((int) (n % 5)), n, 1000 + n);
+        table.add(op(id, n), ResultCode.forNumber((int) (n % 5)), n, 1000 + n, principal(n));
         model.put(id, n);
         order.addLast(id);
       } else if (!order.isEmpty()) {
@@ -70,6 +71,15 @@ class DedupeTableTest {
       assertEquals(k * 10, table.createdAt(slot));
       assertEquals(ResultCode.forNumber((int) (k % 5)), table.code(slot));
       assertEquals(op(id, k), table.operation(slot));
+      assertEquals(principal(k), table.principal(slot));
+    }
+    DedupeTable.Frozen frozen = table.freeze();
+    i = 0;
+    for (String id : order) {
+      long k = model.get(id);
+      assertEquals(op(id, k).toByteString(), ByteString.copyFrom(frozen.operationBytes(i)));
+      assertEquals(principal(k), ByteString.copyFrom(frozen.principalBytes(i)).toStringUtf8(), id);
+      i++;
     }
     for (int id = 0; id < 4096; id += 97) {
       String s = collidingId(id);
@@ -81,7 +91,7 @@ class DedupeTableTest {
   void growsPastItsFirstCapacityAndKeepsOrder() {
     DedupeTable table = new DedupeTable();
     for (int i = 0; i < 5000; i++) {
-      table.add(op("op-" + i, i), ResultCode.OK, i, i);
+      table.add(op("op-" + i, i), ResultCode.OK, i, i, "");
       if (i % 3 == 0) {
         table.evictOldest();
       }
@@ -103,6 +113,15 @@ class DedupeTableTest {
       b.append(((i >> bit) & 1) == 0 ? "Aa" : "BB");
     }
     return b.toString();
+  }
+
+  /** No principal, a short one, or one of the longest (64 characters). */
+  static String principal(long k) {
+    return switch ((int) (k % 3)) {
+      case 0 -> "";
+      case 1 -> "client-" + (k % 7);
+      default -> "p".repeat(63) + (k % 10);
+    };
   }
 
   static Operation op(String id, long k) {

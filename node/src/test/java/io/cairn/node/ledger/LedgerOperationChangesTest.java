@@ -23,6 +23,7 @@ class LedgerOperationChangesTest {
     l.apply(
         T0,
         10,
+        LedgerTest.ADMIN,
         SubmitRequest.newBuilder()
             .addOperations(transfer("t1", "alice", "bob", 100, T0))
             .addOperations(transfer("t2", "alice", "bob", 5000, T0)) // insufficient funds

@@ -2,6 +2,7 @@ package io.cairn.node.ledger;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -23,14 +24,26 @@ import net.jqwik.api.Provide;
 
 /**
  * Random request sequences over a small account pool with retries, reused ids, huge amounts, atomic
- * batches, clock jumps and tiny dedupe limits (so eviction happens all the time).
+ * batches, clock jumps and tiny dedupe and role limits (so eviction happens all the time), sent by
+ * random callers: the bootstrap admin in about half the requests, else principals with and without
+ * roles, which the operations grant and revoke as they go.
  */
 class LedgerPropertiesTest {
   static final String[] ACCOUNTS = {"a0", "a1", "a2", "a3", "a4"};
+  static final String[] PRINCIPALS = {"p0", "p1", "p2", "p3", "p4"};
+  static final Caller[] CALLERS = {
+    new Caller("root", true),
+    new Caller("", true),
+    new Caller("p0", false),
+    new Caller("p1", false),
+    new Caller("p2", false),
+    new Caller("p3", false),
+    new Caller("p4", false),
+  };
   static final long T0 = 1_700_000_000_000L;
 
-  /** One step: a request (1-4 ops) applied at a time offset. */
-  record Step(long timeDelta, boolean atomic, List<Operation> ops) {}
+  /** One step: a request (1-4 ops) applied at a time offset by one of {@link #CALLERS}. */
+  record Step(long timeDelta, boolean atomic, int caller, List<Operation> ops) {}
 
   @Provide
   Arbitrary<List<Step>> steps() {
@@ -43,14 +56,26 @@ class LedgerPropertiesTest {
     Arbitrary<Long> createdSkew = Arbitraries.longs().between(-3_000, 1_500);
     Arbitrary<Operation> op =
         Combinators.combine(
-                Arbitraries.integers().between(0, 9), id, account, account, amount, createdSkew)
+                Arbitraries.integers().between(0, 11),
+                id,
+                account,
+                account,
+                amount,
+                createdSkew,
+                Arbitraries.integers().between(0, 7),
+                Arbitraries.integers().between(0, 3))
             .as(
-                (kind, opId, x, y, amt, skew) -> {
+                (kind, opId, x, y, amt, skew, who, role) -> {
                   Operation.Builder b = Operation.newBuilder().setId(opId).setCreatedAtMillis(skew);
+                  // Owners: the submitter (""), or one of the principals.
+                  String owner = who < 3 ? "" : PRINCIPALS[who - 3];
+                  String principal = PRINCIPALS[who % PRINCIPALS.length];
                   switch (kind) {
-                    case 0, 1 -> b.getCreateAccountBuilder().setAccount(x);
+                    case 0, 1 -> b.getCreateAccountBuilder().setAccount(x).setOwner(owner);
                     case 2, 3 -> b.getMintBuilder().setAccount(x).setAmount(amt);
                     case 4 -> b.getBurnBuilder().setAccount(x).setAmount(amt);
+                    case 10 -> b.getGrantRoleBuilder().setPrincipal(principal).setRoleValue(role);
+                    case 11 -> b.getRevokeRoleBuilder().setPrincipal(principal).setRoleValue(role);
                     default -> b.getTransferBuilder().setFrom(x).setTo(y).setAmount(amt);
                   }
                   return b.build();
@@ -59,12 +84,13 @@ class LedgerPropertiesTest {
         Combinators.combine(
                 Arbitraries.longs().between(-500, 2_500),
                 Arbitraries.integers().between(0, 4).map(i -> i == 0),
+                Arbitraries.integers().between(0, 8).map(i -> i < 4 ? i % 2 : i - 2),
                 op.list().ofMinSize(1).ofMaxSize(4))
             .as(Step::new);
     return step.list().ofMinSize(1).ofMaxSize(60);
   }
 
-  static final LedgerLimits TINY = new LedgerLimits(4_000, 12, 1_000, 4);
+  static final LedgerLimits TINY = new LedgerLimits(4_000, 12, 1_000, 4, 3);
 
   /** Runs the steps; created_at in the generated ops is an offset from the step's clock. */
   static List<List<OpResult>> run(Ledger l, List<Step> steps, List<Operation> appliedOut) {
@@ -77,7 +103,7 @@ class LedgerPropertiesTest {
       for (Operation o : s.ops()) {
         ops.add(o.toBuilder().setCreatedAtMillis(clock + o.getCreatedAtMillis()).build());
       }
-      List<OpResult> r = l.apply(clock, ++index, ops, s.atomic());
+      List<OpResult> r = l.apply(clock, ++index, CALLERS[s.caller()], ops, s.atomic());
       for (int i = 0; i < r.size(); i++) {
         if (r.get(i).code() == ResultCode.OK && !r.get(i).replayed()) {
           appliedOut.add(ops.get(i));
@@ -138,6 +164,7 @@ class LedgerPropertiesTest {
           version.merge(t.getFrom(), 1L, Long::sum);
           version.merge(t.getTo(), 1L, Long::sum);
         }
+        case GRANT_ROLE, REVOKE_ROLE -> {} // no balance changes
         default -> throw new AssertionError("applied an operation without a kind");
       }
     }
@@ -201,6 +228,9 @@ class LedgerPropertiesTest {
     io.cairn.proto.LedgerSnapshotHeader h =
         io.cairn.proto.LedgerSnapshotHeader.parseDelimitedFrom(in);
     h.writeDelimitedTo(again);
+    for (long i = 0; i < h.getRoleCount(); i++) {
+      io.cairn.proto.RoleGrant.parseDelimitedFrom(in).writeDelimitedTo(again);
+    }
     for (long i = 0; i < h.getAccountCount(); i++) {
       io.cairn.proto.Account.parseDelimitedFrom(in).writeDelimitedTo(again);
     }
@@ -229,6 +259,129 @@ class LedgerPropertiesTest {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     io.cairn.node.raft.LedgerSnapshotCodec.write(l.snapshotCopy(), out);
     return out.toByteArray();
+  }
+
+  /**
+   * Every result agrees with a naive model of who may do what (the rules of Ledger's class comment,
+   * written again from scratch): nothing new is applied, or fails on state, for a caller the model
+   * denies, and nothing the model allows is PERMISSION_DENIED. The model follows roles and owners
+   * from the operations reported applied; an atomic batch is judged against its own staged model.
+   */
+  @Property(tries = 300)
+  void everyResultAgreesWithANaiveModelOfPermissions(@ForAll("steps") List<Step> steps) {
+    Ledger l = new Ledger(TINY);
+    PermissionModel model = new PermissionModel();
+    long clock = T0;
+    long index = 0;
+    for (Step s : steps) {
+      clock += s.timeDelta();
+      List<Operation> ops = new ArrayList<>();
+      for (Operation o : s.ops()) {
+        ops.add(o.toBuilder().setCreatedAtMillis(clock + o.getCreatedAtMillis()).build());
+      }
+      Caller caller = CALLERS[s.caller()];
+      List<OpResult> r = l.apply(clock, ++index, caller, ops, s.atomic());
+      PermissionModel staged = s.atomic() ? model.copy() : model;
+      boolean failed = false;
+      for (int i = 0; i < ops.size() && !failed; i++) {
+        OpResult res = r.get(i);
+        if (res.replayed()) {
+          continue;
+        }
+        // In a batch that failed, the operations before the failure report ROLLED_BACK but
+        // were executed (and so allowed); the first other code is the failure.
+        boolean executedOk =
+            res.code() == ResultCode.OK || (s.atomic() && res.code() == ResultCode.ROLLED_BACK);
+        failed = s.atomic() && !executedOk;
+        ResultCode code = executedOk ? ResultCode.OK : res.code();
+        if (code == ResultCode.PERMISSION_DENIED) {
+          assertFalse(staged.allows(caller, ops.get(i)), "denied but allowed: " + ops.get(i));
+        } else if (!PermissionModel.BEFORE_PERMISSION.contains(code)) {
+          assertTrue(staged.allows(caller, ops.get(i)), code + " for a denied " + ops.get(i));
+        }
+        if (code == ResultCode.OK) {
+          staged.apply(caller, ops.get(i));
+        }
+      }
+      if (s.atomic() && !failed) {
+        model = staged;
+      }
+      for (String p : PRINCIPALS) {
+        assertEquals(model.roles(p), l.roles(p), "roles of " + p);
+      }
+    }
+    l.checkInvariants();
+  }
+
+  /** Roles and owners as plain maps, and the permission rules written out naively. */
+  static final class PermissionModel {
+    /** Codes decided before permission is looked at: they say nothing about it. */
+    static final java.util.Set<ResultCode> BEFORE_PERMISSION =
+        java.util.EnumSet.of(
+            ResultCode.INVALID_OPERATION_ID,
+            ResultCode.DUPLICATE_ID,
+            ResultCode.TIMESTAMP_IN_FUTURE,
+            ResultCode.EXPIRED,
+            ResultCode.INVALID_ACCOUNT_ID,
+            ResultCode.INVALID_AMOUNT,
+            ResultCode.SAME_ACCOUNT,
+            ResultCode.INVALID_ROLE,
+            ResultCode.INVALID_OPERATION);
+
+    final Map<String, java.util.Set<io.cairn.proto.Role>> roles = new HashMap<>();
+    final Map<String, String> owners = new HashMap<>();
+
+    PermissionModel copy() {
+      PermissionModel c = new PermissionModel();
+      roles.forEach((p, r) -> c.roles.put(p, java.util.EnumSet.copyOf(r)));
+      c.owners.putAll(owners);
+      return c;
+    }
+
+    java.util.Set<io.cairn.proto.Role> roles(String p) {
+      return roles.getOrDefault(p, java.util.Set.of());
+    }
+
+    boolean allows(Caller c, Operation op) {
+      var held = roles(c.principal());
+      if (c.bootstrapAdmin() || held.contains(io.cairn.proto.Role.ADMIN)) {
+        return true;
+      }
+      return switch (op.getKindCase()) {
+        case CREATE_ACCOUNT, MINT, BURN -> held.contains(io.cairn.proto.Role.ISSUER);
+        case TRANSFER -> {
+          String from = op.getTransfer().getFrom();
+          yield !held.isEmpty()
+              && (!owners.containsKey(from) || owners.get(from).equals(c.principal()));
+        }
+        default -> false;
+      };
+    }
+
+    void apply(Caller c, Operation op) {
+      switch (op.getKindCase()) {
+        case CREATE_ACCOUNT -> {
+          String owner = op.getCreateAccount().getOwner();
+          owners.put(op.getCreateAccount().getAccount(), owner.isEmpty() ? c.principal() : owner);
+        }
+        case GRANT_ROLE ->
+            roles
+                .computeIfAbsent(
+                    op.getGrantRole().getPrincipal(),
+                    p -> java.util.EnumSet.noneOf(io.cairn.proto.Role.class))
+                .add(op.getGrantRole().getRole());
+        case REVOKE_ROLE -> {
+          var held = roles.get(op.getRevokeRole().getPrincipal());
+          if (held != null) {
+            held.remove(op.getRevokeRole().getRole());
+            if (held.isEmpty()) {
+              roles.remove(op.getRevokeRole().getPrincipal());
+            }
+          }
+        }
+        default -> {}
+      }
+    }
   }
 
   @Property(tries = 50)

@@ -17,6 +17,9 @@ class LedgerTest {
   static final long T0 = 1_700_000_000_000L;
   static final LedgerLimits LIMITS = new LedgerLimits(60_000, 1000, 5_000, 100);
 
+  /** The bootstrap admin without a principal: may do everything, creates accounts without owner. */
+  static final Caller ADMIN = new Caller("", true);
+
   static Operation create(String id, String account, long at) {
     return Operation.newBuilder()
         .setId(id)
@@ -50,11 +53,11 @@ class LedgerTest {
   }
 
   static OpResult one(Ledger l, long now, long index, Operation op) {
-    return l.apply(now, index, List.of(op), false).get(0);
+    return l.apply(now, index, ADMIN, List.of(op), false).get(0);
   }
 
   static List<OpResult> atomic(Ledger l, long now, long index, Operation... ops) {
-    return l.apply(now, index, List.of(ops), true);
+    return l.apply(now, index, ADMIN, List.of(ops), true);
   }
 
   static long balance(Ledger l, String id) {

@@ -31,13 +31,15 @@ class MerkleTreePropertiesTest {
         net.jqwik.api.Combinators.combine(
                 Arbitraries.integers().between(0, 60),
                 Arbitraries.longs(),
-                Arbitraries.longs().between(1, 1000))
+                Arbitraries.longs().between(1, 1000),
+                Arbitraries.of("", "", "owner-1", "owner-2"))
             .as(
-                (i, bal, ver) ->
+                (i, bal, ver, owner) ->
                     Account.newBuilder()
                         .setId("acct-" + i)
                         .setBalance(bal)
                         .setVersion(ver)
+                        .setOwner(owner)
                         .build());
     return a.list().ofMinSize(1).ofMaxSize(120);
   }
@@ -155,6 +157,7 @@ class MerkleTreePropertiesTest {
       out.add(p.toBuilder().setLeaf(a.toBuilder().setBalance(a.getBalance() ^ 1)).build());
       out.add(p.toBuilder().setLeaf(a.toBuilder().setVersion(a.getVersion() + 1)).build());
       out.add(p.toBuilder().setLeaf(a.toBuilder().setId(a.getId() + "y")).build());
+      out.add(p.toBuilder().setLeaf(a.toBuilder().setOwner(a.getOwner() + "z")).build());
       out.add(p.toBuilder().clearLeaf().build());
     } else if (!p.getOtherKey().isEmpty()) {
       out.add(p.toBuilder().setOtherKey(flip(p.getOtherKey(), 200)).build());
@@ -211,6 +214,31 @@ class MerkleTreePropertiesTest {
 
   static final String KNOWN_ROOT =
       "4908357fd9a0f4906906eb932f46871ce3ffa8482f3b298e47e6533febcc00e6";
+
+  /**
+   * The same accounts with owners on the odd ones: the owner is in the leaf, so the root differs;
+   * the even ones (no owner) keep their old leaves. Checked against an independent reimplementation
+   * of the documented rules (a few lines of Python). Update together with StateHashing's docs.
+   */
+  @Test
+  void knownAnswerRootWithOwners() {
+    List<Account> accounts = new ArrayList<>();
+    for (int i = 0; i < 5; i++) {
+      accounts.add(
+          Account.newBuilder()
+              .setId("kat-" + i)
+              .setBalance(1000L * i)
+              .setVersion(i + 1)
+              .setOwner(i % 2 == 1 ? "owner-" + i : "")
+              .build());
+    }
+    String root = hex(MerkleTree.build(accounts, 0).root());
+    assertFalse(root.equals(KNOWN_ROOT));
+    assertEquals(KNOWN_ROOT_WITH_OWNERS, root);
+  }
+
+  static final String KNOWN_ROOT_WITH_OWNERS =
+      "a2810da15a32a95eb51a9b32fa23f716d747c58400385a0a81c82ad4a85c4845";
 
   static String hex(byte[] b) {
     StringBuilder sb = new StringBuilder();

@@ -1,5 +1,6 @@
 package io.cairn.node.raft;
 
+import io.cairn.node.ledger.Caller;
 import io.cairn.node.ledger.Ledger;
 import io.cairn.node.ledger.LedgerLimits;
 import io.cairn.proto.CreateAccount;
@@ -23,6 +24,8 @@ import java.util.Arrays;
  * <p>Run with scripts/bench-snapshot [ACCOUNTS] [DEDUPE].
  */
 public final class SnapshotBench {
+  private static final Caller ADMIN = new Caller("", true);
+
   private SnapshotBench() {}
 
   public static void main(String[] args) throws Exception {
@@ -47,13 +50,13 @@ public final class SnapshotBench {
               .setCreatedAtMillis(now)
               .setMint(Mint.newBuilder().setAccount(name(i)).setAmount(1L << 40)));
       if (open.getOperationsCount() >= 1000) {
-        ledger.apply(now, index++, open.build().getOperationsList(), false);
+        ledger.apply(now, index++, ADMIN, open.build().getOperationsList(), false);
         open.clear();
         now += 2000;
       }
     }
     if (open.getOperationsCount() > 0) {
-      ledger.apply(now, index++, open.build().getOperationsList(), false);
+      ledger.apply(now, index++, ADMIN, open.build().getOperationsList(), false);
     }
     now += 600_000;
     // Transfers until the dedupe table is full: ids shaped like the client's (22 characters).
@@ -70,7 +73,7 @@ public final class SnapshotBench {
                         .setTo(name((i + 1) % accounts))
                         .setAmount(1)));
       }
-      ledger.apply(now, index++, r.build().getOperationsList(), false);
+      ledger.apply(now, index++, ADMIN, r.build().getOperationsList(), false);
       now += 1000;
     }
     System.out.printf(

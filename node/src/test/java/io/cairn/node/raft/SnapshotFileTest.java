@@ -1,7 +1,10 @@
 package io.cairn.node.raft;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.cairn.node.ledger.Caller;
 import io.cairn.node.ledger.Ledger;
 import io.cairn.node.ledger.LedgerLimits;
 import io.cairn.proto.CreateAccount;
@@ -14,6 +17,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 class SnapshotFileTest {
+  private static final Caller ADMIN = new Caller("", true);
+
   @TempDir Path dir;
 
   @Test
@@ -28,7 +33,7 @@ class SnapshotFileTest {
               .setCreatedAtMillis(5_000)
               .setCreateAccount(CreateAccount.newBuilder().setAccount("acct-" + i)));
     }
-    ledger.apply(5_000, 1, r.build().getOperationsList(), false);
+    ledger.apply(5_000, 1, ADMIN, r.build().getOperationsList(), false);
     Path file = dir.resolve("snapshot.1_1");
     SnapshotHeader header =
         SnapshotHeader.newBuilder()
@@ -41,5 +46,57 @@ class SnapshotFileTest {
     SnapshotFile.Loaded loaded = SnapshotFile.read(file, limits);
     assertEquals(header, loaded.header());
     assertEquals(300, loaded.ledger().totals().accountCount());
+  }
+
+  /**
+   * A version 1 file (written before roles and owners) has no role grants, owners or principals,
+   * and every version 2 reader field it lacks reads as empty: such a file, as the old node wrote
+   * it, loads as a ledger without roles or owners.
+   */
+  @Test
+  void aVersionOneSnapshotLoadsWithoutRolesOrOwners() throws Exception {
+    LedgerLimits limits = new LedgerLimits(600_000, 1000, 30_000, 1000);
+    Ledger ledger = new Ledger(limits);
+    ledger.apply(5_000, 1, ADMIN, opens(3), false); // no principal: what a version 1 file holds
+    Path file = dir.resolve("snapshot.1_1");
+    SnapshotHeader v1 =
+        SnapshotHeader.newBuilder()
+            .setFormatVersion(1)
+            .setAppliedIndex(1)
+            .setAppliedTerm(1)
+            .build();
+    SnapshotFile.write(file, v1, ledger.snapshotCopy());
+    Ledger loaded = SnapshotFile.read(file, limits).ledger();
+    assertEquals(3, loaded.totals().accountCount());
+    assertEquals("", loaded.account("acct-0").orElseThrow().getOwner());
+    assertEquals(java.util.List.of(), loaded.roleGrants());
+  }
+
+  @Test
+  void anUnknownFormatVersionIsRefusedNamingTheFileAndTheVersions() throws Exception {
+    LedgerLimits limits = new LedgerLimits(600_000, 1000, 30_000, 1000);
+    for (int version : new int[] {0, SnapshotFile.FORMAT_VERSION + 1}) {
+      Path file = dir.resolve("snapshot.v" + version);
+      SnapshotHeader h = SnapshotHeader.newBuilder().setFormatVersion(version).build();
+      SnapshotFile.write(file, h, new Ledger(limits).snapshotCopy());
+      var e = assertThrows(java.io.IOException.class, () -> SnapshotFile.read(file, limits));
+      assertTrue(
+          e.getMessage().contains(file.toString())
+              && e.getMessage().contains("format version " + version)
+              && e.getMessage().contains("reads 1 to 2"),
+          e.getMessage());
+    }
+  }
+
+  private static java.util.List<Operation> opens(int n) {
+    SubmitRequest.Builder r = SubmitRequest.newBuilder();
+    for (int i = 0; i < n; i++) {
+      r.addOperations(
+          Operation.newBuilder()
+              .setId("open-" + i)
+              .setCreatedAtMillis(5_000)
+              .setCreateAccount(CreateAccount.newBuilder().setAccount("acct-" + i)));
+    }
+    return r.build().getOperationsList();
   }
 }

@@ -1,7 +1,9 @@
 package io.cairn.proto.rules;
 
+import io.cairn.proto.CreateAccount;
 import io.cairn.proto.Operation;
 import io.cairn.proto.ResultCode;
+import io.cairn.proto.Role;
 import io.cairn.proto.Transfer;
 
 /**
@@ -44,6 +46,19 @@ public final class Rules {
     return true;
   }
 
+  /**
+   * Whether {@code principal} may name a principal (a client certificate's CN): the id rule, 1-64
+   * characters of [A-Za-z0-9._:-]. The empty string, which means "no principal", is not one.
+   */
+  public static boolean isValidPrincipal(String principal) {
+    return isValidId(principal);
+  }
+
+  /** Whether {@code role} names a role ({@code ADMIN}, {@code ISSUER}, {@code MEMBER}). */
+  public static boolean isValidRole(Role role) {
+    return role != null && role != Role.ROLE_UNSPECIFIED && role != Role.UNRECOGNIZED;
+  }
+
   private static boolean isIdChar(char c) {
     return (c >= 'a' && c <= 'z')
         || (c >= 'A' && c <= 'Z')
@@ -80,7 +95,7 @@ public final class Rules {
   public static Violation checkBody(Operation op) {
     switch (op.getKindCase()) {
       case CREATE_ACCOUNT:
-        return account("create_account.account", op.getCreateAccount().getAccount());
+        return createAccount(op.getCreateAccount());
       case MINT:
         return firstOf(
             account("mint.account", op.getMint().getAccount()),
@@ -91,12 +106,48 @@ public final class Rules {
             amount("burn.amount", op.getBurn().getAmount()));
       case TRANSFER:
         return transfer(op.getTransfer());
+      case GRANT_ROLE:
+        return firstOf(
+            principal("grant_role.principal", op.getGrantRole().getPrincipal()),
+            role("grant_role.role", op.getGrantRole().getRole()));
+      case REVOKE_ROLE:
+        return firstOf(
+            principal("revoke_role.principal", op.getRevokeRole().getPrincipal()),
+            role("revoke_role.role", op.getRevokeRole().getRole()));
       default:
         return new Violation(
             "kind",
-            "no operation kind set (create_account, mint, burn or transfer)",
+            "no operation kind set (create_account, mint, burn, transfer, grant_role or"
+                + " revoke_role)",
             ResultCode.INVALID_OPERATION);
     }
+  }
+
+  private static Violation createAccount(CreateAccount c) {
+    Violation v = account("create_account.account", c.getAccount());
+    if (v != null || c.getOwner().isEmpty()) {
+      return v;
+    }
+    // An owner is a principal; the account-id code, because the owner is part of the account.
+    return isValidPrincipal(c.getOwner())
+        ? null
+        : new Violation(
+            "create_account.owner",
+            "'" + abbreviate(c.getOwner()) + "' must be empty (the submitter) or " + ID_RULE,
+            ResultCode.INVALID_ACCOUNT_ID);
+  }
+
+  private static Violation principal(String field, String principal) {
+    return isValidPrincipal(principal)
+        ? null
+        : new Violation(
+            field, "'" + abbreviate(principal) + "' must be " + ID_RULE, ResultCode.INVALID_ROLE);
+  }
+
+  private static Violation role(String field, Role role) {
+    return isValidRole(role)
+        ? null
+        : new Violation(field, "must be ADMIN, ISSUER or MEMBER", ResultCode.INVALID_ROLE);
   }
 
   private static Violation transfer(Transfer t) {

@@ -6,8 +6,8 @@ import java.security.MessageDigest;
 /**
  * Recomputes the state root from a {@link Proof} (of an account's presence with its leaf, or of its
  * absence) by the rules of {@link StateHashing}, and compares it with a root the caller trusts. A
- * node cannot make a wrong balance, or a false absence, verify against a given root without finding
- * a SHA-256 collision.
+ * node cannot make a wrong balance, version or owner, or a false absence, verify against a given
+ * root without finding a SHA-256 collision.
  *
  * <p>What a valid proof proves depends on where the root came from: against the root stamped on the
  * same reply it shows the reply is self-consistent; against a root obtained independently (another
@@ -43,8 +43,8 @@ public final class ProofVerifier {
    *
    * @param expectedRoot the 32-byte state root to check against
    * @return the verdict; a malformed proof or root is an invalid verdict, not an exception
-   * @throws IllegalArgumentException only when a presence proof's account id is too long to encode
-   *     (over 65,535 UTF-8 bytes)
+   * @throws IllegalArgumentException only when a presence proof's account id or owner is too long
+   *     to encode (over 65,535 UTF-8 bytes)
    */
   public static Result verify(Proof proof, byte[] expectedRoot) {
     if (expectedRoot == null || expectedRoot.length != StateHashing.HASH_BYTES) {

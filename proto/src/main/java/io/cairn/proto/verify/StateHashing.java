@@ -15,7 +15,10 @@ import java.security.NoSuchAlgorithmException;
  *   <li>key of an account = {@code H(UTF-8 bytes of the account id)}: a 256-bit path, most
  *       significant bit of byte 0 first.
  *   <li>value encoding of an account = {@code u16 len(id) || id (UTF-8) || u64 balance || u64
- *       version}, integers big-endian, balance and version unsigned.
+ *       version}, then, only when the account has an owner (a non-empty principal), {@code u16
+ *       len(owner) || owner (UTF-8)}; integers big-endian, balance and version unsigned. An account
+ *       without an owner thus hashes exactly as before owners existed, and the encoding stays
+ *       unambiguous (the owner part is there exactly when bytes follow the version).
  *   <li>value hash = {@code H(0x00 || value encoding)}.
  *   <li>leaf hash = {@code H(0x01 || key || value hash)}.
  *   <li>internal hash = {@code H(0x02 || left || right)}.
@@ -58,22 +61,27 @@ public final class StateHashing {
 
   /**
    * An account's value encoding: {@code u16 len(id) || id (UTF-8) || u64 balance || u64 version},
-   * big-endian.
+   * followed by {@code u16 len(owner) || owner (UTF-8)} when the owner is not empty; big-endian.
    *
-   * @throws IllegalArgumentException when the id is over 65,535 UTF-8 bytes (the rule book allows
-   *     64 characters)
+   * @throws IllegalArgumentException when the id or the owner is over 65,535 UTF-8 bytes (the rule
+   *     book allows 64 characters)
    */
   public static byte[] valueEncoding(Account a) {
     byte[] id = a.getId().getBytes(StandardCharsets.UTF_8);
-    if (id.length > 0xFFFF) {
-      throw new IllegalArgumentException("account id too long to encode");
+    byte[] owner = a.getOwner().getBytes(StandardCharsets.UTF_8);
+    if (id.length > 0xFFFF || owner.length > 0xFFFF) {
+      throw new IllegalArgumentException("account id or owner too long to encode");
     }
-    return ByteBuffer.allocate(2 + id.length + 16)
-        .putShort((short) id.length)
-        .put(id)
-        .putLong(a.getBalance())
-        .putLong(a.getVersion())
-        .array();
+    ByteBuffer b =
+        ByteBuffer.allocate(2 + id.length + 16 + (owner.length == 0 ? 0 : 2 + owner.length))
+            .putShort((short) id.length)
+            .put(id)
+            .putLong(a.getBalance())
+            .putLong(a.getVersion());
+    if (owner.length > 0) {
+      b.putShort((short) owner.length).put(owner);
+    }
+    return b.array();
   }
 
   /**

@@ -7,9 +7,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.cairn.proto.Burn;
 import io.cairn.proto.CreateAccount;
+import io.cairn.proto.GrantRole;
 import io.cairn.proto.Mint;
 import io.cairn.proto.Operation;
 import io.cairn.proto.ResultCode;
+import io.cairn.proto.RevokeRole;
+import io.cairn.proto.Role;
 import io.cairn.proto.Transfer;
 import org.junit.jupiter.api.Test;
 
@@ -64,6 +67,55 @@ class RulesTest {
     assertViolation(
         op().setTransfer(Transfer.newBuilder().setFrom("a!").setTo("a!").setAmount(0)).build(),
         "transfer.from",
+        ResultCode.INVALID_ACCOUNT_ID);
+  }
+
+  @Test
+  void principalsFollowTheIdRuleAndEmptyIsNone() {
+    assertTrue(Rules.isValidPrincipal("alice"));
+    assertTrue(Rules.isValidPrincipal("svc:payments.eu-1"));
+    assertFalse(Rules.isValidPrincipal(""));
+    assertFalse(Rules.isValidPrincipal("CN=alice, O=x"));
+    assertFalse(Rules.isValidPrincipal("x".repeat(65)));
+  }
+
+  @Test
+  void roleOperationsNeedAPrincipalAndARealRole() {
+    assertNull(
+        Rules.check(
+            op().setGrantRole(GrantRole.newBuilder().setPrincipal("bob").setRole(Role.ISSUER))
+                .build()));
+    assertViolation(
+        op().setGrantRole(GrantRole.newBuilder().setPrincipal("").setRole(Role.ADMIN)).build(),
+        "grant_role.principal",
+        ResultCode.INVALID_ROLE);
+    assertViolation(
+        op().setGrantRole(GrantRole.newBuilder().setPrincipal("bob")).build(),
+        "grant_role.role",
+        ResultCode.INVALID_ROLE);
+    assertViolation(
+        op().setRevokeRole(RevokeRole.newBuilder().setPrincipal("bob").setRoleValue(99)).build(),
+        "revoke_role.role",
+        ResultCode.INVALID_ROLE);
+    assertViolation(
+        op().setRevokeRole(RevokeRole.newBuilder().setPrincipal("b b").setRole(Role.MEMBER))
+            .build(),
+        "revoke_role.principal",
+        ResultCode.INVALID_ROLE);
+  }
+
+  @Test
+  void anOwnerIsEmptyOrAPrincipal() {
+    assertNull(
+        Rules.check(op().setCreateAccount(CreateAccount.newBuilder().setAccount("a")).build()));
+    assertNull(
+        Rules.check(
+            op().setCreateAccount(CreateAccount.newBuilder().setAccount("a").setOwner("bob"))
+                .build()));
+    assertViolation(
+        op().setCreateAccount(CreateAccount.newBuilder().setAccount("a").setOwner("bob smith"))
+            .build(),
+        "create_account.owner",
         ResultCode.INVALID_ACCOUNT_ID);
   }
 
