@@ -32,6 +32,8 @@ public final class LedgerCommand implements Message {
   private final List<SubmitRequest> requests;
   private final List<String> principals;
   private final String bootstrapAdmin;
+  // An entry from before principals were recorded: every request counts as the bootstrap admin.
+  private final boolean legacy;
   private final ByteString bytes;
 
   private LedgerCommand(
@@ -39,7 +41,9 @@ public final class LedgerCommand implements Message {
       List<SubmitRequest> requests,
       List<String> principals,
       String bootstrapAdmin,
+      boolean legacy,
       ByteString bytes) {
+    this.legacy = legacy;
     this.leaderTimeMillis = leaderTimeMillis;
     this.requests = requests;
     this.principals = principals;
@@ -105,6 +109,7 @@ public final class LedgerCommand implements Message {
         List.copyOf(requests),
         List.copyOf(principals),
         bootstrapAdmin,
+        false,
         UnsafeByteOperations.unsafeWrap(out));
   }
 
@@ -117,14 +122,23 @@ public final class LedgerCommand implements Message {
         throw new InvalidProtocolBufferException(
             entry.getRequestsCount() + " requests but " + principals.size() + " principals");
       }
-      // Written before principals were recorded: every request counts as "".
-      principals = java.util.Collections.nCopies(entry.getRequestsCount(), "");
+      // Written before principals were recorded, when every caller could do everything: replay
+      // must give the results that were acknowledged then, so each request counts as the
+      // bootstrap admin, not as nobody.
+      return new LedgerCommand(
+          entry.getLeaderTimeMillis(),
+          entry.getRequestsList(),
+          java.util.Collections.nCopies(entry.getRequestsCount(), ""),
+          entry.getBootstrapAdmin(),
+          true,
+          logData);
     }
     return new LedgerCommand(
         entry.getLeaderTimeMillis(),
         entry.getRequestsList(),
         principals,
         entry.getBootstrapAdmin(),
+        false,
         logData);
   }
 
@@ -149,6 +163,9 @@ public final class LedgerCommand implements Message {
    */
   public Caller caller(int i) {
     String p = principals.get(i);
+    if (legacy) {
+      return new Caller("", true);
+    }
     return new Caller(p, !bootstrapAdmin.isEmpty() && bootstrapAdmin.equals(p));
   }
 

@@ -92,5 +92,17 @@ class LedgerCommandTest {
             org.apache.ratis.thirdparty.com.google.protobuf.ByteString.copyFrom(old.toByteArray()));
     assertEquals("", decoded.principal(0));
     assertEquals("", decoded.bootstrapAdmin());
+    // Before principals, every caller could do everything: replay decides as it did then.
+    assertEquals(new io.cairn.node.ledger.Caller("", true), decoded.caller(0));
+  }
+
+  @Test
+  void aRecordedEmptyPrincipalIsNobodyNotTheBootstrapAdmin() throws Exception {
+    SubmitRequest mint = request(1, 5, false);
+    LedgerCommand built =
+        LedgerCommand.of(1, List.of(mint), List.of(mint.toByteArray()), List.of(""), "admin");
+    LedgerCommand decoded = LedgerCommand.decode(built.getContent());
+    assertEquals(new io.cairn.node.ledger.Caller("", false), decoded.caller(0));
+    assertEquals(new io.cairn.node.ledger.Caller("", false), built.caller(0));
   }
 }
