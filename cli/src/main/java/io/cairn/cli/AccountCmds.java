@@ -39,11 +39,37 @@ final class AccountCmds {
         description = "The owner's certificate CN (default: yours).")
     String owner = "";
 
+    @Option(
+        names = "--public-key",
+        paramLabel = "FILE",
+        description = "Ed25519 public key of the account (PEM, from 'cairnctl key create').")
+    java.nio.file.Path publicKey;
+
+    @Option(
+        names = "--require-signatures",
+        description = "Every debit from the account must be signed by --public-key's key.")
+    boolean requireSignatures;
+
     @Override
-    public Integer call() {
+    public Integer call() throws java.io.IOException {
+      if (requireSignatures && publicKey == null) {
+        throw new IllegalArgumentException("--require-signatures needs --public-key FILE");
+      }
       try (CairnClient c = client()) {
         String what = "create " + id + (owner.isEmpty() ? "" : " (owner " + owner + ")");
-        return result(c.createAccount(id, owner), what);
+        if (publicKey == null) {
+          return result(c.createAccount(id, owner), what);
+        }
+        java.security.PublicKey key = KeyCmds.readPublic(publicKey);
+        what +=
+            ", key "
+                + KeyCmds.fingerprint(key)
+                + (requireSignatures ? ", signatures required" : "");
+        return result(
+            c.single(
+                io.cairn.client.Ops.createAccount(
+                    io.cairn.client.Ops.newId(), id, owner, key, requireSignatures)),
+            what);
       }
     }
   }

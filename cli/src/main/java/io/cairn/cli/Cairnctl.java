@@ -30,6 +30,7 @@ import picocli.CommandLine.ScopeType;
       SupplyCmds.BurnCmd.class,
       TransferCmds.TransferCmd.class,
       RoleCmds.RoleCmd.class,
+      KeyCmds.KeyCmd.class,
       SummaryCmd.class,
       ClusterCmds.ClusterCmd.class,
       CertCmds.CertCmd.class,

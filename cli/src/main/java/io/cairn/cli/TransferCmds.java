@@ -19,7 +19,7 @@ final class TransferCmds {
         "Move AMOUNT from FROM to TO. Running it again with the same --id is a retry: it",
         "returns the first result and is applied once. 'transfer get ID' looks an id up."
       },
-      subcommands = {TransferGet.class})
+      subcommands = {TransferGet.class, TransferVerify.class})
   static final class TransferCmd extends CliCommand {
     @Parameters(index = "0", paramLabel = "FROM", arity = "0..1")
     String from;
@@ -39,6 +39,13 @@ final class TransferCmds {
         description = "Apply only if FROM is at version V (compare-and-set).")
     Long expectVersion;
 
+    @Option(
+        names = "--sign-key",
+        paramLabel = "FILE",
+        description =
+            "Sign the transfer with this Ed25519 private key (PEM, 'cairnctl key create').")
+    java.nio.file.Path signKey;
+
     @Override
     public Integer call() {
       if (from == null || to == null || amount == null) {
@@ -50,6 +57,13 @@ final class TransferCmds {
           expectVersion == null
               ? Ops.transfer(opId, from, to, a)
               : Ops.transfer(opId, from, to, a, expectVersion);
+      if (signKey != null) {
+        try {
+          op = Ops.signed(op, KeyCmds.readPrivate(signKey));
+        } catch (java.io.IOException e) {
+          throw new java.io.UncheckedIOException(e);
+        }
+      }
       try (CairnClient c = client()) {
         return result(c.single(op), "transfer " + amount + " " + from + " -> " + to);
       }
@@ -73,6 +87,10 @@ final class TransferCmds {
           j.put("applied_index", Json.u64(r.getResult().getAppliedIndex()));
           j.put("operation", Views.describe(r.getOperation()));
           j.put("principal", r.getPrincipal());
+          j.put(
+              "signature",
+              java.util.Base64.getEncoder()
+                  .encodeToString(r.getOperation().getSignature().toByteArray()));
         }
         j.put("window_floor_millis", r.getWindowFloorMillis());
         j.put("stamp", Views.stampJson(r.getStamp()));
@@ -86,9 +104,77 @@ final class TransferCmds {
                     + " at index "
                     + Long.toUnsignedString(r.getResult().getAppliedIndex())
                     + Views.byText(r.getPrincipal())
+                    + (r.getOperation().getSignature().isEmpty()
+                        ? ""
+                        : " (signed; check it with: cairnctl transfer verify " + id + ")")
                 : id + ": not found (never applied, or older than the dedupe window)";
         emit(human + "\n" + Views.stampText(r.getStamp()), j);
         return r.getFound() ? Cairnctl.OK : Cairnctl.LEDGER_CODE;
+      }
+    }
+  }
+
+  @Command(
+      name = "verify",
+      description = {
+        "Check a stored debit's signature offline: read the operation by id (transfer get), then",
+        "verify its Ed25519 signature here, against --public-key FILE or else the debited",
+        "account's key as a Merkle proof shows it. Exit 0 when it verifies, 1 when it does not,",
+        "is unsigned or is not found."
+      })
+  static final class TransferVerify extends CliCommand {
+    @Parameters(paramLabel = "ID")
+    String id;
+
+    @Option(
+        names = "--public-key",
+        paramLabel = "FILE",
+        description = "Verify against this key (PEM) instead of the account's.")
+    java.nio.file.Path publicKey;
+
+    @Override
+    public Integer call() throws java.io.IOException {
+      try (CairnClient c = client()) {
+        GetTransferResponse r = c.getTransfer(id);
+        if (!r.getFound()) {
+          emit(id + ": not found", Map.of("id", id, "found", false));
+          return Cairnctl.LEDGER_CODE;
+        }
+        Operation op = r.getOperation();
+        String account = io.cairn.proto.signing.Signing.debitedAccount(op);
+        if (account == null || op.getSignature().isEmpty()) {
+          emit(
+              id + ": " + Views.describe(op) + " carries no signature",
+              Map.of("id", id, "signed", false));
+          return Cairnctl.LEDGER_CODE;
+        }
+        byte[] key =
+            publicKey != null
+                ? KeyCmds.readPublic(publicKey).getEncoded()
+                : c.verifiedAccount(account).getAccount().getPublicKey().toByteArray();
+        boolean ok = io.cairn.proto.signing.Signing.verify(key, op);
+        Map<String, Object> j = Json.object();
+        j.put("id", id);
+        j.put("operation", Views.describe(op));
+        j.put("principal", r.getPrincipal());
+        j.put("key_fingerprint", key.length == 0 ? "" : KeyCmds.fingerprint(key));
+        j.put(
+            "key_from",
+            publicKey != null ? publicKey.toString() : "account " + account + " (proof-checked)");
+        j.put("verified", ok);
+        emit(
+            id
+                + ": "
+                + Views.describe(op)
+                + (ok ? ": signature VERIFIES" : ": signature DOES NOT VERIFY")
+                + " against key "
+                + (key.length == 0 ? "(none)" : KeyCmds.fingerprint(key))
+                + " of "
+                + (publicKey != null
+                    ? publicKey.toString()
+                    : "account " + account + " (proof-checked)"),
+            j);
+        return ok ? Cairnctl.OK : Cairnctl.LEDGER_CODE;
       }
     }
   }

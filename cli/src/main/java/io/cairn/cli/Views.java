@@ -16,6 +16,13 @@ final class Views {
     j.put("balance", Json.u64(a.getBalance()));
     j.put("version", Json.u64(a.getVersion()));
     j.put("owner", a.getOwner());
+    if (!a.getPublicKey().isEmpty()) {
+      j.put(
+          "public_key",
+          java.util.Base64.getEncoder().encodeToString(a.getPublicKey().toByteArray()));
+      j.put("key_fingerprint", KeyCmds.fingerprint(a.getPublicKey().toByteArray()));
+      j.put("require_signatures", a.getRequireSignatures());
+    }
     return j;
   }
 
@@ -44,7 +51,14 @@ final class Views {
 
   /** An account's owner for a person: the principal, or "none" (only an admin may debit it). */
   static String ownerText(Account a) {
-    return a.getOwner().isEmpty() ? "none" : a.getOwner();
+    String owner = a.getOwner().isEmpty() ? "none" : a.getOwner();
+    if (a.getPublicKey().isEmpty()) {
+      return owner;
+    }
+    return owner
+        + ", key "
+        + KeyCmds.fingerprint(a.getPublicKey().toByteArray())
+        + (a.getRequireSignatures() ? " (signed debits only)" : "");
   }
 
   /** " by PRINCIPAL", or nothing when the request came without one. */

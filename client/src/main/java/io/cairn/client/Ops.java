@@ -8,7 +8,10 @@ import io.cairn.proto.Operation;
 import io.cairn.proto.RevokeRole;
 import io.cairn.proto.Role;
 import io.cairn.proto.Transfer;
+import io.cairn.proto.signing.Signing;
 import java.nio.ByteBuffer;
+import java.security.PrivateKey;
+import java.security.PublicKey;
 import java.security.SecureRandom;
 import java.util.Base64;
 import java.util.concurrent.atomic.AtomicLong;
@@ -67,6 +70,43 @@ public final class Ops {
   public static Operation createAccount(String id, String account, String owner) {
     return base(id)
         .setCreateAccount(CreateAccount.newBuilder().setAccount(account).setOwner(owner))
+        .build();
+  }
+
+  /**
+   * Creates {@code account} owned by {@code owner} (as {@link #createAccount(String, String,
+   * String)}) with the Ed25519 public key {@code key}; when {@code requireSignatures}, every debit
+   * from it (transfer out, burn) must be {@link #signed} by the matching private key ({@code
+   * SIGNATURE_REQUIRED} otherwise). Key and flag never change and are part of the Merkle leaf.
+   *
+   * @throws IllegalArgumentException when {@code key} is not an Ed25519 key
+   */
+  public static Operation createAccount(
+      String id, String account, String owner, PublicKey key, boolean requireSignatures) {
+    if (!Signing.ALGORITHM.equals(key.getAlgorithm()) && !"EdDSA".equals(key.getAlgorithm())) {
+      throw new IllegalArgumentException("not an Ed25519 key: " + key.getAlgorithm());
+    }
+    return base(id)
+        .setCreateAccount(
+            CreateAccount.newBuilder()
+                .setAccount(account)
+                .setOwner(owner)
+                .setPublicKey(com.google.protobuf.ByteString.copyFrom(key.getEncoded()))
+                .setRequireSignatures(requireSignatures))
+        .build();
+  }
+
+  /**
+   * {@code op} (a transfer or a burn) with the Ed25519 signature of {@code key} over its canonical
+   * bytes ({@link Signing#canonicalBytes}). The id, time, accounts and amount are signed, so sign
+   * last, after every field is set; the leader refuses a signature that does not verify with
+   * INVALID_ARGUMENT, before anything is appended.
+   *
+   * @throws IllegalArgumentException when {@code op} is not a debit or {@code key} cannot sign
+   */
+  public static Operation signed(Operation op, PrivateKey key) {
+    return op.toBuilder()
+        .setSignature(com.google.protobuf.ByteString.copyFrom(Signing.sign(key, op)))
         .build();
   }
 

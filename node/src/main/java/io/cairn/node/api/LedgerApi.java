@@ -1,6 +1,7 @@
 package io.cairn.node.api;
 
 import com.google.protobuf.InvalidProtocolBufferException;
+import io.cairn.node.config.ConfigKeys;
 import io.cairn.node.config.HotSettings;
 import io.cairn.node.config.NodeConfig;
 import io.cairn.node.ledger.LedgerTotals;
@@ -62,6 +63,8 @@ final class LedgerApi extends LedgerServiceGrpc.LedgerServiceImplBase {
   private final Map<String, String> endpointsById;
   private final Membership membership;
   private final HotSettings hot;
+  private final SignatureCheck signatures;
+  private final java.util.concurrent.ThreadPoolExecutor verifier;
   private final boolean unsafeLocalReads;
   private final boolean merkleEnabled;
 
@@ -85,6 +88,25 @@ final class LedgerApi extends LedgerServiceGrpc.LedgerServiceImplBase {
     this.membership = new Membership(raft, hot);
     this.merkleEnabled = config.getLong("merkle.enabled") == 1;
     this.unsafeLocalReads = config.getLong("debug.unsafe.local.reads") == 1;
+    this.signatures =
+        new SignatureCheck(this::appliedKey, config.get(ConfigKeys.DEBUG_SKIP_SIGNATURE_CHECKS));
+    // An Ed25519 check takes hundreds of microseconds here: too long for the transport's event
+    // loop, so signed requests wait their turn on two threads; a full queue is OVERLOADED.
+    this.verifier = ApiServer.boundedPool("cairn-verify", 2, 4096);
+    this.verifier.setRejectedExecutionHandler(
+        new java.util.concurrent.ThreadPoolExecutor.AbortPolicy());
+  }
+
+  private SignatureCheck.AccountKey appliedKey(String account) {
+    return state.read(
+        v ->
+            v.ledger()
+                .account(account)
+                .map(
+                    a ->
+                        new SignatureCheck.AccountKey(
+                            a.getPublicKey().toByteArray(), a.getRequireSignatures()))
+                .orElse(null));
   }
 
   // ---- writes ----
@@ -95,6 +117,7 @@ final class LedgerApi extends LedgerServiceGrpc.LedgerServiceImplBase {
    */
   void submit(byte[] raw, StreamObserver<byte[]> out) {
     long started = System.nanoTime();
+    String principal = Principals.current();
     SubmitRequest request;
     try {
       request = SubmitRequest.parseFrom(raw);
@@ -115,7 +138,41 @@ final class LedgerApi extends LedgerServiceGrpc.LedgerServiceImplBase {
       out.onError(elsewhere);
       return;
     }
-    CompletableFuture<SubmitResponse> pending = batcher.offer(request, raw, Principals.current());
+    if (SignatureCheck.anySigned(request)) {
+      try {
+        verifier.execute(() -> verifyThenQueue(request, raw, principal, out, started));
+      } catch (java.util.concurrent.RejectedExecutionException full) {
+        metrics.rejection("overloaded");
+        out.onError(ApiErrors.overloaded("the leader's signature checks", 20));
+      }
+      return;
+    }
+    queue(request, raw, principal, out, started);
+  }
+
+  /** On the verifier pool: the leader's check of every signature, before the entry is built. */
+  private void verifyThenQueue(
+      SubmitRequest request,
+      byte[] raw,
+      String principal,
+      StreamObserver<byte[]> out,
+      long started) {
+    StatusRuntimeException bad = signatures.check(request);
+    if (bad != null) {
+      metrics.rejection("invalid");
+      out.onError(bad);
+      return;
+    }
+    queue(request, raw, principal, out, started);
+  }
+
+  private void queue(
+      SubmitRequest request,
+      byte[] raw,
+      String principal,
+      StreamObserver<byte[]> out,
+      long started) {
+    CompletableFuture<SubmitResponse> pending = batcher.offer(request, raw, principal);
     if (pending == null) {
       metrics.rejection("overloaded");
       out.onError(ApiErrors.overloaded("the leader's write queue", 20));

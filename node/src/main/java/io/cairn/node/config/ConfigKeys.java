@@ -367,6 +367,13 @@ public final class ConfigKeys {
           "TESTING ONLY. 1 serves linearizable reads locally, skipping ReadIndex: wrong under"
               + " partitions. The chaos suite sets it to prove its checker catches stale reads.");
 
+  public static final Key<Boolean> DEBUG_SKIP_SIGNATURE_CHECKS =
+      Key.flag(
+          "debug.skip.signature.checks",
+          false,
+          "BENCHMARKS ONLY. 1: the leader does not verify signed debits (it still requires that"
+              + " the account has a key): measures what the checks cost. Never in production.");
+
   public static final Key<Long> DEBUG_CLOCK_OFFSET_MILLIS =
       Key.longNumber(
           "debug.clock.offset.millis",
@@ -525,6 +532,7 @@ public final class ConfigKeys {
           MERKLE_ENABLED,
           MERKLE_PROOF_CACHE_MAX_ENTRIES,
           DEBUG_UNSAFE_LOCAL_READS,
+          DEBUG_SKIP_SIGNATURE_CHECKS,
           DEBUG_CLOCK_OFFSET_MILLIS,
           RAFT_ELECTION_TIMEOUT_MIN_MILLIS,
           RAFT_ELECTION_TIMEOUT_MAX_MILLIS,

@@ -47,6 +47,8 @@ import java.util.TreeSet;
  *   <li>permission ({@code PERMISSION_DENIED}): roles first; for a transfer by a non-admin role
  *       holder, a missing source account is left to the next step, an existing one must be owned by
  *       the caller;
+ *   <li>a debit from an account that requires signatures carries one ({@code
+ *       SIGNATURE_REQUIRED}); whether it verifies was the leader's check, before append;
  *   <li>the state ({@code ACCOUNT_EXISTS}, {@code ACCOUNT_LIMIT_REACHED}, {@code NO_SUCH_ACCOUNT},
  *       {@code VERSION_MISMATCH}, {@code INSUFFICIENT_FUNDS}, {@code AMOUNT_OVERFLOW}, {@code
  *       ROLE_LIMIT_REACHED}), then the change.
@@ -65,9 +67,19 @@ public final class Ledger {
    * One account's state; immutable so a staged change never leaks into the live map. {@code owner}
    * is "" for none.
    */
-  private record State(long balance, long version, String owner) {
+  private record State(long balance, long version, String owner, Signer signer) {
     State next(long newBalance) {
-      return new State(newBalance, version + 1, owner);
+      return new State(newBalance, version + 1, owner, signer);
+    }
+  }
+
+  /**
+   * An account's Ed25519 key (X.509 SubjectPublicKeyInfo DER) and whether debits must be signed;
+   * null on a State for an account without a key. Never changes after creation.
+   */
+  private record Signer(com.google.protobuf.ByteString publicKey, boolean required) {
+    static Signer of(com.google.protobuf.ByteString key, boolean required) {
+      return key.isEmpty() ? null : new Signer(key, required);
     }
   }
 
@@ -264,6 +276,10 @@ public final class Ledger {
     if (denied != null) {
       return denied;
     }
+    ResultCode unsigned = signatureRule(op, txn);
+    if (unsigned != null) {
+      return unsigned;
+    }
     return switch (op.getKindCase()) {
       case CREATE_ACCOUNT -> createAccount(op.getCreateAccount(), txn, caller);
       case MINT -> mint(op.getMint(), txn);
@@ -302,6 +318,22 @@ public final class Ledger {
     return allowed ? null : ResultCode.PERMISSION_DENIED;
   }
 
+  /**
+   * {@code SIGNATURE_REQUIRED} for a debit without a signature from an account that requires one,
+   * else null. Whether a signature verifies is not decided here: the leader checked it before the
+   * entry was appended (keys never change), so replicas do not verify on their apply threads.
+   */
+  private static ResultCode signatureRule(Operation op, Txn txn) {
+    String debited = io.cairn.proto.signing.Signing.debitedAccount(op);
+    if (debited == null || !op.getSignature().isEmpty()) {
+      return null;
+    }
+    State s = txn.get(debited);
+    return s != null && s.signer() != null && s.signer().required()
+        ? ResultCode.SIGNATURE_REQUIRED
+        : null;
+  }
+
   private ResultCode createAccount(io.cairn.proto.CreateAccount c, Txn txn, Caller caller) {
     String a = c.getAccount();
     if (txn.get(a) != null) {
@@ -311,7 +343,13 @@ public final class Ledger {
       return ResultCode.ACCOUNT_LIMIT_REACHED;
     }
     String owner = c.getOwner().isEmpty() ? caller.principal() : c.getOwner();
-    txn.put(a, new State(0, 1, roleTable.canonical(owner)));
+    txn.put(
+        a,
+        new State(
+            0,
+            1,
+            roleTable.canonical(owner),
+            Signer.of(c.getPublicKey(), c.getRequireSignatures())));
     txn.created++;
     return ResultCode.OK;
   }
@@ -653,6 +691,9 @@ public final class Ledger {
         .setBalance(s.balance())
         .setVersion(s.version())
         .setOwner(s.owner())
+        .setPublicKey(
+            s.signer() == null ? com.google.protobuf.ByteString.EMPTY : s.signer().publicKey())
+        .setRequireSignatures(s.signer() != null && s.signer().required())
         .build();
   }
 
@@ -843,8 +884,17 @@ public final class Ledger {
       if (!owner.isEmpty() && !Rules.isValidPrincipal(owner)) {
         throw new IllegalArgumentException("account '" + a.getId() + "' has an invalid owner");
       }
+      if (a.getRequireSignatures() && a.getPublicKey().isEmpty()) {
+        throw new IllegalArgumentException(
+            "account '" + a.getId() + "' requires signatures but has no key");
+      }
       l.accounts.put(
-          a.getId(), new State(a.getBalance(), a.getVersion(), l.roleTable.canonical(owner)));
+          a.getId(),
+          new State(
+              a.getBalance(),
+              a.getVersion(),
+              l.roleTable.canonical(owner),
+              Signer.of(a.getPublicKey(), a.getRequireSignatures())));
       l.ids.add(a.getId());
       l.totalBalance += a.getBalance();
       previousId = a.getId();

@@ -5,6 +5,7 @@ import io.cairn.proto.Operation;
 import io.cairn.proto.ResultCode;
 import io.cairn.proto.Role;
 import io.cairn.proto.Transfer;
+import io.cairn.proto.signing.Signing;
 
 /**
  * The rule book for ids, amounts and operations, written once and used by the client (before an
@@ -93,6 +94,10 @@ public final class Rules {
    * them. Returns the first broken rule, or null.
    */
   public static Violation checkBody(Operation op) {
+    Violation sig = signature(op);
+    if (sig != null) {
+      return sig;
+    }
     switch (op.getKindCase()) {
       case CREATE_ACCOUNT:
         return createAccount(op.getCreateAccount());
@@ -124,7 +129,7 @@ public final class Rules {
   }
 
   private static Violation createAccount(CreateAccount c) {
-    Violation v = account("create_account.account", c.getAccount());
+    Violation v = firstOf(account("create_account.account", c.getAccount()), signingKey(c));
     if (v != null || c.getOwner().isEmpty()) {
       return v;
     }
@@ -135,6 +140,41 @@ public final class Rules {
             "create_account.owner",
             "'" + abbreviate(c.getOwner()) + "' must be empty (the submitter) or " + ID_RULE,
             ResultCode.INVALID_ACCOUNT_ID);
+  }
+
+  /** The longest public key accepted; an Ed25519 SubjectPublicKeyInfo is 44 bytes. */
+  public static final int MAX_PUBLIC_KEY_BYTES = 64;
+
+  /** An Ed25519 signature's length. */
+  public static final int SIGNATURE_BYTES = 64;
+
+  private static Violation signingKey(CreateAccount c) {
+    if (c.getPublicKey().isEmpty()) {
+      return c.getRequireSignatures()
+          ? new Violation(
+              "create_account.public_key",
+              "require_signatures needs a public key",
+              ResultCode.INVALID_PUBLIC_KEY)
+          : null;
+    }
+    return c.getPublicKey().size() <= MAX_PUBLIC_KEY_BYTES
+            && Signing.isPublicKey(c.getPublicKey().toByteArray())
+        ? null
+        : new Violation(
+            "create_account.public_key",
+            "not an Ed25519 public key (X.509 SubjectPublicKeyInfo DER)",
+            ResultCode.INVALID_PUBLIC_KEY);
+  }
+
+  /** A signature is empty or 64 bytes; whether it verifies is the leader's check, not a rule. */
+  private static Violation signature(Operation op) {
+    int n = op.getSignature().size();
+    return n == 0 || n == SIGNATURE_BYTES
+        ? null
+        : new Violation(
+            "signature",
+            "an Ed25519 signature is " + SIGNATURE_BYTES + " bytes, not " + n,
+            ResultCode.INVALID_PUBLIC_KEY);
   }
 
   private static Violation principal(String field, String principal) {

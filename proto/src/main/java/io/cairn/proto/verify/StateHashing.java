@@ -16,9 +16,11 @@ import java.security.NoSuchAlgorithmException;
  *       significant bit of byte 0 first.
  *   <li>value encoding of an account = {@code u16 len(id) || id (UTF-8) || u64 balance || u64
  *       version}, then, only when the account has an owner (a non-empty principal), {@code u16
- *       len(owner) || owner (UTF-8)}; integers big-endian, balance and version unsigned. An account
- *       without an owner thus hashes exactly as before owners existed, and the encoding stays
- *       unambiguous (the owner part is there exactly when bytes follow the version).
+ *       len(owner) || owner (UTF-8)}, then, only when the account has a public key, {@code u8
+ *       require_signatures (0 or 1) || u16 len(key) || key} (the owner part is then written even
+ *       when empty); integers big-endian, balance and version unsigned. An account without an owner
+ *       or a key thus hashes exactly as before they existed, and the encoding stays unambiguous
+ *       (each optional part is there exactly when bytes follow the part before).
  *   <li>value hash = {@code H(0x00 || value encoding)}.
  *   <li>leaf hash = {@code H(0x01 || key || value hash)}.
  *   <li>internal hash = {@code H(0x02 || left || right)}.
@@ -69,17 +71,27 @@ public final class StateHashing {
   public static byte[] valueEncoding(Account a) {
     byte[] id = a.getId().getBytes(StandardCharsets.UTF_8);
     byte[] owner = a.getOwner().getBytes(StandardCharsets.UTF_8);
-    if (id.length > 0xFFFF || owner.length > 0xFFFF) {
-      throw new IllegalArgumentException("account id or owner too long to encode");
+    byte[] key = a.getPublicKey().toByteArray();
+    if (id.length > 0xFFFF || owner.length > 0xFFFF || key.length > 0xFFFF) {
+      throw new IllegalArgumentException("account id, owner or key too long to encode");
     }
+    boolean ownerPart = owner.length > 0 || key.length > 0;
     ByteBuffer b =
-        ByteBuffer.allocate(2 + id.length + 16 + (owner.length == 0 ? 0 : 2 + owner.length))
+        ByteBuffer.allocate(
+                2
+                    + id.length
+                    + 16
+                    + (ownerPart ? 2 + owner.length : 0)
+                    + (key.length > 0 ? 3 + key.length : 0))
             .putShort((short) id.length)
             .put(id)
             .putLong(a.getBalance())
             .putLong(a.getVersion());
-    if (owner.length > 0) {
+    if (ownerPart) {
       b.putShort((short) owner.length).put(owner);
+    }
+    if (key.length > 0) {
+      b.put((byte) (a.getRequireSignatures() ? 1 : 0)).putShort((short) key.length).put(key);
     }
     return b.array();
   }
