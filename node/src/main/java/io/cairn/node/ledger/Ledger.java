@@ -47,8 +47,8 @@ import java.util.TreeSet;
  *   <li>permission ({@code PERMISSION_DENIED}): roles first; for a transfer by a non-admin role
  *       holder, a missing source account is left to the next step, an existing one must be owned by
  *       the caller;
- *   <li>a debit from an account that requires signatures carries one ({@code
- *       SIGNATURE_REQUIRED}); whether it verifies was the leader's check, before append;
+ *   <li>a debit from an account that requires signatures carries one ({@code SIGNATURE_REQUIRED});
+ *       whether it verifies was the leader's check, before append;
  *   <li>the state ({@code ACCOUNT_EXISTS}, {@code ACCOUNT_LIMIT_REACHED}, {@code NO_SUCH_ACCOUNT},
  *       {@code VERSION_MISMATCH}, {@code INSUFFICIENT_FUNDS}, {@code AMOUNT_OVERFLOW}, {@code
  *       ROLE_LIMIT_REACHED}), then the change.
