@@ -120,7 +120,16 @@ public final class RaftNode implements AutoCloseable {
   static Parameters parameters(TlsMaterial tls) {
     Parameters params = new Parameters();
     if (tls != null) {
-      GrpcTlsConfig peers = new GrpcTlsConfig(tls.keyManager(), tls.peerTrust(), true);
+      // The JDK's TLS, as on the API port: Ratis would pick netty's OpenSSL binding, whose
+      // native library does not load on every machine (it did not in the chaos containers).
+      GrpcTlsConfig peers =
+          GrpcTlsConfig.newBuilder()
+              .setKeyManager(tls.keyManager())
+              .setTrustManager(tls.peerTrust())
+              .setMutualTls(true)
+              .setSslProvider(org.apache.ratis.thirdparty.io.netty.handler.ssl.SslProvider.JDK)
+              .setProtocols("TLSv1.3")
+              .build();
       GrpcConfigKeys.TLS.setConf(params, peers);
       GrpcConfigKeys.Server.setTlsConf(params, peers);
       GrpcConfigKeys.Admin.setTlsConf(params, peers);
