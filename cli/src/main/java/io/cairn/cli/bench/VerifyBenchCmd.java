@@ -20,8 +20,8 @@ import picocli.CommandLine.Option;
     header = "The cost of checking one signed debit (Ed25519), on one thread.",
     description = {
       "Sign transfers with a fresh Ed25519 key, then check signatures on this thread, one at a"
-          + " time: N with the JDK's Ed25519 (what the leader does: canonical bytes of the"
-          + " operation) and N with Bouncy Castle's, in alternating rounds after a warm-up of"
+          + " time, over the operation's canonical bytes: N with the JDK's Ed25519 (what"
+          + " 'transfer verify' uses) and N with Bouncy Castle's (what the leader uses), in alternating rounds after a warm-up of"
           + " both. Prints the median, p90, p99 and mean microseconds per verification and the"
           + " rate one core sustains. Needs no cluster. Exit 0 when measured, 2 on bad input."
     })
@@ -68,9 +68,9 @@ public final class VerifyBenchCmd extends CliCommand {
         "Ed25519 verification of a signed transfer on one thread, "
             + count
             + " per implementation (two alternating rounds, after a warm-up):\n"
-            + text("JDK (SunEC), what the leader uses", jdk)
+            + text("JDK (SunEC), as cairnctl verifies", jdk)
             + "\n"
-            + text("Bouncy Castle rfc8032", bc),
+            + text("Bouncy Castle rfc8032, as the leader", bc),
         j);
     return Cairnctl.OK;
   }

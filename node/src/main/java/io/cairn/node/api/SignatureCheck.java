@@ -71,7 +71,7 @@ final class SignatureCheck {
       if (key.publicKey().length == 0) {
         return ApiErrors.invalid(field, "account '" + account + "' has no public key");
       }
-      if (!skip && !Signing.verify(key.publicKey(), op)) {
+      if (!skip && !Ed25519Check.verify(key.publicKey(), op)) {
         return ApiErrors.invalid(
             field, "does not verify against the key of account '" + account + "'");
       }
