@@ -191,7 +191,11 @@ public final class Main {
                 + config.nodeId()
                 + " HOST...)");
       }
-      LOG.info("TLS on: {} signed by {}", cn, tls.ca().getSubjectX500Principal());
+      LOG.info(
+          "TLS on: {} signed by {}; Raft TLS through {}",
+          cn,
+          tls.ca().getSubjectX500Principal(),
+          io.cairn.node.raft.RaftNode.peerSslProvider());
       return tls;
     }
 

@@ -120,14 +120,12 @@ public final class RaftNode implements AutoCloseable {
   static Parameters parameters(TlsMaterial tls) {
     Parameters params = new Parameters();
     if (tls != null) {
-      // The JDK's TLS, as on the API port: Ratis would pick netty's OpenSSL binding, whose
-      // native library does not load on every machine (it did not in the chaos containers).
       GrpcTlsConfig peers =
           GrpcTlsConfig.newBuilder()
               .setKeyManager(tls.keyManager())
               .setTrustManager(tls.peerTrust())
               .setMutualTls(true)
-              .setSslProvider(org.apache.ratis.thirdparty.io.netty.handler.ssl.SslProvider.JDK)
+              .setSslProvider(peerSslProvider())
               .setProtocols("TLSv1.3")
               .build();
       GrpcConfigKeys.TLS.setConf(params, peers);
@@ -136,6 +134,18 @@ public final class RaftNode implements AutoCloseable {
       GrpcConfigKeys.Client.setTlsConf(params, peers);
     }
     return params;
+  }
+
+  /**
+   * Netty's OpenSSL binding (BoringSSL, shipped in Ratis's shaded netty) where its native library
+   * loads, else the JDK's TLS. Ratis asks for OpenSSL unconditionally, and in the chaos containers
+   * the library does not load, so every node failed at start; where it does load it costs less CPU
+   * per replicated byte than the JDK's engine (docs/benchmarks.md, issue 15).
+   */
+  public static org.apache.ratis.thirdparty.io.netty.handler.ssl.SslProvider peerSslProvider() {
+    return org.apache.ratis.thirdparty.io.netty.handler.ssl.OpenSsl.isAvailable()
+        ? org.apache.ratis.thirdparty.io.netty.handler.ssl.SslProvider.OPENSSL
+        : org.apache.ratis.thirdparty.io.netty.handler.ssl.SslProvider.JDK;
   }
 
   static RaftProperties properties(NodeConfig c) throws IOException {
