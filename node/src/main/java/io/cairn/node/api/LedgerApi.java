@@ -307,8 +307,7 @@ final class LedgerApi extends LedgerServiceGrpc.LedgerServiceImplBase {
       out.onError(invalid);
       return;
     }
-    int listMaxLimit = hot.getInt("api.list.max.limit");
-    int limit = request.getLimit() == 0 ? 100 : Math.min(request.getLimit(), listMaxLimit);
+    int limit = pageLimit(request.getLimit());
     read(
         request.getRead(),
         out,
@@ -321,6 +320,11 @@ final class LedgerApi extends LedgerServiceGrpc.LedgerServiceImplBase {
           }
           return b.build();
         });
+  }
+
+  /** A page's size: {@code asked}, 100 when 0, at most {@code api.list.max.limit}. */
+  private int pageLimit(int asked) {
+    return asked == 0 ? 100 : Math.min(asked, hot.getInt("api.list.max.limit"));
   }
 
   /** Who holds which roles, a page in principal order, read like {@link #listAccounts}. */
@@ -337,8 +341,7 @@ final class LedgerApi extends LedgerServiceGrpc.LedgerServiceImplBase {
       out.onError(invalid);
       return;
     }
-    int listMaxLimit = hot.getInt("api.list.max.limit");
-    int limit = request.getLimit() == 0 ? 100 : Math.min(request.getLimit(), listMaxLimit);
+    int limit = pageLimit(request.getLimit());
     read(
         request.getRead(),
         out,

@@ -398,7 +398,7 @@ public final class LedgerStateMachine extends BaseStateMachine {
 
   /** Whether {@code principal} holds the admin role in this node's applied state. */
   public boolean isAdmin(String principal) {
-    return !rolesOf(principal).isEmpty() && rolesOf(principal).contains(Role.ADMIN);
+    return rolesOf(principal).contains(Role.ADMIN);
   }
 
   /** Whether {@code principal} holds any role in this node's applied state. */

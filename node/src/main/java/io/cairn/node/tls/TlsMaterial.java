@@ -20,6 +20,7 @@ import javax.net.ssl.KeyManager;
 import javax.net.ssl.KeyManagerFactory;
 import javax.net.ssl.TrustManager;
 import javax.net.ssl.TrustManagerFactory;
+import javax.net.ssl.X509ExtendedTrustManager;
 import javax.net.ssl.X509TrustManager;
 
 /**
@@ -38,9 +39,10 @@ public final class TlsMaterial {
   private final X509Certificate cert;
   private final X509Certificate ca;
   private final KeyManager keyManager;
-  private final X509TrustManager caTrust;
+  private final X509ExtendedTrustManager caTrust;
 
-  private TlsMaterial(X509Certificate cert, X509Certificate ca, KeyManager km, X509TrustManager t) {
+  private TlsMaterial(
+      X509Certificate cert, X509Certificate ca, KeyManager km, X509ExtendedTrustManager t) {
     this.cert = cert;
     this.ca = ca;
     this.keyManager = km;
@@ -76,11 +78,15 @@ public final class TlsMaterial {
       TrustManagerFactory tmf =
           TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
       tmf.init(ts);
-      X509TrustManager trust = null;
+      // The JDK's PKIX factory gives an extended manager, which checks per connection.
+      X509ExtendedTrustManager trust = null;
       for (TrustManager tm : tmf.getTrustManagers()) {
-        if (tm instanceof X509TrustManager x) {
+        if (tm instanceof X509ExtendedTrustManager x) {
           trust = x;
         }
+      }
+      if (trust == null) {
+        throw new IOException("the JDK gave no X509ExtendedTrustManager for " + caFile);
       }
       return new TlsMaterial(cert, ca, kmf.getKeyManagers()[0], trust);
     } catch (GeneralSecurityException e) {
