@@ -1,8 +1,8 @@
 package io.cairn.node.config;
 
 /**
- * Prints the Markdown table of every configuration key. The README's table is this output (a test
- * fails when they differ), so the docs cannot drift from the code.
+ * Prints the Markdown table of every configuration key. The table in docs/configuration.md is this
+ * output (a test fails when they differ), so the docs cannot drift from the code.
  */
 public final class ConfigDoc {
   private ConfigDoc() {}

@@ -2,8 +2,8 @@ package io.cairn.node.config;
 
 /**
  * One documented configuration key: its name, default, unit, bounds and what it limits. The
- * README's table of keys is generated from {@link ConfigKeys#ALL}, so the docs cannot drift from
- * the code. Typed reads go through {@link Key}, which wraps one of these.
+ * docs/configuration.md's table of keys is generated from {@link ConfigKeys#ALL}, so the docs
+ * cannot drift from the code. Typed reads go through {@link Key}, which wraps one of these.
  */
 public record ConfigKey(
     String name, String defaultValue, String unit, long min, long max, String description) {

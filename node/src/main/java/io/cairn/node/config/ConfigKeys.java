@@ -5,7 +5,7 @@ import java.util.Set;
 
 /**
  * The key table: every key the node understands, with its default, unit, range and what it bounds,
- * in the order the README lists them. The README's table is generated from {@link #ALL} ({@link
+ * in the order docs/configuration.md lists them. Its table is generated from {@link #ALL} ({@link
  * ConfigDoc}), so the docs cannot drift from the code. Read a value with {@link
  * NodeConfig#get(Key)}.
  */
@@ -38,7 +38,7 @@ public final class ConfigKeys {
       Key.text(
           "node.profile",
           "balanced",
-          "Preset group of limits: low-power, balanced or throughput (see README).");
+          "Preset group of limits: low-power, balanced or throughput (see docs/configuration.md).");
 
   public static final Key<String> LOG_LEVEL =
       Key.text(
@@ -483,7 +483,7 @@ public final class ConfigKeys {
           256 * MIB,
           "Flow-control window of Ratis's gRPC channels.");
 
-  /** Every key, in the order the README lists them. */
+  /** Every key, in the order docs/configuration.md lists them. */
   public static final List<Key<?>> ALL =
       List.of(
           NODE_ID,

@@ -19,7 +19,7 @@ import java.util.TreeMap;
  * callers not yet moved to it.
  */
 public final class NodeConfig {
-  /** Every key the node understands, in the order the README lists them. */
+  /** Every key the node understands, in the order docs/configuration.md lists them. */
   public static final List<ConfigKey> KEYS = ConfigKeys.SPECS;
 
   /** Keys a running node re-reads from its config file: see {@link ConfigKeys#HOT}. */

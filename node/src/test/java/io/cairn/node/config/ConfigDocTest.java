@@ -12,7 +12,7 @@ class ConfigDocTest {
 
   @Test
   void readmeListsExactlyTheKeysTheNodeUnderstands() throws Exception {
-    String readme = Files.readString(Path.of("..", "README.md"));
+    String readme = Files.readString(Path.of("..", "docs", "configuration.md"));
     int from = readme.indexOf(BEGIN);
     int to = readme.indexOf(END);
     String table =
@@ -20,7 +20,7 @@ class ConfigDocTest {
     assertEquals(
         ConfigDoc.markdown(),
         table,
-        "README.md's key table is stale: regenerate it with"
+        "docs/configuration.md's key table is stale: regenerate it with"
             + " java -cp node/target/classes io.cairn.node.config.ConfigDoc");
   }
 }
