@@ -22,6 +22,22 @@ public final class Errors {
       Metadata.Key.of(
           "cairn-error-bin", ProtoUtils.metadataMarshaller(ErrorDetail.getDefaultInstance()));
 
+  /**
+   * A response header a follower sets on every call it forwarded to the leader: {@code <leader
+   * id>=<leader's API endpoint>}. A client may use it to go to the leader directly next time; the
+   * answer itself is the leader's, whether or not it does.
+   */
+  public static final Metadata.Key<String> LEADER_KEY =
+      Metadata.Key.of("cairn-leader", Metadata.ASCII_STRING_MARSHALLER);
+
+  /**
+   * A request header only a replica may send (its certificate's CN is {@code node:<id>}): the
+   * principal of the client whose call that replica forwards. The leader ignores it from anyone
+   * else.
+   */
+  public static final Metadata.Key<String> FORWARDED_FOR_KEY =
+      Metadata.Key.of("cairn-forwarded-for", Metadata.ASCII_STRING_MARSHALLER);
+
   private static final Map<ErrorDetail.Kind, Status.Code> STATUS =
       new EnumMap<>(ErrorDetail.Kind.class);
 
