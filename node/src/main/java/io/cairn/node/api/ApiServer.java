@@ -50,6 +50,7 @@ public final class ApiServer implements AutoCloseable {
   private final Responders responders;
   private final WatchStreams watches;
   private final HealthStatusManager health = new HealthStatusManager();
+  private final Forwarder forwarder; // null when api.forward.enabled=0
 
   /**
    * @param tls the node's certificates: TLS 1.3 with a required client certificate of the CA; null
@@ -79,10 +80,72 @@ public final class ApiServer implements AutoCloseable {
             raft::knowsLeader,
             // Longer than an election, so a normal leader change never cuts watchers off.
             3 * config.getLong("raft.election.timeout.max.millis"));
-    LedgerApi api = new LedgerApi(config, raft, batcher, responders, metrics, hot);
+    this.forwarder =
+        config.get(ConfigKeys.API_FORWARD_ENABLED) ? forwarder(config, raft, metrics, tls) : null;
+    LedgerApi api = new LedgerApi(config, raft, batcher, responders, metrics, hot, forwarder);
     AdmissionInterceptor admission = admission(config, metrics, hot);
     registerGauges(metrics, config.getInt("batch.max.inflight.entries"));
     this.server = server(config, raft, api, admission, tls);
+  }
+
+  /**
+   * The follower's path to the leader: one channel per peer, authenticated with this node's own
+   * certificate (the leader then accepts the caller's principal from it, {@link Principals}).
+   */
+  private static Forwarder forwarder(
+      NodeConfig config, RaftNode raft, NodeMetrics metrics, TlsMaterial tls) throws IOException {
+    SslContext client =
+        tls == null
+            ? null
+            : GrpcSslContexts.forClient()
+                .keyManager(tls.keyManager())
+                .trustManager(tls.clientTrust())
+                .protocols("TLSv1.3")
+                .build();
+    java.util.Map<String, String> configured = new java.util.HashMap<>();
+    for (NodeConfig.Peer p : config.peers()) {
+      configured.put(p.id(), p.apiEndpoint());
+    }
+    Forwarder.Leaders leaders =
+        new Forwarder.Leaders() {
+          @Override
+          public boolean selfLeads() {
+            return raft.isLeaderReady();
+          }
+
+          @Override
+          public Forwarder.Target leader() {
+            String id = raft.status().leaderId();
+            if (id.isEmpty() || id.equals(raft.selfId())) {
+              return null;
+            }
+            for (io.cairn.node.raft.Peer p : raft.members()) {
+              if (p.id().equals(id) && !p.apiEndpoint().isEmpty()) {
+                return new Forwarder.Target(id, p.apiEndpoint());
+              }
+            }
+            String e = configured.get(id);
+            return e == null ? null : new Forwarder.Target(id, e);
+          }
+        };
+    // A reply relayed from the leader is at most what this node would send itself.
+    int maxReply = (int) Math.min(Integer.MAX_VALUE, 4 * config.getLong("api.max.request.bytes"));
+    Forwarder f = new Forwarder(leaders, client, Math.max(maxReply, 64 << 20), metrics);
+    f.warm(
+        config.peers().stream()
+            .filter(p -> !p.id().equals(config.nodeId()))
+            .map(NodeConfig.Peer::apiEndpoint)
+            .toList());
+    return f;
+  }
+
+  private static boolean isMember(RaftNode raft, String id) {
+    for (io.cairn.node.raft.Peer p : raft.members()) {
+      if (p.id().equals(id)) {
+        return true;
+      }
+    }
+    return false;
   }
 
   private void registerGauges(NodeMetrics metrics, int inflightLimit) {
@@ -120,7 +183,8 @@ public final class ApiServer implements AutoCloseable {
       builder.sslContext(sslContext(tls));
     }
     Principals principals =
-        new Principals(tls != null, config.get(ConfigKeys.AUTH_BOOTSTRAP_ADMIN));
+        new Principals(
+            tls != null, config.get(ConfigKeys.AUTH_BOOTSTRAP_ADMIN), id -> isMember(raft, id));
     return builder
         // Handlers run on the transport's event loop: every one of them only parses, checks
         // and queues (the replies are sent from the responders), so a hop to a pool per call
@@ -157,10 +221,27 @@ public final class ApiServer implements AutoCloseable {
                 new RequestGuard(maxRequestBytes),
                 new Authorizer(
                     roles(raft.stateMachine()), config.get(ConfigKeys.AUTH_BOOTSTRAP_ADMIN)),
-                principals))
+                principals,
+                new LeaderHint(hint(raft))))
         .addService(health.getHealthService())
         .addService(ProtoReflectionServiceV1.newInstance())
         .build();
+  }
+
+  /** {@code <leader id>=<endpoint>} while another node leads, else null ({@link LeaderHint}). */
+  private static java.util.function.Supplier<String> hint(RaftNode raft) {
+    return () -> {
+      var status = raft.status();
+      if (status.isLeader() || !status.knowsLeader() || status.leaderId().equals(raft.selfId())) {
+        return null;
+      }
+      for (io.cairn.node.raft.Peer p : raft.members()) {
+        if (p.id().equals(status.leaderId()) && !p.apiEndpoint().isEmpty()) {
+          return p.id() + "=" + p.apiEndpoint();
+        }
+      }
+      return null;
+    };
   }
 
   /** The roles this node has applied, as the authorizer asks for them. */
@@ -245,6 +326,9 @@ public final class ApiServer implements AutoCloseable {
       if (!server.awaitTermination(5, TimeUnit.SECONDS)) {
         server.shutdownNow();
         server.awaitTermination(2, TimeUnit.SECONDS);
+      }
+      if (forwarder != null) {
+        forwarder.close();
       }
       responders.close();
     } catch (InterruptedException e) {

@@ -47,10 +47,11 @@ import java.util.function.Function;
 import java.util.stream.Collectors;
 
 /**
- * The public gRPC {@code LedgerService} of one node. Writes are admitted only on the leader (others
- * answer NOT_LEADER with the leader's endpoint) and grouped into log entries by the {@link
- * WriteBatcher}; reads are linearizable through a barrier entry in the log (see {@link
- * #barrier()}), or stale with a minimum applied index, and always served from one consistent view.
+ * The public gRPC {@code LedgerService} of one node. Writes are served on the leader and grouped
+ * into log entries by the {@link WriteBatcher}; a follower forwards them to the leader ({@link
+ * Forwarder}), or with {@code api.forward.enabled=0} answers NOT_LEADER with the leader's endpoint.
+ * Reads are linearizable through a barrier entry in the log (see {@link #barrier()}), or stale with
+ * a minimum applied index, and always served from one consistent view.
  */
 final class LedgerApi extends LedgerServiceGrpc.LedgerServiceImplBase {
   private static final byte[] EMPTY_REQUEST = new byte[0];
@@ -66,6 +67,14 @@ final class LedgerApi extends LedgerServiceGrpc.LedgerServiceImplBase {
   private final SignatureCheck signatures;
   private final java.util.concurrent.ThreadPoolExecutor verifier;
   private final boolean unsafeLocalReads;
+  private final Forwarder forwarder; // null: followers answer NOT_LEADER
+
+  /** Submit as the leader's API takes it: the request's bytes, unchanged. */
+  private static final io.grpc.MethodDescriptor<byte[], byte[]> SUBMIT_RAW =
+      LedgerServiceGrpc.getSubmitMethod().toBuilder(
+              new ApiServer.RawBytes(), new ApiServer.RawBytes())
+          .build();
+
   private final boolean merkleEnabled;
 
   LedgerApi(
@@ -74,8 +83,10 @@ final class LedgerApi extends LedgerServiceGrpc.LedgerServiceImplBase {
       WriteBatcher batcher,
       Executor responder,
       NodeMetrics metrics,
-      HotSettings hot) {
+      HotSettings hot,
+      Forwarder forwarder) {
     this.hot = hot;
+    this.forwarder = forwarder;
     this.raft = raft;
     this.metrics = metrics;
     this.state = raft.stateMachine();
@@ -132,6 +143,36 @@ final class LedgerApi extends LedgerServiceGrpc.LedgerServiceImplBase {
       out.onError(invalid);
       return;
     }
+    if (forwards()) {
+      forwarder.forward(
+          SUBMIT_RAW,
+          raw,
+          principal,
+          true,
+          hot.get("api.write.timeout.millis"),
+          out,
+          () -> submitHere(request, raw, principal, out, started));
+      return;
+    }
+    submitHere(request, raw, principal, out, started);
+  }
+
+  /**
+   * Whether the call being handled goes to the leader through this node: this node does not lead
+   * (or was just elected and is not ready: then the call waits here until it is), forwarding is on,
+   * and the call was not itself forwarded here (never twice).
+   */
+  private boolean forwards() {
+    return forwarder != null && !Principals.forwarded() && !raft.isLeaderReady();
+  }
+
+  /** Submit on the leader (elsewhere: NOT_LEADER, the leader's address as a hint). */
+  private void submitHere(
+      SubmitRequest request,
+      byte[] raw,
+      String principal,
+      StreamObserver<byte[]> out,
+      long started) {
     StatusRuntimeException elsewhere = notLeaderHere();
     if (elsewhere != null) {
       metrics.rejection("not_leader");
@@ -222,6 +263,8 @@ final class LedgerApi extends LedgerServiceGrpc.LedgerServiceImplBase {
     }
     read(
         request.getRead(),
+        LedgerServiceGrpc.getGetAccountMethod(),
+        request,
         out,
         view -> {
           GetAccountResponse.Builder b = GetAccountResponse.newBuilder().setStamp(view.stamp());
@@ -252,6 +295,8 @@ final class LedgerApi extends LedgerServiceGrpc.LedgerServiceImplBase {
     }
     read(
         request.getRead(),
+        LedgerServiceGrpc.getGetProofMethod(),
+        request,
         out,
         view ->
             GetProofResponse.newBuilder()
@@ -274,6 +319,8 @@ final class LedgerApi extends LedgerServiceGrpc.LedgerServiceImplBase {
     }
     read(
         request.getRead(),
+        LedgerServiceGrpc.getGetTransferMethod(),
+        request,
         out,
         view -> {
           GetTransferResponse.Builder b =
@@ -310,6 +357,8 @@ final class LedgerApi extends LedgerServiceGrpc.LedgerServiceImplBase {
     int limit = pageLimit(request.getLimit());
     read(
         request.getRead(),
+        LedgerServiceGrpc.getListAccountsMethod(),
+        request,
         out,
         view -> {
           var page = view.ledger().accountsAfter(after, limit);
@@ -344,6 +393,8 @@ final class LedgerApi extends LedgerServiceGrpc.LedgerServiceImplBase {
     int limit = pageLimit(request.getLimit());
     read(
         request.getRead(),
+        LedgerServiceGrpc.getListRolesMethod(),
+        request,
         out,
         view -> {
           var page = view.ledger().roleGrantsAfter(after, limit);
@@ -365,6 +416,8 @@ final class LedgerApi extends LedgerServiceGrpc.LedgerServiceImplBase {
     }
     read(
         request.getRead(),
+        LedgerServiceGrpc.getGetLedgerSummaryMethod(),
+        request,
         out,
         view -> {
           LedgerTotals t = view.ledger().totals();
@@ -406,12 +459,36 @@ final class LedgerApi extends LedgerServiceGrpc.LedgerServiceImplBase {
 
   @Override
   public void addMember(AddMemberRequest request, StreamObserver<MembershipResponse> out) {
-    membership.add(request, out, this::notLeaderHere, this::toStatus);
+    Runnable here = () -> membership.add(request, out, this::notLeaderHere, this::toStatus);
+    if (forwards()) {
+      forwarder.forward(
+          LedgerServiceGrpc.getAddMemberMethod(),
+          request,
+          Principals.current(),
+          true,
+          hot.get("api.write.timeout.millis"),
+          out,
+          here);
+      return;
+    }
+    here.run();
   }
 
   @Override
   public void removeMember(RemoveMemberRequest request, StreamObserver<MembershipResponse> out) {
-    membership.remove(request, out, this::notLeaderHere, this::toStatus);
+    Runnable here = () -> membership.remove(request, out, this::notLeaderHere, this::toStatus);
+    if (forwards()) {
+      forwarder.forward(
+          LedgerServiceGrpc.getRemoveMemberMethod(),
+          request,
+          Principals.current(),
+          true,
+          hot.get("api.write.timeout.millis"),
+          out,
+          here);
+      return;
+    }
+    here.run();
   }
 
   /** NOT_LEADER pointing at the leader this node knows, or null when this node leads. */
@@ -462,7 +539,27 @@ final class LedgerApi extends LedgerServiceGrpc.LedgerServiceImplBase {
    * LINEARIZABLE, after this node applied {@code min_applied_index} for STALE (also honoured for
    * LINEARIZABLE). Completion hops to the responder pool so Ratis threads never serialize replies.
    */
-  private <T> void read(
+  private <Q, T> void read(
+      ReadOptions options,
+      io.grpc.MethodDescriptor<Q, T> method,
+      Q request,
+      StreamObserver<T> out,
+      Function<LedgerStateMachine.View, T> reader) {
+    if (options.getConsistency() == Consistency.LINEARIZABLE && !unsafeLocalReads && forwards()) {
+      forwarder.forward(
+          method,
+          request,
+          Principals.current(),
+          false,
+          hot.get("api.read.timeout.millis"),
+          out,
+          () -> readHere(options, out, reader));
+      return;
+    }
+    readHere(options, out, reader);
+  }
+
+  private <T> void readHere(
       ReadOptions options, StreamObserver<T> out, Function<LedgerStateMachine.View, T> reader) {
     CompletableFuture<?> ready;
     if (options.getConsistency() == Consistency.LINEARIZABLE && !unsafeLocalReads) {

@@ -198,6 +198,14 @@ public final class ConfigKeys {
           86_400_000,
           "A client connection with no call for this long is closed (the client reconnects).");
 
+  public static final Key<Boolean> API_FORWARD_ENABLED =
+      Key.flag(
+          "api.forward.enabled",
+          true,
+          "1: a follower forwards writes, linearizable reads and membership changes to the"
+              + " leader and relays its answer. 0: it answers NOT_LEADER with the leader's"
+              + " endpoint.");
+
   public static final Key<Long> API_WRITE_TIMEOUT_MILLIS =
       Key.longNumber(
           "api.write.timeout.millis",
@@ -512,6 +520,7 @@ public final class ConfigKeys {
           API_MAX_INFLIGHT_PER_CONNECTION,
           API_OVERLOAD_RETRY_AFTER_MILLIS,
           API_MAX_CONNECTION_IDLE_MILLIS,
+          API_FORWARD_ENABLED,
           API_WRITE_TIMEOUT_MILLIS,
           API_READ_TIMEOUT_MILLIS,
           API_LIST_MAX_LIMIT,

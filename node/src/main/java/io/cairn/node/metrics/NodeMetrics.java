@@ -185,6 +185,16 @@ public final class NodeMetrics implements AutoCloseable {
     counter("cairn.watch.compacted", "Watches answered COMPACTED").increment();
   }
 
+  /** A call this follower forwarded to the leader, by how it ended (ok, error, timeout, local). */
+  public void forwarded(String outcome, double amount) {
+    counter(
+            "cairn.api.forwarded",
+            "Calls forwarded to the leader, by how they ended",
+            "outcome",
+            outcome)
+        .increment(amount);
+  }
+
   public void leaderChanged() {
     leaderChanges.increment();
   }

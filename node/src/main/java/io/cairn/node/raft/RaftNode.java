@@ -307,6 +307,18 @@ public final class RaftNode implements AutoCloseable {
     return lag;
   }
 
+  /**
+   * Whether this node leads and is ready: it has applied its first entry of the term, so writes and
+   * barriers it takes are served at once (a leader just elected answers NOT_READY until then).
+   */
+  public boolean isLeaderReady() {
+    try {
+      return server.getDivision(group.getGroupId()).getInfo().isLeaderReady();
+    } catch (IOException e) {
+      return false;
+    }
+  }
+
   /** Whether this node knows a leader (itself or another): readiness, and Watch's cut-off check. */
   public boolean knowsLeader() {
     return status().knowsLeader();
