@@ -299,6 +299,17 @@ public final class Main {
 
     @Override
     public void close() {
+      // A leader that stops hands over first, so writers wait for a handover (tens of ms), not
+      // for an election timeout. Calls still arriving here are forwarded to the new leader while
+      // the API drains (ApiServer#close waits for calls in flight).
+      long started = System.nanoTime();
+      String next = raft.handOverLeadership(3_000);
+      if (!next.isEmpty()) {
+        LOG.info(
+            "handed leadership to {} in {} ms before stopping",
+            next,
+            (System.nanoTime() - started) / 1_000_000);
+      }
       watcher.close();
       if (metricsServer != null) {
         metricsServer.close();

@@ -125,7 +125,12 @@ final class Forwarder implements AutoCloseable {
             method, request, principal, write, System.nanoTime() + budget * 1_000_000, out);
     f.local = local;
     if (out instanceof ServerCallStreamObserver<R> call) {
-      call.setOnCancelHandler(f::callerCancelled);
+      try {
+        call.setOnCancelHandler(f::callerCancelled);
+      } catch (IllegalStateException afterTheHandler) {
+        // Forwarded after the handler returned (a leader that lost leadership mid-write): the
+        // caller's cancellation is then seen at the next dispatch (isCancelled).
+      }
     }
     f.dispatch();
   }
@@ -235,6 +240,10 @@ final class Forwarder implements AutoCloseable {
 
     void dispatch() {
       if (done.get()) {
+        return;
+      }
+      if (out instanceof ServerCallStreamObserver<R> call && call.isCancelled()) {
+        callerCancelled();
         return;
       }
       long left = deadlineNanos - System.nanoTime();

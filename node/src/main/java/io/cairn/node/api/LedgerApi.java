@@ -181,7 +181,9 @@ final class LedgerApi extends LedgerServiceGrpc.LedgerServiceImplBase {
     }
     if (SignatureCheck.anySigned(request)) {
       try {
-        verifier.execute(() -> verifyThenQueue(request, raw, principal, out, started));
+        verifier.execute(
+            io.grpc.Context.current()
+                .wrap(() -> verifyThenQueue(request, raw, principal, out, started)));
       } catch (java.util.concurrent.RejectedExecutionException full) {
         metrics.rejection("overloaded");
         out.onError(ApiErrors.overloaded("the leader's signature checks", 20));
@@ -219,10 +221,20 @@ final class LedgerApi extends LedgerServiceGrpc.LedgerServiceImplBase {
       out.onError(ApiErrors.overloaded("the leader's write queue", 20));
       return;
     }
+    boolean mayForward = forwarder != null && !Principals.forwarded();
+    long timeout = hot.get("api.write.timeout.millis");
     pending
-        .orTimeout(hot.get("api.write.timeout.millis"), TimeUnit.MILLISECONDS)
+        .orTimeout(timeout, TimeUnit.MILLISECONDS)
         .whenComplete(
             (response, err) -> {
+              if (mayForward && lostLeadership(err)) {
+                // This node stopped leading with the write in hand (a handover, or deposed): the
+                // new leader answers it instead. Safe to resend: its ids are deduplicated.
+                long left = timeout - (System.nanoTime() - started) / 1_000_000;
+                forwarder.forward(
+                    SUBMIT_RAW, raw, principal, true, left, out, () -> respond(out, null, err));
+                return;
+              }
               metrics.submitLatency().record(System.nanoTime() - started, TimeUnit.NANOSECONDS);
               if (response != null) {
                 countResults(request, response);
@@ -231,6 +243,15 @@ final class LedgerApi extends LedgerServiceGrpc.LedgerServiceImplBase {
               }
               respond(out, response == null ? null : response.toByteArray(), err);
             });
+  }
+
+  private static boolean lostLeadership(Throwable err) {
+    Throwable cause = err;
+    while (cause instanceof java.util.concurrent.CompletionException && cause.getCause() != null) {
+      cause = cause.getCause();
+    }
+    return cause instanceof WriteFailure wf
+        && (wf.kind() == ErrorDetail.Kind.NOT_LEADER || wf.kind() == ErrorDetail.Kind.NO_LEADER);
   }
 
   private void countResults(SubmitRequest request, SubmitResponse response) {

@@ -261,6 +261,19 @@ public final class LocalCluster implements AutoCloseable {
     processes[node - 1] = null;
   }
 
+  /** SIGTERM, as an operator's stop: the node hands leadership over and drains, then exits. */
+  public void stop(int node) throws InterruptedException {
+    Process p = processes[node - 1];
+    if (p != null && p.isAlive()) {
+      p.destroy();
+      if (!p.waitFor(30, TimeUnit.SECONDS)) {
+        p.destroyForcibly();
+        p.waitFor(10, TimeUnit.SECONDS);
+      }
+    }
+    processes[node - 1] = null;
+  }
+
   public void restart(int node) throws Exception {
     kill(node);
     startNode(node);
@@ -283,6 +296,8 @@ public final class LocalCluster implements AutoCloseable {
               .withDeadlineAfter(2, TimeUnit.SECONDS)
               .clusterStatus(ClusterStatusRequest.getDefaultInstance()));
     } catch (RuntimeException e) {
+      // A restarted node is then dialled at the next poll, not after gRPC's growing backoff.
+      channel(node).resetConnectBackoff();
       return Optional.empty();
     }
   }

@@ -114,14 +114,39 @@ final class TransferLoad {
   }
 
   /** The checker; returns the number of transfers found applied. */
+  /**
+   * Every planned id, looked up linearizably by 16 callers at once: concurrent reads share their
+   * barrier entries, so ten thousand look-ups take seconds, not minutes.
+   */
+  private Map<String, GetTransferResponse> lookUpAll(CairnClient client) {
+    Map<String, GetTransferResponse> out = new ConcurrentHashMap<>();
+    java.util.concurrent.ExecutorService pool =
+        java.util.concurrent.Executors.newFixedThreadPool(16);
+    try {
+      List<java.util.concurrent.Future<?>> pending = new ArrayList<>();
+      for (String id : planned.keySet()) {
+        pending.add(pool.submit(() -> out.put(id, client.getTransfer(id))));
+      }
+      for (java.util.concurrent.Future<?> f : pending) {
+        f.get(120, java.util.concurrent.TimeUnit.SECONDS);
+      }
+    } catch (Exception e) {
+      throw new AssertionError("looking up the planned transfers failed", e);
+    } finally {
+      pool.shutdownNow();
+    }
+    return out;
+  }
+
   long verify(CairnClient client) {
     Map<String, Long> expected = new HashMap<>();
     for (int i = 0; i < accounts; i++) {
       expected.put(account(i), initialBalance);
     }
     long applied = 0;
+    Map<String, GetTransferResponse> looked = lookUpAll(client);
     for (Planned p : planned.values()) {
-      GetTransferResponse r = client.getTransfer(p.id());
+      GetTransferResponse r = looked.get(p.id());
       ResultCode ack = acked.get(p.id());
       if (ack != null) {
         assertTrue(r.getFound(), "acknowledged transfer " + p.id() + " (" + ack + ") is lost");
