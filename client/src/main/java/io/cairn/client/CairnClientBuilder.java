@@ -91,10 +91,12 @@ public final class CairnClientBuilder {
    * latencies of the last 1,024 successful attempts, and gives each attempt {@code clamp(p99 *
    * multiplier, min, max)} (default 3 x p99 within 250 ms .. 3 s). Until 100 attempts of a kind
    * have succeeded it uses {@code max}. Within one call, every attempt that timed out doubles the
-   * next one's deadline (up to {@code max}), so a cluster that slowed down is still reached. A
-   * frozen node is given up after a few p99s instead of seconds. {@code max} is the {@link
-   * #attemptTimeout}; a {@code min} above it is taken as {@code max}; {@code multiplier} 1 with
-   * {@code min} equal to {@code max} gives the fixed timeout of old.
+   * next one's deadline (up to {@code max}), so a cluster that slowed down is still reached, and
+   * the last attempt {@link #maxAttempts} allows always gets {@code max} (with {@code
+   * maxAttempts(1)} the deadline is fixed). A frozen node is given up after a few p99s instead of
+   * seconds. {@code max} is the {@link #attemptTimeout}; a {@code min} above it is taken as {@code
+   * max}; {@code multiplier} 1 with {@code min} equal to {@code max} gives the fixed timeout of
+   * old.
    *
    * @throws IllegalArgumentException when {@code multiplier} is below 1 or not a number, or a
    *     duration is zero or negative
@@ -114,7 +116,8 @@ public final class CairnClientBuilder {
    * whose first attempt has not answered after the reads' observed p99 (and at least {@code
    * minDelay}) is sent again to a second endpoint whose breaker is closed; the first answer wins
    * and the other attempt is cancelled. Costs at most about 1% more reads; cuts the tail when a
-   * node stalls. Writes are never hedged: one write has at most one attempt in flight.
+   * node stalls. A hedge counts as an attempt towards {@link #maxAttempts}. Writes are never
+   * hedged: one write has at most one attempt in flight.
    *
    * @throws IllegalArgumentException when {@code minDelay} is zero or negative
    */

@@ -281,7 +281,13 @@ public final class Caller implements AutoCloseable {
     }
 
     private long timeoutMillis(long remainingMillis) {
-      long t = kind == Kind.PINNED ? timeouts.maxMillis() : timeouts.attemptMillis(kind, timedOut);
+      // The last attempt a call may make has nothing to retry into: cutting it short would only
+      // turn a slow success into a failure (for a write, an unknown outcome).
+      boolean last = attempt >= policy.maxAttempts();
+      long t =
+          kind == Kind.PINNED || last
+              ? timeouts.maxMillis()
+              : timeouts.attemptMillis(kind, timedOut);
       return Math.min(t, Math.max(1, remainingMillis));
     }
 

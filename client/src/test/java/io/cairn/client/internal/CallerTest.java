@@ -53,6 +53,10 @@ class CallerTest {
       };
 
   Caller caller(boolean hedge) {
+    return caller(hedge, 10);
+  }
+
+  Caller caller(boolean hedge, int maxAttempts) {
     timer.setRemoveOnCancelPolicy(true);
     caller =
         new Caller(
@@ -60,7 +64,7 @@ class CallerTest {
             new Caller.Policy(
                 3000,
                 20_000,
-                10,
+                maxAttempts,
                 1,
                 5,
                 250,
@@ -196,5 +200,17 @@ class CallerTest {
     caller.call(Caller.Kind.WRITE, null, "q", rpc, List.of());
     awaitHeld(2);
     assertTrue(held.get(1).deadlineMillis() <= 250, "deadline " + held.get(1).deadlineMillis());
+  }
+
+  @Test
+  void theLastAttemptACallMayMakeGetsTheMaximumDeadline() throws Exception {
+    caller(false, 1);
+    warmUp(Caller.Kind.WRITE);
+    assertEquals(250, caller.attemptTimeoutMillis(Caller.Kind.WRITE));
+    holding.add(A);
+    caller.call(Caller.Kind.WRITE, null, "q", rpc, List.of());
+    awaitHeld(1);
+    long deadline = held.get(0).deadlineMillis();
+    assertTrue(deadline > 2000 && deadline <= 3000, "deadline " + deadline);
   }
 }
