@@ -428,9 +428,16 @@ public final class Caller implements AutoCloseable {
       Status.Code code = status.getCode();
       boolean transport = EndpointHealth.isTransportFailure(code, detail);
       if (kind != Kind.PINNED) {
+        EndpointHealth.Outcome outcome =
+            transport
+                ? EndpointHealth.Outcome.TRANSPORT_FAILURE
+                // Cancelled here (closing, interrupted): says nothing of the node.
+                : code == Status.Code.CANCELLED
+                    ? EndpointHealth.Outcome.ABANDONED
+                    : EndpointHealth.Outcome.ANSWERED;
         health.record(
             t.choice,
-            transport ? EndpointHealth.Outcome.TRANSPORT_FAILURE : EndpointHealth.Outcome.ANSWERED,
+            outcome,
             System.nanoTime() - t.startNanos,
             TimeUnit.MILLISECONDS.toNanos(t.timeoutMillis));
       }
