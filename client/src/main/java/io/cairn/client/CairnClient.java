@@ -61,6 +61,15 @@ import java.util.concurrent.atomic.AtomicInteger;
  * served at. A read never changes state, so it is retried like a write but never ends with {@link
  * OutcomeUnknownException}.
  *
+ * <p><b>Routing around trouble.</b> Each endpoint has a circuit breaker ({@link
+ * CairnClientBuilder#circuitBreaker}): one whose recent attempts failed at the transport is skipped
+ * while another can be tried ({@link #endpointStates()}). Attempt deadlines follow the observed p99
+ * ({@link CairnClientBuilder#adaptiveTimeout}), so a frozen node costs a few p99s, not seconds. A
+ * read slower than the p99 is hedged to a second endpoint ({@link CairnClientBuilder#hedgeReads});
+ * a write never is. A refused or reset connection is redialled at once, not after gRPC's reconnect
+ * backoff. A reply a follower forwarded names the leader (header {@code cairn-leader}), and the
+ * next writes go there directly.
+ *
  * <p><b>Failures.</b> Ledger outcomes are result codes, never exceptions. Every other failure is an
  * unchecked {@link CairnException}, thrown by blocking methods and used to complete the futures of
  * the async ones:
@@ -122,17 +131,13 @@ public final class CairnClient implements AutoCloseable {
     this.caller =
         new Caller(
             b.endpoints,
-            new Caller.Policy(
-                b.attemptTimeout.toMillis(),
-                b.totalTimeout.toMillis(),
-                b.maxAttempts,
-                b.backoffBase.toMillis(),
-                b.backoffMax.toMillis()),
+            policy(b),
             timer,
             callbacks,
             b.resolver,
             b.maxInflightCalls,
-            b.sslContext);
+            b.sslContext,
+            b.endpointStateListener);
     this.coalescer =
         b.coalesceMaxOps <= 1
             ? null
@@ -144,6 +149,28 @@ public final class CairnClient implements AutoCloseable {
                 b.maxRequestBytes - 1024,
                 b.lingerQuiet,
                 b.lingerMax);
+  }
+
+  private static Caller.Policy policy(CairnClientBuilder b) {
+    return new Caller.Policy(
+        b.attemptTimeout.toMillis(),
+        b.totalTimeout.toMillis(),
+        b.maxAttempts,
+        b.backoffBase.toMillis(),
+        b.backoffMax.toMillis(),
+        b.attemptTimeoutMin.toMillis(),
+        b.timeoutMultiplier,
+        b.hedgeReads,
+        b.hedgeMinDelay.toMillis(),
+        b.keepAliveTime.toMillis(),
+        b.keepAliveTimeout.toMillis(),
+        new io.cairn.client.internal.EndpointHealth.Settings(
+            b.breakerWindowCalls,
+            b.breakerMinimumCalls,
+            b.breakerFailureRatePercent,
+            b.breakerOpenWait.toMillis(),
+            b.slowCallFraction,
+            b.slowCallRatePercent));
   }
 
   /** Coalesced requests on the wire at once by default ({@link CairnClientBuilder#coalesce}). */
@@ -762,6 +789,15 @@ public final class CairnClient implements AutoCloseable {
   /** Endpoints known now: the configured ones and any leader the cluster pointed to. */
   public List<String> endpoints() {
     return caller.endpoints();
+  }
+
+  /**
+   * The circuit-breaker state of every endpoint known now (as {@link #endpoints()}, in that order):
+   * {@link EndpointState#OPEN} ones are skipped while another endpoint can be tried. A snapshot;
+   * for every change as it happens, see {@link CairnClientBuilder#endpointStateListener}.
+   */
+  public java.util.Map<String, EndpointState> endpointStates() {
+    return caller.endpointStates();
   }
 
   private <Q, R> R read(Q request, Caller.Rpc<Q, R> rpc) {

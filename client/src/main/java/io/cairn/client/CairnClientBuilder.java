@@ -14,6 +14,19 @@ import java.util.Objects;
 public final class CairnClientBuilder {
   List<String> endpoints = List.of("127.0.0.1:7201", "127.0.0.1:7202", "127.0.0.1:7203");
   Duration attemptTimeout = Duration.ofSeconds(3);
+  Duration attemptTimeoutMin = Duration.ofMillis(250);
+  double timeoutMultiplier = 3.0;
+  boolean hedgeReads = true;
+  Duration hedgeMinDelay = Duration.ofMillis(20);
+  int breakerWindowCalls = 20;
+  int breakerMinimumCalls = 10;
+  float breakerFailureRatePercent = 50;
+  Duration breakerOpenWait = Duration.ofSeconds(1);
+  double slowCallFraction = 0.8;
+  float slowCallRatePercent = 100;
+  Duration keepAliveTime = Duration.ofSeconds(10);
+  Duration keepAliveTimeout = Duration.ofSeconds(3);
+  java.util.function.BiConsumer<String, EndpointState> endpointStateListener = (e, s) -> {};
   Duration totalTimeout = Duration.ofSeconds(15);
   int maxAttempts = 30;
   Duration backoffBase = Duration.ofMillis(20);
@@ -38,9 +51,10 @@ public final class CairnClientBuilder {
 
   /**
    * host:port of one or more nodes (default 127.0.0.1:7201, :7202, :7203). Any subset of the
-   * cluster will do: writes go to the leader, learnt from NOT_LEADER redirects, and a leader a node
-   * names is added to the list; reads go to the first endpoint and move to the next on a retryable
-   * failure.
+   * cluster will do: writes go to the leader, learnt from NOT_LEADER redirects and from the {@code
+   * cairn-leader} header of forwarded replies, and a leader a node names is added to the list;
+   * reads go to the first endpoint and move to the next on a retryable failure. Endpoints whose
+   * circuit breaker is open are skipped while another can be tried.
    *
    * @throws IllegalArgumentException when the list is empty or an entry is not host:port (no colon,
    *     or nothing before or after the last one)
@@ -60,13 +74,133 @@ public final class CairnClientBuilder {
   }
 
   /**
-   * Deadline of each attempt (default 3 s), cut to what is left of the total timeout. An attempt
-   * that passes it is DEADLINE_EXCEEDED and retried; for a write it makes the outcome unknown.
+   * Upper bound of the deadline of each attempt (default 3 s), cut to what is left of the total
+   * timeout. The deadline itself adapts to observed latency (see {@link #adaptiveTimeout}); this is
+   * the deadline until enough attempts have succeeded to measure it. An attempt that passes its
+   * deadline is DEADLINE_EXCEEDED and retried; for a write it makes the outcome unknown.
    *
    * @throws IllegalArgumentException when {@code d} is zero or negative
    */
   public CairnClientBuilder attemptTimeout(Duration d) {
     this.attemptTimeout = positive(d);
+    return this;
+  }
+
+  /**
+   * Attempt deadlines that follow latency: per kind of call (writes, reads) the client keeps the
+   * latencies of the last 1,024 successful attempts, and gives each attempt {@code clamp(p99 *
+   * multiplier, min, max)} (default 3 x p99 within 250 ms .. 3 s). Until 100 attempts of a kind
+   * have succeeded it uses {@code max}. Within one call, every attempt that timed out doubles the
+   * next one's deadline (up to {@code max}), so a cluster that slowed down is still reached, and
+   * the last attempt {@link #maxAttempts} allows always gets {@code max} (with {@code
+   * maxAttempts(1)} the deadline is fixed). A frozen node is given up after a few p99s instead of
+   * seconds. {@code max} is the {@link #attemptTimeout}; a {@code min} above it is taken as {@code
+   * max}; {@code multiplier} 1 with {@code min} equal to {@code max} gives the fixed timeout of
+   * old.
+   *
+   * @throws IllegalArgumentException when {@code multiplier} is below 1 or not a number, or a
+   *     duration is zero or negative
+   */
+  public CairnClientBuilder adaptiveTimeout(double multiplier, Duration min, Duration max) {
+    if (!(multiplier >= 1) || Double.isInfinite(multiplier)) {
+      throw new IllegalArgumentException("timeout multiplier must be >= 1: " + multiplier);
+    }
+    this.timeoutMultiplier = multiplier;
+    this.attemptTimeoutMin = positive(min);
+    this.attemptTimeout = positive(max);
+    return this;
+  }
+
+  /**
+   * Hedged reads (default on, after at least 20 ms): a read that is not pinned to an endpoint and
+   * whose first attempt has not answered after the reads' observed p99 (and at least {@code
+   * minDelay}) is sent again to a second endpoint whose breaker is closed; the first answer wins
+   * and the other attempt is cancelled. Costs at most about 1% more reads; cuts the tail when a
+   * node stalls. A hedge counts as an attempt towards {@link #maxAttempts}. Writes are never
+   * hedged: one write has at most one attempt in flight.
+   *
+   * @throws IllegalArgumentException when {@code minDelay} is zero or negative
+   */
+  public CairnClientBuilder hedgeReads(boolean enabled, Duration minDelay) {
+    this.hedgeReads = enabled;
+    this.hedgeMinDelay = positive(minDelay);
+    return this;
+  }
+
+  /**
+   * A circuit breaker per endpoint (resilience4j): over the last {@code windowCalls} attempts to an
+   * endpoint (judged once there are {@code minimumCalls}), when at least {@code failureRatePercent}
+   * failed at the transport (refused, reset, or no answer within the attempt's deadline) the
+   * breaker opens and the endpoint is skipped while another can be tried; after {@code openWait}
+   * one probe is let through (half-open), and its success closes it. Defaults: 20 calls, 10, 50%, 1
+   * s. Refusals a node sends (NOT_LEADER, NO_LEADER, NOT_READY, OVERLOADED, INVALID_ARGUMENT,
+   * PERMISSION_DENIED, ledger result codes) never count: the node was reached. When every endpoint
+   * is open, calls go to the one that opened first. States: {@link CairnClient#endpointStates()}
+   * and {@link #endpointStateListener}.
+   *
+   * @throws IllegalArgumentException when a count is below 1, {@code minimumCalls} exceeds {@code
+   *     windowCalls}, the rate is not in (0, 100], or {@code openWait} is zero or negative
+   */
+  public CairnClientBuilder circuitBreaker(
+      int windowCalls, int minimumCalls, float failureRatePercent, Duration openWait) {
+    if (windowCalls < 1 || minimumCalls < 1 || minimumCalls > windowCalls) {
+      throw new IllegalArgumentException("breaker: 1 <= minimumCalls <= windowCalls");
+    }
+    this.breakerFailureRatePercent = percent(failureRatePercent);
+    this.breakerWindowCalls = windowCalls;
+    this.breakerMinimumCalls = minimumCalls;
+    this.breakerOpenWait = positive(openWait);
+    return this;
+  }
+
+  /**
+   * The breakers' slow-call rule: a successful attempt slower than {@code fractionOfTimeout} of the
+   * (adaptive) attempt deadline it ran under is slow, and at {@code ratePercent} slow attempts in
+   * the window the breaker opens as for failures (default 0.8 and 100%: only an endpoint whose
+   * every recent answer came near its deadline).
+   *
+   * @throws IllegalArgumentException when {@code fractionOfTimeout} is not in (0, 1] or the rate is
+   *     not in (0, 100]
+   */
+  public CairnClientBuilder slowCalls(double fractionOfTimeout, float ratePercent) {
+    if (!(fractionOfTimeout > 0 && fractionOfTimeout <= 1)) {
+      throw new IllegalArgumentException("slow-call fraction must be in (0, 1]");
+    }
+    this.slowCallRatePercent = percent(ratePercent);
+    this.slowCallFraction = fractionOfTimeout;
+    return this;
+  }
+
+  /**
+   * Called with an endpoint and its breaker's new state on every change (default: nothing), on the
+   * client's threads while a call is chosen or finished: keep it short, never block. A listener
+   * that throws is ignored. For metrics or logs; {@link CairnClient#endpointStates()} reads the
+   * states at any time.
+   *
+   * @throws NullPointerException when {@code listener} is null
+   */
+  public CairnClientBuilder endpointStateListener(
+      java.util.function.BiConsumer<String, EndpointState> listener) {
+    this.endpointStateListener = Objects.requireNonNull(listener);
+    return this;
+  }
+
+  /**
+   * HTTP/2 keepalive on each connection while calls are in flight (default every 10 s, dropped
+   * after 3 s without an answer; zero {@code time} turns it off): finds a connection to a vanished
+   * node without waiting for the OS. gRPC raises a {@code time} under 10 s to 10 s. The node must
+   * permit it (a Cairn node permits pings every 5 s); a server that permits less answers with
+   * GOAWAY and the client pings half as often.
+   *
+   * @throws IllegalArgumentException when {@code time} is negative or {@code timeout} is zero or
+   *     negative
+   */
+  public CairnClientBuilder keepAlive(Duration time, Duration timeout) {
+    if (Objects.requireNonNull(time).isNegative()) {
+      throw new IllegalArgumentException("keepalive time must be >= 0");
+    }
+    this.keepAliveTimeout = positive(timeout);
+    this.keepAliveTime = time;
     return this;
   }
 
@@ -268,6 +402,13 @@ public final class CairnClientBuilder {
     sslContext =
         plaintext ? null : io.cairn.client.internal.Caller.clientTls(caFile, certFile, keyFile);
     return new CairnClient(this);
+  }
+
+  private static float percent(float p) {
+    if (!(p > 0 && p <= 100)) {
+      throw new IllegalArgumentException("rate must be in (0, 100]: " + p);
+    }
+    return p;
   }
 
   private static Duration positive(Duration d) {
