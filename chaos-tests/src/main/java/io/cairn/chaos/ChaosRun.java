@@ -146,8 +146,6 @@ public final class ChaosRun {
             "node.id=" + node,
             "cluster.peers=" + peers,
             "node.data.dir=/data/" + node,
-            "raft.election.timeout.min.millis=500",
-            "raft.election.timeout.max.millis=1000",
             "ledger.max.clock.skew.millis=120000",
             "tls.ca.file=/certs/ca.crt",
             "tls.cert.file=/certs/node.crt",

@@ -86,10 +86,10 @@ class OverloadTest {
             // Small bounds so a flood from one test JVM surely crosses them.
             "api.max.inflight.requests", "64",
             "api.max.inflight.per.connection", "32",
-            // The project's default election timeouts: CPU starvation under the flood must
-            // not look like a dead leader (the test cluster's 0.5-1 s would).
-            "raft.election.timeout.min.millis", "1000",
-            "raft.election.timeout.max.millis", "2000");
+            // The project's default election timeouts (0.15-0.3 s), not the test cluster's
+            // 0.5-1 s: CPU starvation under the flood must not look like a dead leader.
+            "raft.election.timeout.min.millis", "150",
+            "raft.election.timeout.max.millis", "300");
     try (LocalCluster cluster = new LocalCluster("overload", 3, data, settings).start();
         CairnClient normal =
             cluster
