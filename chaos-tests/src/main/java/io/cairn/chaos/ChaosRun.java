@@ -89,8 +89,12 @@ public final class ChaosRun {
               faults.size(), faults.stream().map(Fault::name).toList()));
       sb.append(
           String.format(
-              "  availability: %.1f ok ops/s during faults, %.1f outside%n",
-              okPerSecondInFaults, okPerSecondOutside));
+              "  availability: %.1f ok ops/s during faults, %.1f outside (%s)%n",
+              okPerSecondInFaults,
+              okPerSecondOutside,
+              okPerSecondOutside > 0
+                  ? String.format("%.0f%%", 100 * okPerSecondInFaults / okPerSecondOutside)
+                  : "n/a"));
       for (Verdict v : verdicts) {
         sb.append("  ").append(v).append('\n');
       }
