@@ -62,14 +62,14 @@ final class FailoverText {
 
   private static String kind(String name, String p, Map<String, Object> j) {
     return String.format(
-        "%s: recovery median %s ms, max %s ms (not recovered %s); every caller median %s ms,"
-            + " max %s ms; failed %s, unknown %s, non-OK codes %s, replayed %s, left unanswered at the end %s; %s acked (%.0f/s)",
+        "%s: recovery median %s, max %s (not recovered %s); every caller median %s,"
+            + " max %s; failed %s, unknown %s, non-OK codes %s, replayed %s, left unanswered at the end %s; %s acked (%.0f/s)",
         name,
-        FailoverReport.ms((Double) j.get(p + "recovery_median_ms")),
-        FailoverReport.ms((Double) j.get(p + "recovery_max_ms")),
+        withUnit((Double) j.get(p + "recovery_median_ms")),
+        withUnit((Double) j.get(p + "recovery_max_ms")),
         j.get(p + "not_recovered"),
-        FailoverReport.ms((Double) j.get(p + "all_callers_median_ms")),
-        FailoverReport.ms((Double) j.get(p + "all_callers_max_ms")),
+        withUnit((Double) j.get(p + "all_callers_median_ms")),
+        withUnit((Double) j.get(p + "all_callers_max_ms")),
         j.get(p + "failed"),
         j.get(p + "unknown"),
         j.get(p + "non_ok_codes"),
@@ -77,6 +77,11 @@ final class FailoverText {
         j.get(p + "unanswered_at_end"),
         j.get(p + "acked"),
         (Double) j.get(p + "acked_per_sec"));
+  }
+
+  private static String withUnit(double ms) {
+    String v = FailoverReport.ms(ms);
+    return Double.isFinite(ms) ? v + " ms" : v;
   }
 
   private static String leaderChanges(Map<String, Object> j) {
