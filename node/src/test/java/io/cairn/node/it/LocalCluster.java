@@ -152,12 +152,19 @@ public final class LocalCluster implements AutoCloseable {
   }
 
   /** Starts every node and waits (bounded) until one of them is leader. */
+  /** Starts the initial members and waits for a leader; on failure stops what it started. */
   public LocalCluster start() throws Exception {
-    for (int i = 1; i <= initialMembers; i++) {
-      startNode(i);
+    try {
+      for (int i = 1; i <= initialMembers; i++) {
+        startNode(i);
+      }
+      awaitLeader(Duration.ofSeconds(60));
+      return this;
+    } catch (Exception | Error e) {
+      // A caller whose start() failed has no cluster to close: its nodes would outlive the test.
+      close();
+      throw e;
     }
-    awaitLeader(Duration.ofSeconds(60));
-    return this;
   }
 
   public int size() {
