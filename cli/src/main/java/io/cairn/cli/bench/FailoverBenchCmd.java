@@ -314,9 +314,12 @@ public final class FailoverBenchCmd extends CliCommand {
     String node = leader.status().getNodeId();
     note(err, "fault %d of %d: %s the leader %s", k + 1, faults, fault, node);
     if (fault.equals("kill")) {
-      long at = control.kill(node);
-      java.fault("kill", node, at);
-      stub.fault("kill", node, at);
+      control.kill(
+          node,
+          at -> {
+            java.fault("kill", node, at);
+            stub.fault("kill", node, at);
+          });
       Thread.sleep(TimeUnit.SECONDS.toMillis(restartAfterSeconds));
       note(err, "restarting %s", node);
       control.script(List.of("restart", node.substring(1)), 120, line -> {});
