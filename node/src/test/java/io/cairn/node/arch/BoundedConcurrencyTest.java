@@ -26,7 +26,12 @@ class BoundedConcurrencyTest {
               "io.cairn.client.CairnClient -> new java.util.concurrent.ScheduledThreadPoolExecutor",
               "the client's retry timer: it holds at most one pending retry per call in flight,"
                   + " and calls in flight are capped by CairnClient.Builder.maxInflightCalls;"
-                  + " the JDK has no bounded scheduled executor"));
+                  + " the JDK has no bounded scheduled executor"),
+          new BoundedConcurrencyRule.Allowed(
+              "io.cairn.node.api.Forwarder -> Executors.newSingleThreadScheduledExecutor",
+              "the forwarder's ticker: one fixed-delay task is all it ever holds (calls waiting"
+                  + " for a leader sit in a set bounded by the API's admission, not in its"
+                  + " queue)"));
 
   @Test
   void nodeAndClientMainCodeCreateNoUnboundedQueueOrExecutor() {
