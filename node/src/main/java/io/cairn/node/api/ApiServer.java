@@ -102,32 +102,7 @@ public final class ApiServer implements AutoCloseable {
                 .trustManager(tls.clientTrust())
                 .protocols("TLSv1.3")
                 .build();
-    java.util.Map<String, String> configured = new java.util.HashMap<>();
-    for (NodeConfig.Peer p : config.peers()) {
-      configured.put(p.id(), p.apiEndpoint());
-    }
-    Forwarder.Leaders leaders =
-        new Forwarder.Leaders() {
-          @Override
-          public boolean selfLeads() {
-            return raft.isLeaderReady();
-          }
-
-          @Override
-          public Forwarder.Target leader() {
-            String id = raft.status().leaderId();
-            if (id.isEmpty() || id.equals(raft.selfId())) {
-              return null;
-            }
-            for (io.cairn.node.raft.Peer p : raft.members()) {
-              if (p.id().equals(id) && !p.apiEndpoint().isEmpty()) {
-                return new Forwarder.Target(id, p.apiEndpoint());
-              }
-            }
-            String e = configured.get(id);
-            return e == null ? null : new Forwarder.Target(id, e);
-          }
-        };
+    Forwarder.Leaders leaders = leaders(config, raft);
     // A reply relayed from the leader is at most what this node would send itself.
     int maxReply = (int) Math.min(Integer.MAX_VALUE, 4 * config.getLong("api.max.request.bytes"));
     Forwarder f = new Forwarder(leaders, client, Math.max(maxReply, 64 << 20), metrics);
@@ -137,6 +112,38 @@ public final class ApiServer implements AutoCloseable {
             .map(NodeConfig.Peer::apiEndpoint)
             .toList());
     return f;
+  }
+
+  /**
+   * What this node knows of the leader, for the forwarder and the hint: its id and API endpoint,
+   * from the replicated configuration, else from {@code cluster.peers}.
+   */
+  private static Forwarder.Leaders leaders(NodeConfig config, RaftNode raft) {
+    java.util.Map<String, String> configured = new java.util.HashMap<>();
+    for (NodeConfig.Peer p : config.peers()) {
+      configured.put(p.id(), p.apiEndpoint());
+    }
+    return new Forwarder.Leaders() {
+      @Override
+      public boolean selfLeads() {
+        return raft.isLeaderReady();
+      }
+
+      @Override
+      public Forwarder.Target leader() {
+        String id = raft.status().leaderId();
+        if (id.isEmpty() || id.equals(raft.selfId())) {
+          return null;
+        }
+        for (io.cairn.node.raft.Peer p : raft.members()) {
+          if (p.id().equals(id) && !p.apiEndpoint().isEmpty()) {
+            return new Forwarder.Target(id, p.apiEndpoint());
+          }
+        }
+        String e = configured.get(id);
+        return e == null ? null : new Forwarder.Target(id, e);
+      }
+    };
   }
 
   private static boolean isMember(RaftNode raft, String id) {
@@ -222,25 +229,17 @@ public final class ApiServer implements AutoCloseable {
                 new Authorizer(
                     roles(raft.stateMachine()), config.get(ConfigKeys.AUTH_BOOTSTRAP_ADMIN)),
                 principals,
-                new LeaderHint(hint(raft))))
+                new LeaderHint(hint(leaders(config, raft)))))
         .addService(health.getHealthService())
         .addService(ProtoReflectionServiceV1.newInstance())
         .build();
   }
 
   /** {@code <leader id>=<endpoint>} while another node leads, else null ({@link LeaderHint}). */
-  private static java.util.function.Supplier<String> hint(RaftNode raft) {
+  private static java.util.function.Supplier<String> hint(Forwarder.Leaders leaders) {
     return () -> {
-      var status = raft.status();
-      if (status.isLeader() || !status.knowsLeader() || status.leaderId().equals(raft.selfId())) {
-        return null;
-      }
-      for (io.cairn.node.raft.Peer p : raft.members()) {
-        if (p.id().equals(status.leaderId()) && !p.apiEndpoint().isEmpty()) {
-          return p.id() + "=" + p.apiEndpoint();
-        }
-      }
-      return null;
+      Forwarder.Target t = leaders.leader();
+      return t == null ? null : t.id() + "=" + t.endpoint();
     };
   }
 

@@ -143,27 +143,41 @@ final class LedgerApi extends LedgerServiceGrpc.LedgerServiceImplBase {
       out.onError(invalid);
       return;
     }
-    if (forwards()) {
-      forwarder.forward(
-          SUBMIT_RAW,
-          raw,
-          principal,
-          true,
-          hot.get("api.write.timeout.millis"),
-          out,
-          () -> submitHere(request, raw, principal, out, started));
-      return;
+    // One look at Raft per Submit: a ready leader serves it; anything else is forwarded (or,
+    // when this node may not forward, refused with the leader's address by submitHere).
+    if (raft.isLeaderReady()) {
+      signThenQueue(request, raw, principal, out, started);
+    } else if (!toLeader(
+        SUBMIT_RAW,
+        raw,
+        principal,
+        true,
+        out,
+        () -> submitHere(request, raw, principal, out, started))) {
+      submitHere(request, raw, principal, out, started);
     }
-    submitHere(request, raw, principal, out, started);
   }
 
   /**
-   * Whether the call being handled goes to the leader through this node: this node does not lead
-   * (or was just elected and is not ready: then the call waits here until it is), forwarding is on,
-   * and the call was not itself forwarded here (never twice).
+   * Sends the call being handled to the leader through this node, if it should go there: this node
+   * does not lead (or was just elected and is not ready: then the call waits until it is),
+   * forwarding is on, and the call was not itself forwarded here (never twice). {@code here} runs
+   * instead if this node becomes the ready leader meanwhile. Returns false when the call is to be
+   * served (or refused) here.
    */
-  private boolean forwards() {
-    return forwarder != null && !Principals.forwarded() && !raft.isLeaderReady();
+  private <Q, R> boolean toLeader(
+      io.grpc.MethodDescriptor<Q, R> method,
+      Q request,
+      String principal,
+      boolean write,
+      StreamObserver<R> out,
+      Runnable here) {
+    if (forwarder == null || Principals.forwarded() || raft.isLeaderReady()) {
+      return false;
+    }
+    long timeout = hot.get(write ? "api.write.timeout.millis" : "api.read.timeout.millis");
+    forwarder.forward(method, request, principal, write, timeout, out, here);
+    return true;
   }
 
   /** Submit on the leader (elsewhere: NOT_LEADER, the leader's address as a hint). */
@@ -179,6 +193,16 @@ final class LedgerApi extends LedgerServiceGrpc.LedgerServiceImplBase {
       out.onError(elsewhere);
       return;
     }
+    signThenQueue(request, raw, principal, out, started);
+  }
+
+  /** On the leader: signed requests through the verifier pool, the rest straight to the batch. */
+  private void signThenQueue(
+      SubmitRequest request,
+      byte[] raw,
+      String principal,
+      StreamObserver<byte[]> out,
+      long started) {
     if (SignatureCheck.anySigned(request)) {
       try {
         verifier.execute(
@@ -481,35 +505,24 @@ final class LedgerApi extends LedgerServiceGrpc.LedgerServiceImplBase {
   @Override
   public void addMember(AddMemberRequest request, StreamObserver<MembershipResponse> out) {
     Runnable here = () -> membership.add(request, out, this::notLeaderHere, this::toStatus);
-    if (forwards()) {
-      forwarder.forward(
-          LedgerServiceGrpc.getAddMemberMethod(),
-          request,
-          Principals.current(),
-          true,
-          hot.get("api.write.timeout.millis"),
-          out,
-          here);
-      return;
+    if (!toLeader(
+        LedgerServiceGrpc.getAddMemberMethod(), request, Principals.current(), true, out, here)) {
+      here.run();
     }
-    here.run();
   }
 
   @Override
   public void removeMember(RemoveMemberRequest request, StreamObserver<MembershipResponse> out) {
     Runnable here = () -> membership.remove(request, out, this::notLeaderHere, this::toStatus);
-    if (forwards()) {
-      forwarder.forward(
-          LedgerServiceGrpc.getRemoveMemberMethod(),
-          request,
-          Principals.current(),
-          true,
-          hot.get("api.write.timeout.millis"),
-          out,
-          here);
-      return;
+    if (!toLeader(
+        LedgerServiceGrpc.getRemoveMemberMethod(),
+        request,
+        Principals.current(),
+        true,
+        out,
+        here)) {
+      here.run();
     }
-    here.run();
   }
 
   /** NOT_LEADER pointing at the leader this node knows, or null when this node leads. */
@@ -566,18 +579,12 @@ final class LedgerApi extends LedgerServiceGrpc.LedgerServiceImplBase {
       Q request,
       StreamObserver<T> out,
       Function<LedgerStateMachine.View, T> reader) {
-    if (options.getConsistency() == Consistency.LINEARIZABLE && !unsafeLocalReads && forwards()) {
-      forwarder.forward(
-          method,
-          request,
-          Principals.current(),
-          false,
-          hot.get("api.read.timeout.millis"),
-          out,
-          () -> readHere(options, out, reader));
-      return;
+    boolean linearizable =
+        options.getConsistency() == Consistency.LINEARIZABLE && !unsafeLocalReads;
+    Runnable here = () -> readHere(options, out, reader);
+    if (!linearizable || !toLeader(method, request, Principals.current(), false, out, here)) {
+      here.run();
     }
-    readHere(options, out, reader);
   }
 
   private <T> void readHere(

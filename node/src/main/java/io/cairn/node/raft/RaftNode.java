@@ -188,6 +188,12 @@ public final class RaftNode implements AutoCloseable {
     // Cairn's linearizable reads do not use Ratis's ReadIndex (see LedgerApi#barrier); this only
     // keeps Ratis's own read path, which nothing of ours calls, from serving stale reads.
     RaftServerConfigKeys.Read.setOption(p, RaftServerConfigKeys.Read.Option.LINEARIZABLE);
+    flowControl(p, c);
+    return p;
+  }
+
+  /** Every queue and batch between the API and the disk, and the messages that carry them. */
+  private static void flowControl(RaftProperties p, NodeConfig c) {
     RaftServerConfigKeys.Write.setElementLimit(p, c.getInt("raft.write.element.limit"));
     RaftServerConfigKeys.Log.setQueueElementLimit(p, c.getInt("raft.write.element.limit"));
     RaftServerConfigKeys.Log.setQueueByteLimit(
@@ -220,7 +226,6 @@ public final class RaftNode implements AutoCloseable {
     // One message holds an appender batch or a snapshot chunk; leave room for framing.
     GrpcConfigKeys.setMessageSizeMax(
         p, SizeInBytes.valueOf(Math.max(appenderBytes, chunkBytes) + 2L * 1024 * 1024));
-    return p;
   }
 
   /** {@code configured}, or for 0 a loopback port that was free a moment ago. */
