@@ -176,6 +176,12 @@ public final class RaftNode implements AutoCloseable {
         p, SizeInBytes.valueOf(c.getLong("raft.log.segment.bytes")));
     RaftServerConfigKeys.Log.setPurgeGap(p, c.getInt("raft.log.purge.gap"));
     RaftServerConfigKeys.Log.setPurgeUptoSnapshotIndex(p, true);
+    // Ratis 3.3's default queues a follower's appends behind one another and lets a heartbeat
+    // whose previous entry is still queued pass the log check. A chaos run (bridge, 5 nodes)
+    // then left a follower that had led an empty term holding its own stale entry 0 with commit
+    // index 0: every append from the new leader was refused (INCONSISTENCY, nextIndex 0 and 1 in
+    // turn) and it never caught up. Appending in the request's own thread checks the log itself.
+    RaftServerConfigKeys.Log.setAppendEntriesComposeEnabled(p, false);
     // Ratis keeps every write's reply for this long to answer a retry of the same call id.
     // Cairn never retries a call id (each node writes under fresh ones; clients retry with
     // operation ids, which the ledger's dedupe table answers), so the default 60 s only made
