@@ -140,6 +140,15 @@ public final class Cairnctl {
       for (String id : u.operationIds()) {
         err.println("look it up with: cairnctl transfer get " + id);
       }
+      for (io.cairn.proto.Operation op : u.operations()) {
+        if (op.hasTransfer()) {
+          err.println(
+              "or retry it (applied at most once): the same command with --id "
+                  + op.getId()
+                  + " --created-at "
+                  + op.getCreatedAtMillis());
+        }
+      }
       return UNKNOWN;
     }
     if (e instanceof CairnException c) {

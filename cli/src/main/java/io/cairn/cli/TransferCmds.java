@@ -16,8 +16,9 @@ final class TransferCmds {
   @Command(
       name = "transfer",
       description = {
-        "Move AMOUNT from FROM to TO. Running it again with the same --id is a retry: it",
-        "returns the first result and is applied once. 'transfer get ID' looks an id up."
+        "Move AMOUNT from FROM to TO. Running it again with the same --id and --created-at is a",
+        "retry: it returns the first result and is applied once. 'transfer get ID' looks an id",
+        "up."
       },
       subcommands = {TransferGet.class, TransferVerify.class})
   static final class TransferCmd extends CliCommand {
@@ -30,8 +31,21 @@ final class TransferCmds {
     @Parameters(index = "2", paramLabel = "AMOUNT", arity = "0..1")
     String amount;
 
-    @Option(names = "--id", paramLabel = "ID", description = "Operation id (default: random).")
+    @Option(
+        names = "--id",
+        paramLabel = "ID",
+        description = "Operation id (default: random); needs --created-at.")
     String id;
+
+    @Option(
+        names = "--created-at",
+        paramLabel = "MILLIS",
+        description = {
+          "The transfer's creation time, ms since the epoch (with --id; e.g. $(date +%s%3N)).",
+          "A retry passes the first call's id and time: then it is never applied twice, even",
+          "after the ledger has forgotten the id (EXPIRED instead)."
+        })
+    Long createdAt;
 
     @Option(
         names = "--expect-version",
@@ -49,14 +63,26 @@ final class TransferCmds {
     @Override
     public Integer call() {
       if (from == null || to == null || amount == null) {
-        throw new IllegalArgumentException("usage: transfer FROM TO AMOUNT [--id ID]");
+        throw new IllegalArgumentException(
+            "usage: transfer FROM TO AMOUNT [--id ID --created-at MILLIS]");
+      }
+      if ((id == null) != (createdAt == null)) {
+        // An id alone would be stamped anew on every run: a retry after the ledger forgot the id
+        // would apply a second time. The pair names the operation for good.
+        throw new IllegalArgumentException(
+            "--id and --created-at go together: a retry sends the first call's id and time"
+                + " (e.g. T=$(date +%s%3N), then --id ID --created-at $T on every try)");
       }
       long a = Cairnctl.amount(amount);
       String opId = id == null ? Ops.newId() : id;
-      Operation op =
-          expectVersion == null
-              ? Ops.transfer(opId, from, to, a)
-              : Ops.transfer(opId, from, to, a, expectVersion);
+      long created = createdAt == null ? System.currentTimeMillis() : createdAt;
+      Operation op = Ops.transfer(opId, created, from, to, a);
+      if (expectVersion != null) {
+        op =
+            op.toBuilder()
+                .setTransfer(op.getTransfer().toBuilder().setExpectedFromVersion(expectVersion))
+                .build();
+      }
       if (signKey != null) {
         try {
           op = Ops.signed(op, KeyCmds.readPrivate(signKey));

@@ -44,6 +44,17 @@ class CairnctlTest {
   }
 
   @Test
+  void aTransferIdNeedsItsCreationTime() {
+    // An id alone would be stamped anew on each run, and a run after the ledger forgot the id
+    // would apply a second time; refused before connecting.
+    Run idOnly = run("--endpoint", "127.0.0.1:1", "transfer", "a", "b", "1", "--id", "pay-1");
+    assertEquals(Cairnctl.USAGE, idOnly.code());
+    assertTrue(idOnly.err().contains("--id and --created-at go together"), idOnly.err());
+    Run timeOnly = run("--endpoint", "127.0.0.1:1", "transfer", "a", "b", "1", "--created-at", "5");
+    assertEquals(Cairnctl.USAGE, timeOnly.code());
+  }
+
+  @Test
   void anUnreachableClusterExitsWithThree() {
     Run r = run("--plaintext", "--endpoint", "127.0.0.1:1", "--timeout", "1", "summary");
     assertEquals(Cairnctl.TRANSPORT, r.code());

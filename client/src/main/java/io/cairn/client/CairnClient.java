@@ -2,6 +2,7 @@ package io.cairn.client;
 
 import io.cairn.client.internal.Caller;
 import io.cairn.client.internal.Coalescer;
+import io.cairn.client.internal.Expiry;
 import io.cairn.proto.AddMemberRequest;
 import io.cairn.proto.ClusterStatusRequest;
 import io.cairn.proto.ClusterStatusResponse;
@@ -270,8 +271,8 @@ public final class CairnClient implements AutoCloseable {
   /**
    * Moves {@code amount} from {@code from} to {@code to}, under a fresh operation id; blocks until
    * applied. Same guarantees and failures as {@link #single(Operation)}. To be able to retry
-   * safely, prefer {@link #transfer(String, String, String, long)} or {@link #single(Operation)}
-   * with an id you keep.
+   * safely, prefer {@link #transfer(String, long, String, String, long)} or {@link
+   * #single(Operation)} with an id (and creation time) you keep.
    *
    * @param amount unsigned 64-bit, greater than 0
    * @return the result, committed on a majority with fsync and applied: {@code OK}, {@code
@@ -280,35 +281,40 @@ public final class CairnClient implements AutoCloseable {
    *     rule book or {@code from} equals {@code to}, before anything is sent; any other failure as
    *     in {@link #single(Operation)}
    * @throws OutcomeUnknownException the transfer may or may not be applied; {@link
-   *     OutcomeUnknownException#operationIds()} holds its fresh id: resolve with {@link
-   *     #getTransfer(String)} or {@link #transfer(String, String, String, long)} with that id,
-   *     never with a new call of this method (that would be a second transfer)
+   *     OutcomeUnknownException#operations()} holds it as sent: resolve with {@link
+   *     #getTransfer(String)} or by resending that operation with {@link #single(Operation)}, never
+   *     with a new call of this method (that would be a second transfer)
    */
   public OperationResult transfer(String from, String to, long amount) {
     return single(Ops.transfer(Ops.newId(), from, to, amount));
   }
 
   /**
-   * A transfer with a caller-chosen id; blocks until applied. Calling again with the same id and
-   * body is a retry: within the dedupe window the ledger returns the first result ({@code replayed}
-   * true) and never applies it twice; the same id with another body gives {@code DUPLICATE_ID}.
-   * Each call stamps the current time as {@code created_at}; to retry long after the first call,
-   * resend the first {@link Operation} with {@link #single(Operation)} instead, so an id already
-   * forgotten is refused ({@code EXPIRED}) rather than applied again. Same guarantees and failures
-   * as {@link #single(Operation)}.
+   * A transfer with a caller-chosen id and creation time; blocks until applied. The id and {@code
+   * createdAtMillis} together name the operation: keep both, and to retry call again with the same
+   * two and the same body. Within the dedupe window the ledger then returns the first result
+   * ({@code replayed} true) and never applies it twice; after it, the unchanged creation time makes
+   * the ledger refuse the retry ({@code EXPIRED}, thrown as {@link OutcomeUnknownException}) rather
+   * than apply it again. The same id with another body gives {@code DUPLICATE_ID}. Same guarantees
+   * and failures as {@link #single(Operation)}.
    *
    * @param id the operation id, 1-64 characters of [A-Za-z0-9._:-], unique per transfer
+   * @param createdAtMillis when the transfer was first issued (ms since the epoch, e.g. {@code
+   *     System.currentTimeMillis()} at the first attempt); the ledger refuses a time further ahead
+   *     of its clock than the allowed skew ({@code TIMESTAMP_IN_FUTURE})
    * @return the result, committed on a majority with fsync and applied: {@code OK}, {@code
-   *     NO_SUCH_ACCOUNT}, {@code INSUFFICIENT_FUNDS}, {@code AMOUNT_OVERFLOW} or {@code
-   *     DUPLICATE_ID}
+   *     NO_SUCH_ACCOUNT}, {@code INSUFFICIENT_FUNDS}, {@code AMOUNT_OVERFLOW}, {@code
+   *     TIMESTAMP_IN_FUTURE} or {@code DUPLICATE_ID}
    * @throws CairnException INVALID_ARGUMENT (final) when {@code id}, an account id or {@code
    *     amount} break the rule book or {@code from} equals {@code to}, before anything is sent; any
    *     other failure as in {@link #single(Operation)}
-   * @throws OutcomeUnknownException the transfer may or may not be applied: call again with the
-   *     same arguments, or look {@code id} up with {@link #getTransfer(String)}
+   * @throws OutcomeUnknownException the transfer may or may not be applied (its {@link
+   *     OutcomeUnknownException#operations()} holds it as sent): call again with the same
+   *     arguments, or look {@code id} up with {@link #getTransfer(String)}
    */
-  public OperationResult transfer(String id, String from, String to, long amount) {
-    return single(Ops.transfer(id, from, to, amount));
+  public OperationResult transfer(
+      String id, long createdAtMillis, String from, String to, long amount) {
+    return single(Ops.transfer(id, createdAtMillis, from, to, amount));
   }
 
   /**
@@ -435,6 +441,42 @@ public final class CairnClient implements AutoCloseable {
   }
 
   /**
+   * The operations' results, or an {@link OutcomeUnknownException} when one is {@code EXPIRED} (see
+   * {@link Expiry}); an unknown outcome names the operations as sent.
+   */
+  private static CompletableFuture<SubmitResponse> settled(
+      List<Operation> sent, CompletableFuture<SubmitResponse> answer) {
+    CompletableFuture<SubmitResponse> out = new CompletableFuture<>();
+    answer.whenComplete(
+        (r, err) -> {
+          if (err != null) {
+            Throwable e = err instanceof CompletionException c ? c.getCause() : err;
+            if (e instanceof OutcomeUnknownException u && u.operations().isEmpty()) {
+              e =
+                  new OutcomeUnknownException(
+                      u.operationIds(), sent, (CairnException) u.getCause());
+            }
+            out.completeExceptionally(e);
+            return;
+          }
+          OutcomeUnknownException expired = Expiry.unknownIfAnyExpired(sent, r);
+          if (expired != null) {
+            out.completeExceptionally(expired);
+          } else {
+            out.complete(r);
+          }
+        });
+    // A caller cancelling the future it holds cancels the call (and frees its permit).
+    out.whenComplete(
+        (r, err) -> {
+          if (out.isCancelled()) {
+            answer.cancel(false);
+          }
+        });
+    return out;
+  }
+
+  /**
    * {@link #transfer(String, String, long)} without blocking: a transfer under a fresh id,
    * submitted with {@link #singleAsync(Operation)}. On {@link OutcomeUnknownException} the id is in
    * {@link OutcomeUnknownException#operationIds()}; resolve it with {@link #getTransfer(String)},
@@ -496,7 +538,7 @@ public final class CairnClient implements AutoCloseable {
                   + maxRequestBytes,
               null));
     }
-    return sendWrite(request);
+    return settled(request.getOperationsList(), sendWrite(request));
   }
 
   private CompletableFuture<SubmitResponse> sendWrite(SubmitRequest request) {

@@ -150,7 +150,19 @@ public final class Ops {
    * to an ADMIN, or to any role holder that owns {@code from} ({@code PERMISSION_DENIED}).
    */
   public static Operation transfer(String id, String from, String to, long amount) {
-    return base(id)
+    return transfer(id, System.currentTimeMillis(), from, to, amount);
+  }
+
+  /**
+   * A transfer with the creation time given: to rebuild an operation for a retry, pass the id and
+   * {@code createdAtMillis} of the first attempt (kept with the id), so that once the id has left
+   * the ledger's dedupe window the retry is refused ({@code EXPIRED}) instead of applied again.
+   */
+  public static Operation transfer(
+      String id, long createdAtMillis, String from, String to, long amount) {
+    return Operation.newBuilder()
+        .setId(id)
+        .setCreatedAtMillis(createdAtMillis)
         .setTransfer(Transfer.newBuilder().setFrom(from).setTo(to).setAmount(amount))
         .build();
   }

@@ -1,6 +1,9 @@
 package io.cairn.client;
 
+import io.cairn.proto.Operation;
+import io.cairn.proto.SubmitResponse;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * A write's attempts ran out, on a retryable failure, after at least one of them may have reached
@@ -18,6 +21,8 @@ import java.util.List;
  */
 public final class OutcomeUnknownException extends CairnException {
   private final List<String> operationIds;
+  private final List<Operation> operations;
+  private final SubmitResponse response;
 
   /**
    * Made by the client library.
@@ -26,6 +31,35 @@ public final class OutcomeUnknownException extends CairnException {
    * @param last the failure of the last attempt
    */
   public OutcomeUnknownException(List<String> operationIds, CairnException last) {
+    this(operationIds, List.of(), last);
+  }
+
+  /**
+   * Made by the client library.
+   *
+   * @param operationIds the ids of the operations whose outcome is unknown (copied)
+   * @param operations those operations as sent, or empty when the library does not hold them
+   * @param last the failure of the last attempt, or what made the answer ambiguous
+   */
+  public OutcomeUnknownException(
+      List<String> operationIds, List<Operation> operations, CairnException last) {
+    this(operationIds, operations, null, last);
+  }
+
+  /**
+   * Made by the client library, for an answer that holds results but leaves some unknown (an {@code
+   * EXPIRED} result).
+   *
+   * @param operationIds the ids of the operations whose outcome is unknown (copied)
+   * @param operations those operations as sent, or empty when the library does not hold them
+   * @param response the node's answer, or null when there was none
+   * @param last what made the outcome unknown
+   */
+  public OutcomeUnknownException(
+      List<String> operationIds,
+      List<Operation> operations,
+      SubmitResponse response,
+      CairnException last) {
     super(
         last.code(),
         last.detail(),
@@ -33,6 +67,8 @@ public final class OutcomeUnknownException extends CairnException {
         "outcome unknown for " + describe(operationIds) + ": " + last.getMessage(),
         last);
     this.operationIds = List.copyOf(operationIds);
+    this.operations = List.copyOf(operations);
+    this.response = response;
   }
 
   /**
@@ -42,6 +78,25 @@ public final class OutcomeUnknownException extends CairnException {
    */
   public List<String> operationIds() {
     return operationIds;
+  }
+
+  /**
+   * The operations whose outcome is unknown, exactly as they were sent: same ids and the same
+   * {@code created_at}. Resend these (with {@link CairnClient#single} or {@link
+   * CairnClient#submit}) to retry; an operation rebuilt under the same id carries a new {@code
+   * created_at} and, once the id has left the ledger's dedupe window, could apply a second time.
+   * Empty for a membership change. Immutable.
+   */
+  public List<Operation> operations() {
+    return operations;
+  }
+
+  /**
+   * The node's answer when there was one: a {@link CairnClient#submit} whose results include {@code
+   * EXPIRED} still reports every other operation's result here. Empty when no answer came.
+   */
+  public Optional<SubmitResponse> response() {
+    return Optional.ofNullable(response);
   }
 
   private static String describe(List<String> ids) {

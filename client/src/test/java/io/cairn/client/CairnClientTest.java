@@ -40,6 +40,8 @@ class CairnClientTest {
     final Function<Integer, Status> failure;
     final Function<Integer, ErrorDetail> detail;
     final int port;
+    // The result code answered for operations whose id starts with "old-" (others get OK).
+    volatile ResultCode oldAnswer = ResultCode.OK;
 
     FakeNode(Function<Integer, Status> failure, Function<Integer, ErrorDetail> detail)
         throws Exception {
@@ -78,7 +80,7 @@ class CairnClientTest {
         r.addResults(
             OperationResult.newBuilder()
                 .setId(op.getId())
-                .setCode(ResultCode.OK)
+                .setCode(op.getId().startsWith("old-") ? oldAnswer : ResultCode.OK)
                 .setAppliedIndex(7));
       }
       out.onNext(r.build());
@@ -130,8 +132,8 @@ class CairnClientTest {
                     .setNotApplied(true)
                     .build());
     try (CairnClient c = client(List.of(follower.endpoint()), 5)) {
-      assertEquals(ResultCode.OK, c.transfer("t-1", "a", "b", 1).getCode());
-      assertEquals(ResultCode.OK, c.transfer("t-2", "a", "b", 1).getCode());
+      assertEquals(ResultCode.OK, c.single(Ops.transfer("t-1", "a", "b", 1)).getCode());
+      assertEquals(ResultCode.OK, c.single(Ops.transfer("t-2", "a", "b", 1)).getCode());
       assertEquals(1, follower.calls.size(), "the second write should go straight to the leader");
       assertEquals(2, leader.calls.size());
       assertTrue(c.endpoints().contains(leader.endpoint()));
@@ -142,7 +144,8 @@ class CairnClientTest {
   void invalidArgumentIsNotRetried() throws Exception {
     FakeNode node = new FakeNode(n -> Status.INVALID_ARGUMENT.withDescription("bad"), n -> null);
     try (CairnClient c = client(List.of(node.endpoint()), 5)) {
-      CairnException e = assertThrows(CairnException.class, () -> c.transfer("t", "a", "b", 1));
+      CairnException e =
+          assertThrows(CairnException.class, () -> c.single(Ops.transfer("t", "a", "b", 1)));
       assertFalse(e.isRetryable());
       assertFalse(e instanceof OutcomeUnknownException);
       assertEquals(1, node.calls.size());
@@ -161,7 +164,7 @@ class CairnClientTest {
                     .setNotApplied(true)
                     .build());
     try (CairnClient c = client(List.of(node.endpoint()), 5)) {
-      assertEquals(ResultCode.OK, c.transfer("t", "a", "b", 1).getCode());
+      assertEquals(ResultCode.OK, c.single(Ops.transfer("t", "a", "b", 1)).getCode());
       assertEquals(3, node.calls.size());
     }
   }
@@ -179,7 +182,7 @@ class CairnClientTest {
                     .build());
     try (CairnClient c = client(List.of(node.endpoint()), 5)) {
       long t0 = System.nanoTime();
-      assertEquals(ResultCode.OK, c.transfer("t", "a", "b", 1).getCode());
+      assertEquals(ResultCode.OK, c.single(Ops.transfer("t", "a", "b", 1)).getCode());
       long elapsedMillis = (System.nanoTime() - t0) / 1_000_000;
       // The client's own backoff is 1..5 ms here: only the hint can make two retries take 600 ms.
       assertTrue(elapsedMillis >= 600, "retried before the hint: " + elapsedMillis + " ms");
@@ -205,7 +208,8 @@ class CairnClientTest {
             .totalTimeout(Duration.ofSeconds(2))
             .build()) {
       long t0 = System.nanoTime();
-      CairnException e = assertThrows(CairnException.class, () -> c.transfer("t", "a", "b", 1));
+      CairnException e =
+          assertThrows(CairnException.class, () -> c.single(Ops.transfer("t", "a", "b", 1)));
       long elapsedMillis = (System.nanoTime() - t0) / 1_000_000;
       assertEquals(Status.Code.RESOURCE_EXHAUSTED, e.code());
       assertTrue(e.isRetryable());
@@ -244,7 +248,8 @@ class CairnClientTest {
             .callbackThreads(2)
             .build()) {
       for (int i = 0; i < 500; i++) {
-        assertEquals(ResultCode.OK, c.transfer("t" + i, "a", "b", 1).getCode(), "call " + i);
+        assertEquals(
+            ResultCode.OK, c.single(Ops.transfer("t" + i, "a", "b", 1)).getCode(), "call " + i);
       }
     }
   }
@@ -288,12 +293,62 @@ class CairnClientTest {
     FakeNode node = new FakeNode(n -> Status.UNAVAILABLE, n -> null);
     try (CairnClient c = client(List.of(node.endpoint()), 4)) {
       OutcomeUnknownException e =
-          assertThrows(OutcomeUnknownException.class, () -> c.transfer("pay-1", "a", "b", 1));
+          assertThrows(
+              OutcomeUnknownException.class, () -> c.single(Ops.transfer("pay-1", "a", "b", 1)));
       assertEquals(List.of("pay-1"), e.operationIds());
       assertEquals(4, node.calls.size());
       Operation first = node.calls.get(0).getOperations(0);
       for (SubmitRequest r : node.calls) {
         assertEquals(first, r.getOperations(0), "a retry must resend the identical operation");
+      }
+    }
+  }
+
+  @Test
+  void aFinalFailureAfterAnAttemptThatMayHaveAppliedIsStillOutcomeUnknown() throws Exception {
+    // Attempt 1 fails at the transport (it may have reached the log), attempt 2 gets INTERNAL,
+    // which is final but says nothing about attempt 1.
+    FakeNode node = new FakeNode(n -> n == 0 ? Status.UNAVAILABLE : Status.INTERNAL, n -> null);
+    try (CairnClient c = client(List.of(node.endpoint()), 4)) {
+      Operation op = Ops.transfer("pay-2", 1_700_000_000_000L, "a", "b", 1);
+      OutcomeUnknownException e = assertThrows(OutcomeUnknownException.class, () -> c.single(op));
+      assertEquals(2, node.calls.size());
+      assertEquals(List.of("pay-2"), e.operationIds());
+      assertEquals(List.of(op), e.operations(), "the operation as sent, created_at included");
+    }
+  }
+
+  @Test
+  void anExpiredAnswerIsOutcomeUnknownNotAResult() throws Exception {
+    FakeNode node = new FakeNode(n -> null, n -> null);
+    node.oldAnswer = ResultCode.EXPIRED;
+    try (CairnClient c = client(List.of(node.endpoint()), 3)) {
+      Operation old = Ops.transfer("old-1", 1_600_000_000_000L, "a", "b", 1);
+      OutcomeUnknownException single =
+          assertThrows(OutcomeUnknownException.class, () -> c.single(old));
+      assertEquals(List.of(old), single.operations());
+      assertTrue(single.getMessage().contains("EXPIRED"), single.getMessage());
+      Operation fresh = Ops.transfer("new-1", "a", "b", 1);
+      OutcomeUnknownException batch =
+          assertThrows(OutcomeUnknownException.class, () -> c.submit(List.of(fresh, old), false));
+      assertEquals(List.of("old-1"), batch.operationIds());
+      assertEquals(
+          ResultCode.OK,
+          batch.response().orElseThrow().getResults(0).getCode(),
+          "the other operation's result rides along");
+    }
+  }
+
+  @Test
+  void aTransferUnderACallersIdCarriesTheCallersCreationTime() throws Exception {
+    FakeNode node = new FakeNode(n -> null, n -> null);
+    try (CairnClient c = client(List.of(node.endpoint()), 3)) {
+      long created = System.currentTimeMillis() - 5_000;
+      c.transfer("pay-3", created, "a", "b", 1);
+      c.transfer("pay-3", created, "a", "b", 1);
+      assertEquals(2, node.calls.size());
+      for (SubmitRequest r : node.calls) {
+        assertEquals(created, r.getOperations(0).getCreatedAtMillis());
       }
     }
   }
@@ -309,7 +364,8 @@ class CairnClientTest {
                     .setNotApplied(true)
                     .build());
     try (CairnClient c = client(List.of(node.endpoint()), 3)) {
-      CairnException e = assertThrows(CairnException.class, () -> c.transfer("t", "a", "b", 1));
+      CairnException e =
+          assertThrows(CairnException.class, () -> c.single(Ops.transfer("t", "a", "b", 1)));
       assertFalse(e instanceof OutcomeUnknownException);
       assertTrue(e.isRetryable());
     }
@@ -379,7 +435,8 @@ class CairnClientTest {
   void aMalformedOperationFailsAloneBeforeSending() throws Exception {
     FakeNode node = new FakeNode(n -> null, n -> null);
     try (CairnClient c = client(List.of(node.endpoint()), 3)) {
-      CairnException e = assertThrows(CairnException.class, () -> c.transfer("t", "a", "a", 1));
+      CairnException e =
+          assertThrows(CairnException.class, () -> c.single(Ops.transfer("t", "a", "a", 1)));
       assertEquals(Status.Code.INVALID_ARGUMENT, e.code());
       assertEquals(0, node.calls.size());
     }
@@ -392,7 +449,7 @@ class CairnClientTest {
     c.close();
     c.close();
     AtomicInteger before = new AtomicInteger(node.calls.size());
-    assertThrows(CairnException.class, () -> c.transfer("t", "a", "b", 1));
+    assertThrows(CairnException.class, () -> c.single(Ops.transfer("t", "a", "b", 1)));
     assertEquals(before.get(), node.calls.size());
   }
 

@@ -223,15 +223,15 @@ class ResilienceTest {
       for (Status s : refusals) {
         node.failure = s;
         for (int i = 0; i < 6; i++) {
-          assertThrows(CairnException.class, () -> c.transfer("t", "a", "b", 1));
+          assertThrows(CairnException.class, () -> c.single(Ops.transfer("t", "a", "b", 1)));
         }
       }
       node.failure = Status.UNAVAILABLE;
       node.detail =
           ErrorDetail.newBuilder().setKind(ErrorDetail.Kind.NO_LEADER).setNotApplied(true).build();
-      assertThrows(CairnException.class, () -> c.transfer("t", "a", "b", 1));
+      assertThrows(CairnException.class, () -> c.single(Ops.transfer("t", "a", "b", 1)));
       node.failure = null;
-      assertEquals(ResultCode.OK, c.transfer("t", "a", "b", 1).getCode());
+      assertEquals(ResultCode.OK, c.single(Ops.transfer("t", "a", "b", 1)).getCode());
       assertEquals(EndpointState.CLOSED, c.endpointStates().get(node.endpoint()));
       assertTrue(changes.isEmpty(), "state changes: " + changes);
     }
@@ -249,11 +249,11 @@ class ResilienceTest {
             .maxAttempts(5)
             .backoff(Duration.ofMillis(10), Duration.ofMillis(20))
             .build()) {
-      assertEquals(ResultCode.OK, c.transfer("t-1", "a", "b", 1).getCode());
+      assertEquals(ResultCode.OK, c.single(Ops.transfer("t-1", "a", "b", 1)).getCode());
       servers.remove(0).shutdownNow().awaitTermination();
       // Refused: gRPC puts the channel in reconnect backoff (1 s, then longer), in which
       // calls fail at once without dialling.
-      assertThrows(CairnException.class, () -> c.transfer("t-2", "a", "b", 1));
+      assertThrows(CairnException.class, () -> c.single(Ops.transfer("t-2", "a", "b", 1)));
       servers.add(
           NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", port))
               .addService(node)
@@ -261,7 +261,7 @@ class ResilienceTest {
               .start());
       // Five attempts at most 20 ms apart would all fail inside the backoff; the client resets
       // it after a refusal, so a later attempt dials the restarted node.
-      assertEquals(ResultCode.OK, c.transfer("t-2", "a", "b", 1).getCode());
+      assertEquals(ResultCode.OK, c.single(Ops.transfer("t-2", "a", "b", 1)).getCode());
     }
   }
 
@@ -271,9 +271,9 @@ class ResilienceTest {
     Node follower = new Node(null, null);
     follower.leaderHeader = "n2=" + leader.endpoint();
     try (CairnClient c = client(List.of(follower.endpoint()), Duration.ofMinutes(1))) {
-      assertEquals(ResultCode.OK, c.transfer("t-1", "a", "b", 1).getCode());
-      assertEquals(ResultCode.OK, c.transfer("t-2", "a", "b", 1).getCode());
-      assertEquals(ResultCode.OK, c.transfer("t-3", "a", "b", 1).getCode());
+      assertEquals(ResultCode.OK, c.single(Ops.transfer("t-1", "a", "b", 1)).getCode());
+      assertEquals(ResultCode.OK, c.single(Ops.transfer("t-2", "a", "b", 1)).getCode());
+      assertEquals(ResultCode.OK, c.single(Ops.transfer("t-3", "a", "b", 1)).getCode());
       assertEquals(1, follower.calls.get(), "only the first write went through the follower");
       assertEquals(2, leader.calls.get());
       assertTrue(c.endpoints().contains(leader.endpoint()));
@@ -292,7 +292,7 @@ class ResilienceTest {
                 .build());
     follower.leaderHeader = "n2=" + leader.endpoint();
     try (CairnClient c = client(List.of(follower.endpoint()), Duration.ofMinutes(1))) {
-      assertEquals(ResultCode.OK, c.transfer("t-1", "a", "b", 1).getCode());
+      assertEquals(ResultCode.OK, c.single(Ops.transfer("t-1", "a", "b", 1)).getCode());
       assertEquals(1, follower.calls.get());
       assertEquals(1, leader.calls.get());
     }

@@ -539,7 +539,9 @@ public final class Caller implements AutoCloseable {
 
     private void finish(CairnException last) {
       release();
-      if (kind == Kind.WRITE && mayHaveApplied && last.isRetryable()) {
+      // Once an attempt may have reached the log, no later failure can say it did not: a final
+      // CANCELLED, INTERNAL or UNKNOWN after a timed-out attempt is as ambiguous as the timeout.
+      if (kind == Kind.WRITE && mayHaveApplied) {
         result.completeExceptionally(new OutcomeUnknownException(ids, last));
       } else {
         result.completeExceptionally(last);

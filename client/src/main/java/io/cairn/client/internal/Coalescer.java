@@ -163,18 +163,24 @@ public final class Coalescer implements AutoCloseable {
     for (int i = 0; i < batch.size(); i++) {
       Pending p = batch.get(i);
       if (err == null) {
-        p.future().complete(response.getResults(i));
+        CairnException expired = Expiry.unknownIfExpired(p.op(), response.getResults(i));
+        if (expired != null) {
+          p.future().completeExceptionally(expired);
+        } else {
+          p.future().complete(response.getResults(i));
+        }
       } else {
-        p.future().completeExceptionally(forOne(p.op().getId(), err));
+        p.future().completeExceptionally(forOne(p.op(), err));
       }
     }
   }
 
   /** Each caller sees an error about its own operation id. */
-  private static Throwable forOne(String id, Throwable err) {
+  private static Throwable forOne(Operation op, Throwable err) {
     Throwable e = err instanceof java.util.concurrent.CompletionException c ? c.getCause() : err;
     if (e instanceof OutcomeUnknownException u) {
-      return new OutcomeUnknownException(List.of(id), (CairnException) u.getCause());
+      return new OutcomeUnknownException(
+          List.of(op.getId()), List.of(op), (CairnException) u.getCause());
     }
     return e;
   }

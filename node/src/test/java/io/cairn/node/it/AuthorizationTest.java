@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.cairn.client.CairnClient;
 import io.cairn.client.CairnException;
+import io.cairn.client.Ops;
 import io.cairn.proto.ErrorDetail;
 import io.cairn.proto.GetTransferResponse;
 import io.cairn.proto.LedgerSummary;
@@ -104,7 +105,7 @@ class AuthorizationTest {
   @Test
   void aMemberMovesTokensOutOfItsOwnAccountAndTheLogNamesIt() {
     String id = "alice-pays-" + System.nanoTime();
-    assertEquals(ResultCode.OK, alice.transfer(id, "alice-acct", "bank", 1).getCode());
+    assertEquals(ResultCode.OK, alice.single(Ops.transfer(id, "alice-acct", "bank", 1)).getCode());
     GetTransferResponse t = admin.getTransfer(id);
     assertTrue(t.getFound());
     assertEquals("alice", t.getPrincipal());

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.cairn.client.CairnClient;
 import io.cairn.client.CairnException;
+import io.cairn.client.Ops;
 import io.cairn.client.OutcomeUnknownException;
 import io.cairn.proto.Account;
 import io.cairn.proto.GetTransferResponse;
@@ -78,7 +79,8 @@ final class TransferLoad {
                           1 + rnd.nextInt(20));
                   planned.put(p.id(), p);
                   try {
-                    OperationResult r = client.transfer(p.id(), p.from(), p.to(), p.amount());
+                    OperationResult r =
+                        client.single(Ops.transfer(p.id(), p.from(), p.to(), p.amount()));
                     acked.put(p.id(), r.getCode());
                   } catch (OutcomeUnknownException e) {
                     unknown.put(p.id(), true);

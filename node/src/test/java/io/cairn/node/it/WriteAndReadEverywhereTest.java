@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.cairn.client.CairnClient;
+import io.cairn.client.Ops;
 import io.cairn.proto.Consistency;
 import io.cairn.proto.GetAccountResponse;
 import io.cairn.proto.LedgerSummary;
@@ -80,8 +81,8 @@ class WriteAndReadEverywhereTest {
   @Test
   @Order(2)
   void retryWithTheSameIdReturnsTheFirstResultAndAppliesOnce() {
-    OperationResult first = client.transfer("retry-1", "alice", "bob", 100);
-    OperationResult again = client.transfer("retry-1", "alice", "bob", 100);
+    OperationResult first = client.single(Ops.transfer("retry-1", "alice", "bob", 100));
+    OperationResult again = client.single(Ops.transfer("retry-1", "alice", "bob", 100));
     assertEquals(ResultCode.OK, first.getCode());
     assertFalse(first.getReplayed());
     assertEquals(ResultCode.OK, again.getCode());
