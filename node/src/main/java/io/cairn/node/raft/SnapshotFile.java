@@ -47,13 +47,36 @@ final class SnapshotFile {
   private SnapshotFile() {}
 
   /**
-   * Writes atomically: a temporary file, fsync, then rename over {@code target}. Returns the MD5 of
-   * the whole file, which Ratis keeps beside it to check transfers to followers (computed on the
-   * way out: reading the file back for it took as long again).
+   * Writes atomically: a temporary file, fsync, rename over {@code target}, fsync of the directory;
+   * on failure the temporary file is removed. Returns the MD5 of the whole file, which Ratis keeps
+   * beside it to check transfers to followers (computed on the way out: reading the file back for
+   * it took as long again).
    */
   static MD5Hash write(Path target, SnapshotHeader header, Ledger.SnapshotCopy ledger)
       throws IOException {
     Path tmp = target.resolveSibling(target.getFileName() + ".tmp");
+    try {
+      MD5Hash md5 = writeTmp(tmp, header, ledger);
+      Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+      // The rename is durable only once the directory is: Ratis purges the log up to this
+      // snapshot as soon as it is reported, so a crash must not lose the name.
+      syncDirectory(target.getParent());
+      return md5;
+    } catch (IOException | RuntimeException e) {
+      Files.deleteIfExists(tmp); // a failed write leaves nothing behind
+      throw e;
+    }
+  }
+
+  /** Forces a directory's entries (a rename or a new file in it) to disk. */
+  static void syncDirectory(Path dir) throws IOException {
+    try (FileChannel d = FileChannel.open(dir, StandardOpenOption.READ)) {
+      d.force(true);
+    }
+  }
+
+  private static MD5Hash writeTmp(Path tmp, SnapshotHeader header, Ledger.SnapshotCopy ledger)
+      throws IOException {
     MessageDigest sha = sha256();
     MessageDigest md5 = MD5FileUtil.newMD5();
     try (FileChannel channel =
@@ -76,7 +99,6 @@ final class SnapshotFile {
       buffered.flush();
       channel.force(true);
     }
-    Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
     return MD5Hash.newInstance(md5.digest());
   }
 

@@ -184,10 +184,11 @@ final class SnapshotStore implements AutoCloseable {
     long index = header.getAppliedIndex();
     long term = header.getAppliedTerm();
     long started = System.nanoTime();
+    File file = storage.getSnapshotFile(term, index);
     try {
-      File file = storage.getSnapshotFile(term, index);
       var md5 = SnapshotFile.write(file.toPath(), header, image.copy());
       MD5FileUtil.saveMD5File(file, md5);
+      SnapshotFile.syncDirectory(file.toPath().getParent());
       storage.updateLatestSnapshot(
           new SingleFileSnapshotInfo(new FileInfo(file.toPath(), md5), term, index));
       long writeNanos = System.nanoTime() - started;
@@ -204,11 +205,22 @@ final class SnapshotStore implements AutoCloseable {
           image.copyNanos() / 1_000_000,
           writeNanos / 1_000_000);
     } catch (IOException | RuntimeException e) {
-      // The log is kept (nothing was reported); try again later, not on every entry.
+      // The log is kept (nothing was reported); try again later, not on every entry. A snapshot
+      // that was written but not recorded (its MD5 file failed) is removed with its MD5 file.
+      removeQuietly(file);
+      removeQuietly(MD5FileUtil.getDigestFileForFile(file));
       retryWritingAfterNanos = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
       LOG.error("node={} snapshot at index {} failed; retrying in 10 s", nodeId, index, e);
     } finally {
       writer = null;
+    }
+  }
+
+  private void removeQuietly(File f) {
+    try {
+      java.nio.file.Files.deleteIfExists(f.toPath());
+    } catch (IOException e) {
+      LOG.warn("node={} could not remove {} after a failed snapshot: {}", nodeId, f, e.toString());
     }
   }
 

@@ -48,6 +48,27 @@ class SnapshotFileTest {
     assertEquals(300, loaded.ledger().totals().accountCount());
   }
 
+  @Test
+  void aFailedWriteLeavesNoTemporaryFileAndKeepsWhatWasThere() throws Exception {
+    // The rename fails: the target is a directory that is not empty.
+    Path target = dir.resolve("snapshot.1_2");
+    java.nio.file.Files.createDirectories(target.resolve("in-the-way"));
+    SnapshotHeader header =
+        SnapshotHeader.newBuilder()
+            .setFormatVersion(SnapshotFile.FORMAT_VERSION)
+            .setAppliedIndex(2)
+            .setAppliedTerm(1)
+            .build();
+    LedgerLimits limits = new LedgerLimits(600_000, 1000, 30_000, 1000);
+    assertThrows(
+        java.io.IOException.class,
+        () -> SnapshotFile.write(target, header, new Ledger(limits).snapshotCopy()));
+    try (var names = java.nio.file.Files.list(dir)) {
+      assertEquals(java.util.List.of(target), names.toList(), "a .tmp file was left behind");
+    }
+    assertTrue(java.nio.file.Files.isDirectory(target.resolve("in-the-way")));
+  }
+
   /**
    * A version 1 file (written before roles and owners) has no role grants, owners or principals,
    * and every version 2 reader field it lacks reads as empty: such a file, as the old node wrote
