@@ -59,6 +59,10 @@ public final class Main {
                   () -> {
                     log.info("shutting down");
                     node.close();
+                    log.info(
+                        "stopped cleanly ({} refusals of peers' Raft calls while closing not"
+                            + " logged)",
+                        ShutdownQuiet.held());
                     stopped.countDown();
                   },
                   "cairn-shutdown"));
@@ -302,6 +306,7 @@ public final class Main {
       // A leader that stops hands over first, so writers wait for a handover (tens of ms), not
       // for an election timeout. Calls still arriving here are forwarded to the new leader while
       // the API drains (ApiServer#close waits for calls in flight).
+      ShutdownQuiet.stopping();
       long started = System.nanoTime();
       String next = raft.handOverLeadership(3_000);
       if (!next.isEmpty()) {
