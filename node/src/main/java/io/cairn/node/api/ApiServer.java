@@ -75,7 +75,10 @@ public final class ApiServer implements AutoCloseable {
         new WatchStreams(
             raft.stateMachine().watchWindow(),
             metrics,
-            config.getInt("watch.max.watchers"),
+            new WatchStreams.Bounds(
+                config.getInt("watch.max.watchers"),
+                config.getInt("watch.max.watchers.per.principal"),
+                config.getLong("watch.max.ahead.entries")),
             config.getInt("watch.threads"),
             raft::knowsLeader,
             // Longer than an election, so a normal leader change never cuts watchers off.
@@ -225,7 +228,8 @@ public final class ApiServer implements AutoCloseable {
                     api,
                     watches),
                 admission,
-                new RequestGuard(maxRequestBytes),
+                new RequestGuard(
+                    maxRequestBytes, new StrictDecoding(LedgerServiceGrpc.getServiceDescriptor())),
                 new Authorizer(
                     roles(raft.stateMachine()), config.get(ConfigKeys.AUTH_BOOTSTRAP_ADMIN)),
                 principals,
@@ -431,15 +435,18 @@ public final class ApiServer implements AutoCloseable {
   }
 
   /**
-   * Refuses a request over {@code api.max.request.bytes}, or one that does not parse, with
-   * INVALID_ARGUMENT before any handler runs. gRPC alone would answer RESOURCE_EXHAUSTED (which
-   * clients retry) and UNKNOWN; both are the caller's mistake and must say so.
+   * Refuses a request over {@code api.max.request.bytes}, one that does not parse, or one a strict
+   * decoder would refuse ({@link StrictDecoding}), with INVALID_ARGUMENT before any handler runs.
+   * gRPC alone would answer RESOURCE_EXHAUSTED (which clients retry) and UNKNOWN; both are the
+   * caller's mistake and must say so.
    */
   static final class RequestGuard implements ServerInterceptor {
     private final long maxRequestBytes;
+    private final StrictDecoding strict;
 
-    RequestGuard(long maxRequestBytes) {
+    RequestGuard(long maxRequestBytes, StrictDecoding strict) {
       this.maxRequestBytes = maxRequestBytes;
+      this.strict = strict;
     }
 
     @Override
@@ -453,6 +460,14 @@ public final class ApiServer implements AutoCloseable {
         public void onMessage(Q message) {
           if (message instanceof byte[] raw && raw.length > maxRequestBytes) {
             refuse("request is " + raw.length + " bytes; the limit is " + maxRequestBytes);
+            return;
+          }
+          String notStrict =
+              message instanceof byte[] raw
+                  ? strict.check(call.getMethodDescriptor().getFullMethodName(), raw)
+                  : null;
+          if (notStrict != null) {
+            refuse(notStrict);
             return;
           }
           try {

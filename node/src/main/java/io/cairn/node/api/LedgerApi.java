@@ -417,8 +417,10 @@ final class LedgerApi extends LedgerServiceGrpc.LedgerServiceImplBase {
   }
 
   /** A page's size: {@code asked}, 100 when 0, at most {@code api.list.max.limit}. */
+  /** {@code limit} is a uint32: 2^31 and above arrive as negative ints and are capped too. */
   private int pageLimit(int asked) {
-    return asked == 0 ? 100 : Math.min(asked, hot.getInt("api.list.max.limit"));
+    long unsigned = Integer.toUnsignedLong(asked);
+    return unsigned == 0 ? 100 : (int) Math.min(unsigned, hot.getInt("api.list.max.limit"));
   }
 
   /** Who holds which roles, a page in principal order, read like {@link #listAccounts}. */
@@ -590,18 +592,19 @@ final class LedgerApi extends LedgerServiceGrpc.LedgerServiceImplBase {
   private <T> void readHere(
       ReadOptions options, StreamObserver<T> out, Function<LedgerStateMachine.View, T> reader) {
     CompletableFuture<?> ready;
+    long timeoutMillis = hot.get("api.read.timeout.millis");
     if (options.getConsistency() == Consistency.LINEARIZABLE && !unsafeLocalReads) {
       long min = options.getMinAppliedIndex();
-      ready = barrier().thenCompose(index -> awaitIndex(Math.max(index, min)));
+      ready = barrier().thenCompose(index -> awaitIndex(Math.max(index, min), timeoutMillis));
     } else {
-      ready = awaitIndex(options.getMinAppliedIndex());
+      ready = awaitIndex(options.getMinAppliedIndex(), timeoutMillis);
     }
     ready
-        .orTimeout(hot.get("api.read.timeout.millis"), TimeUnit.MILLISECONDS)
+        .orTimeout(timeoutMillis, TimeUnit.MILLISECONDS)
         .whenComplete(
             (ignored, err) -> {
               if (err != null) {
-                respond(out, null, err);
+                respond(out, null, readTimedOut(err, options, timeoutMillis));
                 return;
               }
               runOnResponder(
@@ -618,6 +621,29 @@ final class LedgerApi extends LedgerServiceGrpc.LedgerServiceImplBase {
                     out.onCompleted();
                   });
             });
+  }
+
+  /**
+   * A read's own timeout, said as one (the write path's timeout answer speaks of writes); other
+   * failures unchanged.
+   */
+  private Throwable readTimedOut(Throwable err, ReadOptions options, long timeoutMillis) {
+    Throwable cause = err;
+    while (cause instanceof java.util.concurrent.CompletionException && cause.getCause() != null) {
+      cause = cause.getCause();
+    }
+    if (!(cause instanceof TimeoutException)) {
+      return err;
+    }
+    return Status.DEADLINE_EXCEEDED
+        .withDescription(
+            "read not served within api.read.timeout.millis ("
+                + timeoutMillis
+                + " ms)"
+                + (options.getMinAppliedIndex() > 0
+                    ? ": waiting for min_applied_index " + options.getMinAppliedIndex()
+                    : ""))
+        .asRuntimeException();
   }
 
   /**
@@ -644,7 +670,13 @@ final class LedgerApi extends LedgerServiceGrpc.LedgerServiceImplBase {
     return pending.thenApply(r -> r.getStamp().getAppliedIndex());
   }
 
-  private CompletableFuture<Long> awaitIndex(long minIndex) {
+  /**
+   * Completes once {@code minIndex} is applied here. The wait itself carries the deadline (not only
+   * the future composed on it): a linearizable read's wait on an index that never comes (a hostile
+   * {@code min_applied_index} of 2^63) then leaves the bounded wait list when it times out, instead
+   * of holding a place in it for good.
+   */
+  private CompletableFuture<Long> awaitIndex(long minIndex, long timeoutMillis) {
     if (minIndex <= 0) {
       return CompletableFuture.completedFuture(0L);
     }
@@ -652,7 +684,7 @@ final class LedgerApi extends LedgerServiceGrpc.LedgerServiceImplBase {
     if (f == null) {
       return CompletableFuture.failedFuture(ApiErrors.overloaded("the read wait list", 50));
     }
-    return f;
+    return f.orTimeout(timeoutMillis, TimeUnit.MILLISECONDS);
   }
 
   private <T> void respond(StreamObserver<T> out, T value, Throwable err) {

@@ -37,6 +37,8 @@ final class WatchStreams implements AutoCloseable {
   private final WatchWindow window;
   private final NodeMetrics metrics;
   private final int maxWatchers;
+  private final Bounds bounds;
+  private final ConcurrentHashMap<String, AtomicInteger> perPrincipal = new ConcurrentHashMap<>();
   private final ThreadPoolExecutor pool;
   private final Set<Watcher> watchers = ConcurrentHashMap.newKeySet();
   private final AtomicInteger active = new AtomicInteger();
@@ -49,6 +51,17 @@ final class WatchStreams implements AutoCloseable {
   private volatile boolean closed;
 
   /**
+   * What one node lets Watch hold.
+   *
+   * @param maxWatchers open streams in all
+   * @param maxPerPrincipal open streams of one client principal
+   * @param maxAheadEntries how far past this node's newest entry a {@code from_index} may point:
+   *     far enough for a client resuming on a lagging follower, not for one parking a stream on an
+   *     index no log will reach
+   */
+  record Bounds(int maxWatchers, int maxPerPrincipal, long maxAheadEntries) {}
+
+  /**
    * @param leaderKnown whether this node knows a leader now
    * @param leaderlessLimitMillis how long without a leader before this node ends its streams: an
    *     isolated node applies nothing new, and its watchers are better served elsewhere
@@ -56,13 +69,14 @@ final class WatchStreams implements AutoCloseable {
   WatchStreams(
       WatchWindow window,
       NodeMetrics metrics,
-      int maxWatchers,
+      Bounds bounds,
       int threads,
       BooleanSupplier leaderKnown,
       long leaderlessLimitMillis) {
     this.window = window;
     this.metrics = metrics;
-    this.maxWatchers = maxWatchers;
+    this.bounds = bounds;
+    this.maxWatchers = bounds.maxWatchers();
     this.leaderKnown = leaderKnown;
     this.leaderlessLimitNanos = TimeUnit.MILLISECONDS.toNanos(leaderlessLimitMillis);
     // Each watcher has at most one task queued or running (its 'scheduled' flag), plus one
@@ -177,27 +191,67 @@ final class WatchStreams implements AutoCloseable {
       out.onError(leaderless());
       return;
     }
-    if (active.incrementAndGet() > maxWatchers) {
-      active.decrementAndGet();
-      metrics.rejection("overloaded");
+    long from = request.getFromIndex();
+    long newest = window.lastIndex();
+    if (from > newest + 1 + bounds.maxAheadEntries()) {
+      metrics.rejection("invalid");
       out.onError(
-          ApiErrors.overloaded("the watcher limit (watch.max.watchers=" + maxWatchers + ")", 1000));
+          Status.OUT_OF_RANGE
+              .withDescription(
+                  "from_index "
+                      + from
+                      + " is more than watch.max.ahead.entries ("
+                      + bounds.maxAheadEntries()
+                      + ") past this node's newest entry "
+                      + newest)
+              .asRuntimeException());
       return;
     }
-    long from = request.getFromIndex();
-    long cursor = from == 0 ? window.lastIndex() : from - 1;
+    String principal = Principals.current();
+    StatusRuntimeException full = admit(principal);
+    if (full != null) {
+      metrics.rejection("overloaded");
+      out.onError(full);
+      return;
+    }
+    long cursor = from == 0 ? newest : from - 1;
     if (cursor + 1 < window.oldestAvailable()) {
-      active.decrementAndGet();
+      release(principal);
       metrics.watchCompacted();
       out.onError(ApiErrors.compacted(from, window.oldestAvailable()));
       return;
     }
-    Watcher w = new Watcher(call, cursor);
+    Watcher w = new Watcher(call, cursor, principal);
     // Both handlers must be set before this method returns (gRPC's rule).
     call.setOnCancelHandler(() -> w.end(null));
     call.setOnReadyHandler(() -> schedule(w));
     watchers.add(w);
     schedule(w);
+  }
+
+  /** Counts a new stream against both limits; null when admitted, else the refusal. */
+  private StatusRuntimeException admit(String principal) {
+    if (active.incrementAndGet() > maxWatchers) {
+      active.decrementAndGet();
+      return ApiErrors.overloaded(
+          "the watcher limit (watch.max.watchers=" + maxWatchers + ")", 1000);
+    }
+    AtomicInteger mine = perPrincipal.computeIfAbsent(principal, p -> new AtomicInteger());
+    if (mine.incrementAndGet() > bounds.maxPerPrincipal()) {
+      release(principal);
+      return ApiErrors.overloaded(
+          "the watcher limit per client (watch.max.watchers.per.principal="
+              + bounds.maxPerPrincipal()
+              + ") for "
+              + (principal.isEmpty() ? "this client" : principal),
+          1000);
+    }
+    return null;
+  }
+
+  private void release(String principal) {
+    active.decrementAndGet();
+    perPrincipal.computeIfPresent(principal, (p, n) -> n.decrementAndGet() <= 0 ? null : n);
   }
 
   private void entryApplied() {
@@ -308,12 +362,14 @@ final class WatchStreams implements AutoCloseable {
   private final class Watcher {
     final ServerCallStreamObserver<byte[]> call;
     final AtomicBoolean scheduled = new AtomicBoolean();
+    final String principal;
     volatile long cursor;
     volatile boolean done;
 
-    Watcher(ServerCallStreamObserver<byte[]> call, long cursor) {
+    Watcher(ServerCallStreamObserver<byte[]> call, long cursor, String principal) {
       this.call = call;
       this.cursor = cursor;
+      this.principal = principal;
     }
 
     /** Ends the stream once: with {@code error}, or silently when the client cancelled (null). */
@@ -332,7 +388,7 @@ final class WatchStreams implements AutoCloseable {
         }
       }
       watchers.remove(this);
-      active.decrementAndGet();
+      release(principal);
     }
   }
 }

@@ -344,6 +344,26 @@ public final class ConfigKeys {
           100_000,
           "Concurrent Watch streams per node; more get RESOURCE_EXHAUSTED.");
 
+  public static final Key<Integer> WATCH_MAX_WATCHERS_PER_PRINCIPAL =
+      Key.intNumber(
+          "watch.max.watchers.per.principal",
+          100,
+          "streams",
+          1,
+          100_000,
+          "Concurrent Watch streams of one client principal (certificate CN); more get"
+              + " RESOURCE_EXHAUSTED, so one client cannot take every stream.");
+
+  public static final Key<Long> WATCH_MAX_AHEAD_ENTRIES =
+      Key.longNumber(
+          "watch.max.ahead.entries",
+          1_000_000L,
+          "entries",
+          0L,
+          Long.MAX_VALUE / 4,
+          "How far past this node's newest entry a Watch from_index may point (a client resuming"
+              + " on a lagging follower); further is OUT_OF_RANGE.");
+
   public static final Key<Integer> WATCH_THREADS =
       Key.intNumber(
           "watch.threads",
@@ -538,6 +558,8 @@ public final class ConfigKeys {
           WATCH_RETENTION_ENTRIES,
           WATCH_RETENTION_BYTES,
           WATCH_MAX_WATCHERS,
+          WATCH_MAX_WATCHERS_PER_PRINCIPAL,
+          WATCH_MAX_AHEAD_ENTRIES,
           WATCH_THREADS,
           MERKLE_ENABLED,
           MERKLE_PROOF_CACHE_MAX_ENTRIES,

@@ -4,6 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.google.protobuf.ByteString;
+import com.google.protobuf.UnknownFieldSet;
 import io.cairn.proto.ClusterStatusRequest;
 import io.cairn.proto.ErrorDetail;
 import io.cairn.proto.GetAccountRequest;
@@ -25,6 +27,7 @@ import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
@@ -160,6 +163,133 @@ class MalformedRequestTest {
     }
     assertInvalid(rawSubmit(garbage), "malformed");
     assertNodeUp();
+  }
+
+  @Test
+  void unknownFieldsAreRefusedAndNamed() {
+    // protobuf-java keeps unknown fields and would carry them into the log; 512 KiB of them in
+    // an operation (under the request limit, so the size check does not catch it) is refused.
+    Operation withJunk =
+        op("junk-1")
+            .setMint(Mint.newBuilder().setAccount("a").setAmount(1))
+            .setUnknownFields(
+                UnknownFieldSet.newBuilder()
+                    .addField(
+                        99,
+                        UnknownFieldSet.Field.newBuilder()
+                            .addLengthDelimited(ByteString.copyFrom(new byte[512 << 10]))
+                            .build())
+                    .build())
+            .build();
+    assertInvalid(
+        submitFails(SubmitRequest.newBuilder().addOperations(withJunk).build()),
+        "unknown field operations[0].#99");
+    assertNodeUp();
+  }
+
+  @Test
+  void overlongAndOverflowingVarintsAreRefused() throws IOException {
+    // amount = 1 written in two bytes, and amount = 2^64 in ten (protobuf-java reads the latter
+    // modulo 2^64; other decoders refuse it): neither may reach the log.
+    byte[] overlongOne = {(byte) 0x81, 0x00};
+    byte[] twoTo64 = {
+      (byte) 0x80,
+      (byte) 0x80,
+      (byte) 0x80,
+      (byte) 0x80,
+      (byte) 0x80,
+      (byte) 0x80,
+      (byte) 0x80,
+      (byte) 0x80,
+      (byte) 0x80,
+      0x02
+    };
+    for (byte[] amount : List.of(overlongOne, twoTo64)) {
+      assertInvalid(rawSubmit(mintWithRawAmount(amount)), "not canonical");
+    }
+    assertNodeUp();
+  }
+
+  @Test
+  void aListLimitOf2To31OrMoreIsCappedNotAnError() {
+    // limit is a uint32: 2^32 - 1 arrives in Java as -1.
+    var page =
+        stub.withDeadlineAfter(10, TimeUnit.SECONDS)
+            .listAccounts(io.cairn.proto.ListAccountsRequest.newBuilder().setLimit(-1).build());
+    assertTrue(page.getAccountsCount() <= 1000);
+    var roles =
+        stub.withDeadlineAfter(10, TimeUnit.SECONDS)
+            .listRoles(io.cairn.proto.ListRolesRequest.newBuilder().setLimit(1 << 31).build());
+    assertTrue(roles.getGrantsCount() <= 1000);
+  }
+
+  @Test
+  void aWatchFromFarPastTheLogIsOutOfRange() {
+    var it =
+        stub.withDeadlineAfter(10, TimeUnit.SECONDS)
+            .watch(io.cairn.proto.WatchRequest.newBuilder().setFromIndex(1L << 40).build());
+    StatusRuntimeException e = assertThrows(StatusRuntimeException.class, it::hasNext);
+    assertEquals(Status.Code.OUT_OF_RANGE, e.getStatus().getCode(), e.toString());
+    assertTrue(e.getStatus().getDescription().contains("watch.max.ahead.entries"), e.toString());
+  }
+
+  @Test
+  void oneClientCannotTakeEveryWatchStream() throws Exception {
+    // watch.max.watchers.per.principal is 100 by default (watch.max.watchers 1,000).
+    var async = LedgerServiceGrpc.newStub(channel);
+    List<io.grpc.stub.ClientCallStreamObserver<?>> open = new java.util.ArrayList<>();
+    java.util.concurrent.CompletableFuture<Status> refused =
+        new java.util.concurrent.CompletableFuture<>();
+    try {
+      for (int i = 0; i < 101; i++) {
+        async.watch(
+            io.cairn.proto.WatchRequest.getDefaultInstance(),
+            new io.grpc.stub.ClientResponseObserver<
+                io.cairn.proto.WatchRequest, io.cairn.proto.WatchResponse>() {
+              @Override
+              public void beforeStart(
+                  io.grpc.stub.ClientCallStreamObserver<io.cairn.proto.WatchRequest> call) {
+                synchronized (open) {
+                  open.add(call);
+                }
+              }
+
+              @Override
+              public void onNext(io.cairn.proto.WatchResponse r) {}
+
+              @Override
+              public void onError(Throwable t) {
+                refused.complete(Status.fromThrowable(t));
+              }
+
+              @Override
+              public void onCompleted() {}
+            });
+      }
+      Status s = refused.get(10, TimeUnit.SECONDS);
+      assertEquals(Status.Code.RESOURCE_EXHAUSTED, s.getCode(), s.toString());
+      assertTrue(s.getDescription().contains("per.principal"), s.toString());
+    } finally {
+      synchronized (open) {
+        open.forEach(c -> c.cancel("test over", null));
+      }
+    }
+  }
+
+  /** A Submit of one mint of account "a" whose amount varint is {@code amount}, as given. */
+  private static byte[] mintWithRawAmount(byte[] amount) throws IOException {
+    java.io.ByteArrayOutputStream mint = new java.io.ByteArrayOutputStream();
+    mint.write(new byte[] {0x0A, 0x01, 'a', 0x10}); // account = "a", then field 2 (amount)
+    mint.write(amount);
+    byte[] head = op("raw-1").build().toByteArray(); // id and created_at, canonical
+    java.io.ByteArrayOutputStream operation = new java.io.ByteArrayOutputStream();
+    operation.write(head);
+    operation.write(new byte[] {(byte) 0x5A, (byte) mint.size()}); // field 11 (mint)
+    mint.writeTo(operation);
+    java.io.ByteArrayOutputStream request = new java.io.ByteArrayOutputStream();
+    request.write(new byte[] {0x0A, (byte) operation.size()}); // field 1 (operations)
+    operation.writeTo(request);
+    return request.toByteArray();
   }
 
   private static StatusRuntimeException rawSubmit(byte[] body) {

@@ -125,7 +125,10 @@ class ManyWatchersTest {
 
   @Test
   void twoHundredWatchersOnOneFollowerEachGetEveryEntryInOrderWithBoundedMemory() throws Exception {
-    try (LocalCluster cluster = new LocalCluster("many-watchers", 3, data, Map.of()).start();
+    try (LocalCluster cluster =
+            new LocalCluster(
+                    "many-watchers", 3, data, Map.of("watch.max.watchers.per.principal", "1000"))
+                .start();
         CairnClient writer =
             cluster
                 .clientBuilder()
