@@ -67,6 +67,12 @@ public final class LedgerStateMachine extends BaseStateMachine {
   private MerkleTree tree;
   private Stamp stamp;
 
+  /** The node's exit code when a log entry cannot be decoded. */
+  public static final int EXIT_CORRUPT_ENTRY = 4;
+
+  // Halts, not exits: a shutdown hook would hand leadership over and keep serving meanwhile.
+  private final Runnable onCorruptEntry = () -> Runtime.getRuntime().halt(EXIT_CORRUPT_ENTRY);
+
   public LedgerStateMachine(
       String nodeId,
       LedgerLimits limits,
@@ -212,8 +218,17 @@ public final class LedgerStateMachine extends BaseStateMachine {
               ? c
               : LedgerCommand.decode(entry.getStateMachineLogEntry().getLogData());
     } catch (InvalidProtocolBufferException e) {
-      // Invariant 6: a corrupt entry stops the node rather than letting replicas diverge.
-      LOG.error("node={} log entry {} is corrupt; stopping: {}", nodeId, index, e.getMessage());
+      // Invariant 6: a replica can neither skip an entry nor apply half of one, and Ratis only
+      // logs a failed apply future and carries on with the next entry (the effect varied per
+      // node). Decoding is deterministic, so every replica stops here, at the same index.
+      LOG.error(
+          "node={} log entry {} cannot be decoded ({}); stopping with exit code {}: no replica"
+              + " can apply it, and each stops at this index",
+          nodeId,
+          index,
+          e.getMessage(),
+          EXIT_CORRUPT_ENTRY);
+      onCorruptEntry.run();
       return CompletableFuture.failedFuture(
           new IllegalStateException("corrupt log entry at index " + index, e));
     }

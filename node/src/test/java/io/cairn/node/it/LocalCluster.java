@@ -99,6 +99,11 @@ public final class LocalCluster implements AutoCloseable {
     return ratisAdminPorts[node - 1];
   }
 
+  /** Loopback address of node {@code node}'s Ratis client service (behind peer TLS). */
+  public String ratisClientAddress(int node) {
+    return "127.0.0.1:" + ratisClientPorts[node - 1];
+  }
+
   public String raftAddress(int node) {
     return "127.0.0.1:" + raftPorts[node - 1];
   }
