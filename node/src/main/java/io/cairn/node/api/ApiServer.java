@@ -51,6 +51,7 @@ public final class ApiServer implements AutoCloseable {
   private final WatchStreams watches;
   private final HealthStatusManager health = new HealthStatusManager();
   private final Forwarder forwarder; // null when api.forward.enabled=0
+  private final ConnectionCaps connections;
 
   /**
    * @param tls the node's certificates: TLS 1.3 with a required client certificate of the CA; null
@@ -88,7 +89,12 @@ public final class ApiServer implements AutoCloseable {
     LedgerApi api = new LedgerApi(config, raft, batcher, responders, metrics, hot, forwarder);
     AdmissionInterceptor admission = admission(config, metrics, hot);
     registerGauges(metrics, config.getInt("batch.max.inflight.entries"));
-    this.server = server(config, raft, api, admission, tls);
+    this.connections =
+        new ConnectionCaps(
+            config.getInt("api.max.connections"),
+            config.getInt("api.max.connections.per.address"),
+            metrics);
+    this.server = server(config, raft, api, admission, tls, connections);
   }
 
   /**
@@ -182,7 +188,8 @@ public final class ApiServer implements AutoCloseable {
       RaftNode raft,
       LedgerApi api,
       AdmissionInterceptor admission,
-      TlsMaterial tls)
+      TlsMaterial tls,
+      ConnectionCaps connections)
       throws IOException {
     NodeConfig.Peer self = config.self();
     String host = config.get("api.bind.host").isEmpty() ? self.host() : config.get("api.bind.host");
@@ -196,6 +203,12 @@ public final class ApiServer implements AutoCloseable {
         new Principals(
             tls != null, config.get(ConfigKeys.AUTH_BOOTSTRAP_ADMIN), id -> isMember(raft, id));
     return builder
+        .channelFactory(connections::newServerChannel)
+        .bossEventLoopGroup(connections.boss())
+        .workerEventLoopGroup(connections.workers())
+        .maxConnectionAge(config.getLong("api.max.connection.age.millis"), TimeUnit.MILLISECONDS)
+        .maxConnectionAgeGrace(
+            config.getLong("api.max.connection.age.grace.millis"), TimeUnit.MILLISECONDS)
         // Handlers run on the transport's event loop: every one of them only parses, checks
         // and queues (the replies are sent from the responders), so a hop to a pool per call
         // bought nothing but two thread wake-ups.
@@ -330,6 +343,7 @@ public final class ApiServer implements AutoCloseable {
         server.shutdownNow();
         server.awaitTermination(2, TimeUnit.SECONDS);
       }
+      connections.close();
       if (forwarder != null) {
         forwarder.close();
       }

@@ -198,6 +198,44 @@ public final class ConfigKeys {
           86_400_000,
           "A client connection with no call for this long is closed (the client reconnects).");
 
+  public static final Key<Integer> API_MAX_CONNECTIONS =
+      Key.intNumber(
+          "api.max.connections",
+          10_000,
+          "connections",
+          1,
+          1_000_000,
+          "Open API connections in all; more are closed at accept, before their TLS handshake.");
+
+  public static final Key<Integer> API_MAX_CONNECTIONS_PER_ADDRESS =
+      Key.intNumber(
+          "api.max.connections.per.address",
+          1_000,
+          "connections",
+          1,
+          1_000_000,
+          "Open API connections from one peer IP address (clients behind one NAT or load"
+              + " balancer share it); more are closed at accept.");
+
+  public static final Key<Long> API_MAX_CONNECTION_AGE_MILLIS =
+      Key.longNumber(
+          "api.max.connection.age.millis",
+          3_600_000,
+          "ms",
+          10_000,
+          604_800_000,
+          "A client connection older than this is asked to go (GOAWAY); the client reconnects,"
+              + " and a Watch resumes where it was.");
+
+  public static final Key<Long> API_MAX_CONNECTION_AGE_GRACE_MILLIS =
+      Key.longNumber(
+          "api.max.connection.age.grace.millis",
+          30_000,
+          "ms",
+          1_000,
+          3_600_000,
+          "How long calls on a connection past its age may still finish before it is closed.");
+
   public static final Key<Boolean> API_FORWARD_ENABLED =
       Key.flag(
           "api.forward.enabled",
@@ -541,6 +579,10 @@ public final class ConfigKeys {
           API_MAX_INFLIGHT_PER_CONNECTION,
           API_OVERLOAD_RETRY_AFTER_MILLIS,
           API_MAX_CONNECTION_IDLE_MILLIS,
+          API_MAX_CONNECTIONS,
+          API_MAX_CONNECTIONS_PER_ADDRESS,
+          API_MAX_CONNECTION_AGE_MILLIS,
+          API_MAX_CONNECTION_AGE_GRACE_MILLIS,
           API_FORWARD_ENABLED,
           API_WRITE_TIMEOUT_MILLIS,
           API_READ_TIMEOUT_MILLIS,
