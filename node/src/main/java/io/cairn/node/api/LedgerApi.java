@@ -37,6 +37,7 @@ import io.cairn.proto.SubmitResponse;
 import io.cairn.proto.errors.Errors;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
+import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -245,6 +246,7 @@ final class LedgerApi extends LedgerServiceGrpc.LedgerServiceImplBase {
       out.onError(ApiErrors.overloaded("the leader's write queue", 20));
       return;
     }
+    withdrawOnCancel(out, pending);
     boolean mayForward = forwarder != null && !Principals.forwarded();
     long timeout = hot.get("api.write.timeout.millis");
     pending
@@ -267,6 +269,32 @@ final class LedgerApi extends LedgerServiceGrpc.LedgerServiceImplBase {
               }
               respond(out, response == null ? null : response.toByteArray(), err);
             });
+  }
+
+  /**
+   * A caller that cancels (or whose deadline passes) while its write still waits in the queue takes
+   * it back: it is never appended, and its admission slot was the last thing it held. Once in an
+   * entry it goes on, as any write whose reply was lost. The handler can be set only while gRPC's
+   * handler runs (the plain write path); a write queued later (after a signature check or a wait
+   * for a leader) is withdrawn if its call was cancelled by the time it is queued.
+   */
+  private void withdrawOnCancel(StreamObserver<byte[]> out, CompletableFuture<SubmitResponse> f) {
+    if (!(out instanceof ServerCallStreamObserver<byte[]> call)) {
+      return;
+    }
+    Runnable withdraw =
+        () -> {
+          if (batcher.withdraw(f)) {
+            metrics.rejection("cancelled");
+          }
+        };
+    try {
+      call.setOnCancelHandler(withdraw);
+    } catch (IllegalStateException afterTheHandler) {
+      if (call.isCancelled()) {
+        withdraw.run();
+      }
+    }
   }
 
   private static boolean lostLeadership(Throwable err) {

@@ -100,6 +100,20 @@ final class WriteBatcher implements AutoCloseable {
     return queue.offer(p) ? p.future() : null;
   }
 
+  /**
+   * Takes a request whose caller cancelled out of the queue, if it is still there (not yet in an
+   * entry): it is then never appended, and its future fails with a cancellation. Returns whether it
+   * was withdrawn. A scan of the bounded queue, on cancellation only.
+   */
+  boolean withdraw(CompletableFuture<SubmitResponse> future) {
+    boolean removed = queue.removeIf(p -> p.future() == future);
+    if (removed) {
+      future.completeExceptionally(
+          new java.util.concurrent.CancellationException("cancelled by the caller while queued"));
+    }
+    return removed;
+  }
+
   int queued() {
     return queue.size();
   }

@@ -86,6 +86,7 @@ public final class NodeMetrics implements AutoCloseable {
           "not_leader",
           "overloaded",
           "failed",
+          "cancelled",
           "node_inflight",
           "node_bytes",
           "connection_inflight"
