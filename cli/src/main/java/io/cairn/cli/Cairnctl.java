@@ -36,7 +36,8 @@ import picocli.CommandLine.ScopeType;
       CertCmds.CertCmd.class,
       WatchCmd.class,
       BenchCmd.class,
-      BenchWatchCmd.class
+      BenchWatchCmd.class,
+      FuzzCmd.class
     },
     exitCodeListHeading = "%nExit codes:%n",
     exitCodeList = {

@@ -164,6 +164,10 @@ public final class LocalCluster implements AutoCloseable {
         startNode(i);
       }
       awaitLeader(Duration.ofSeconds(60));
+      // A majority elects a leader before the last node has bound its API port: a test that
+      // then picks that node as "a follower" was refused a connection (ForwardingTest, 2 of 5
+      // full runs).
+      awaitServing(Duration.ofSeconds(60));
       return this;
     } catch (Exception | Error e) {
       // A caller whose start() failed has no cluster to close: its nodes would outlive the test.
@@ -336,6 +340,22 @@ public final class LocalCluster implements AutoCloseable {
       Thread.sleep(100);
     }
     throw new IllegalStateException("no leader within " + timeout + "; logs in " + logDir);
+  }
+
+  /** Waits until every initial member answers ClusterStatus on its API port. */
+  private void awaitServing(Duration timeout) throws InterruptedException {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    for (int i = 1; i <= initialMembers; i++) {
+      while (status(i).isEmpty()) {
+        if (!isRunning(i)) {
+          throw new IllegalStateException("n" + i + " exited; logs in " + logDir);
+        }
+        if (System.nanoTime() > deadline) {
+          throw new IllegalStateException("n" + i + " not serving within " + timeout);
+        }
+        Thread.sleep(100);
+      }
+    }
   }
 
   /** Waits until every running node has applied at least {@code index}. */
