@@ -75,27 +75,34 @@ public final class Main {
               + config.self().raftAddress()
               + ", data "
               + config.dataDir());
-      // A division that closes under us (the leader told this node it was removed from the
-      // group, or Raft failed) leaves a process that can only answer NOT_READY: exit instead,
-      // so a supervisor or operator sees it.
-      int deadChecks = 0;
-      while (!stopped.await(1, TimeUnit.SECONDS)) {
-        String state = node.raft().lifeCycleState();
-        deadChecks = !state.equals("RUNNING") ? deadChecks + 1 : 0;
-        if (deadChecks >= 3) {
-          log.error(
-              "this node's Raft group is closed (state {}): it was removed from the group, or"
-                  + " Raft failed (see errors above); exiting. To bring a removed node back: run"
-                  + " cairnctl cluster add-member for it, then start it again.",
-              state);
-          System.exit(3);
-        }
-      }
+      exitWhenTheGroupCloses(node, stopped, log);
     } catch (Exception e) {
       log.error("start-up failed: {}", e.getMessage(), e);
       System.err.println("cairn-node: start-up failed: " + e.getMessage());
       // halt, not exit: Ratis threads may hold the JVM, and a half-started node must not serve.
       Runtime.getRuntime().halt(1);
+    }
+  }
+
+  /**
+   * A division that closes under us (the leader told this node it was removed from the group, or
+   * Raft failed) leaves a process that can only answer NOT_READY: exit instead, so a supervisor or
+   * operator sees it. Returns when {@code stopped} (a clean stop) is counted down.
+   */
+  private static void exitWhenTheGroupCloses(Node node, CountDownLatch stopped, Logger log)
+      throws InterruptedException {
+    int deadChecks = 0;
+    while (!stopped.await(1, TimeUnit.SECONDS)) {
+      String state = node.raft().lifeCycleState();
+      deadChecks = !state.equals("RUNNING") ? deadChecks + 1 : 0;
+      if (deadChecks >= 3) {
+        log.error(
+            "this node's Raft group is closed (state {}): it was removed from the group, or"
+                + " Raft failed (see errors above); exiting. To bring a removed node back: run"
+                + " cairnctl cluster add-member for it, then start it again.",
+            state);
+        System.exit(3);
+      }
     }
   }
 

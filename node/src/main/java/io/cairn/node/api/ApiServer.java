@@ -19,7 +19,6 @@ import io.grpc.ServerInterceptor;
 import io.grpc.ServerInterceptors;
 import io.grpc.ServerMethodDefinition;
 import io.grpc.ServerServiceDefinition;
-import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
 import io.grpc.netty.shaded.io.grpc.netty.GrpcSslContexts;
@@ -31,9 +30,7 @@ import io.grpc.protobuf.services.HealthStatusManager;
 import io.grpc.protobuf.services.ProtoReflectionServiceV1;
 import io.grpc.stub.ServerCalls;
 import io.grpc.stub.StreamObserver;
-import java.io.ByteArrayInputStream;
 import java.io.IOException;
-import java.io.InputStream;
 import java.net.InetSocketAddress;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.ThreadPoolExecutor;
@@ -237,12 +234,16 @@ public final class ApiServer implements AutoCloseable {
             // counts what is left against the in-flight bounds.
             ServerInterceptors.intercept(
                 withRawMethods(
-                    ServerInterceptors.useMarshalledMessages(api.bindService(), new RawBytes()),
+                    ServerInterceptors.useMarshalledMessages(
+                        api.bindService(), io.cairn.proto.wire.RawBytes.INSTANCE),
                     api,
                     watches),
                 admission,
                 new RequestGuard(
-                    maxRequestBytes, new StrictDecoding(LedgerServiceGrpc.getServiceDescriptor())),
+                    maxRequestBytes,
+                    new StrictDecoding(
+                        LedgerServiceGrpc.getServiceDescriptor(),
+                        java.util.Set.of(LedgerServiceGrpc.getSubmitMethod().getFullMethodName()))),
                 new Authorizer(
                     roles(raft.stateMachine()), config.get(ConfigKeys.AUTH_BOOTSTRAP_ADMIN)),
                 principals,
@@ -420,32 +421,6 @@ public final class ApiServer implements AutoCloseable {
   @SuppressWarnings("unchecked") // useMarshalledMessages made every method byte[] in, byte[] out
   private static MethodDescriptor<byte[], byte[]> rawMethod(MethodDescriptor<?, ?> m) {
     return (MethodDescriptor<byte[], byte[]>) m;
-  }
-
-  /** Requests arrive as raw bytes so that {@link RequestGuard} sees them before parsing. */
-  static final class RawBytes implements MethodDescriptor.Marshaller<byte[]> {
-    @Override
-    public InputStream stream(byte[] value) {
-      return new ByteArrayInputStream(value);
-    }
-
-    @Override
-    public byte[] parse(InputStream stream) {
-      try {
-        // gRPC's streams know their length: read into an array of exactly that size, not
-        // readAllBytes' 8 KiB chunks (allocated, zeroed and copied for every small request).
-        if (stream instanceof io.grpc.KnownLength) {
-          byte[] exact = new byte[stream.available()];
-          if (stream.readNBytes(exact, 0, exact.length) == exact.length && stream.read() == -1) {
-            return exact;
-          }
-          throw new IOException("stream shorter or longer than its known length");
-        }
-        return stream.readAllBytes();
-      } catch (IOException e) {
-        throw Status.INTERNAL.withDescription("reading request: " + e).asRuntimeException();
-      }
-    }
   }
 
   /**

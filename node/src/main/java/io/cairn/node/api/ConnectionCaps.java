@@ -10,9 +10,7 @@ import io.grpc.netty.shaded.io.netty.util.concurrent.DefaultThreadFactory;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.util.List;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -23,12 +21,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * its accept step can be overridden; the Raft port is Ratis's own.
  */
 final class ConnectionCaps {
-  private final int maxTotal;
-  private final int maxPerAddress;
-  private final AtomicInteger open = new AtomicInteger();
+  private final KeyedCaps<InetAddress> open;
   private final AtomicLong refused = new AtomicLong();
-  private final ConcurrentHashMap<InetAddress, AtomicInteger> perAddress =
-      new ConcurrentHashMap<>();
   private final EventLoopGroup boss =
       new NioEventLoopGroup(1, new DefaultThreadFactory("cairn-api-accept", true));
   private final EventLoopGroup workers =
@@ -37,9 +31,8 @@ final class ConnectionCaps {
           new DefaultThreadFactory("cairn-api-io", true));
 
   ConnectionCaps(int maxTotal, int maxPerAddress, NodeMetrics metrics) {
-    this.maxTotal = maxTotal;
-    this.maxPerAddress = maxPerAddress;
-    metrics.gauge("cairn.api.connections", "Open API connections", open, AtomicInteger::get);
+    this.open = new KeyedCaps<>(maxTotal, maxPerAddress);
+    metrics.gauge("cairn.api.connections", "Open API connections", open, KeyedCaps::total);
     metrics.gauge(
         "cairn.api.connections.refused",
         "API connections closed at accept: over api.max.connections or its per-address cap",
@@ -61,7 +54,7 @@ final class ConnectionCaps {
   }
 
   int open() {
-    return open.get();
+    return open.total();
   }
 
   long refused() {
@@ -74,24 +67,6 @@ final class ConnectionCaps {
     workers.shutdownGracefully(0, 2, TimeUnit.SECONDS);
   }
 
-  private boolean admit(InetAddress address) {
-    if (open.incrementAndGet() > maxTotal) {
-      open.decrementAndGet();
-      return false;
-    }
-    AtomicInteger mine = perAddress.computeIfAbsent(address, a -> new AtomicInteger());
-    if (mine.incrementAndGet() > maxPerAddress) {
-      release(address);
-      return false;
-    }
-    return true;
-  }
-
-  private void release(InetAddress address) {
-    open.decrementAndGet();
-    perAddress.computeIfPresent(address, (a, n) -> n.decrementAndGet() <= 0 ? null : n);
-  }
-
   private final class Capped extends NioServerSocketChannel {
     @Override
     protected int doReadMessages(List<Object> buf) throws Exception {
@@ -102,14 +77,14 @@ final class ConnectionCaps {
           continue;
         }
         InetAddress address = addressOf(child);
-        if (address == null || !admit(address)) {
+        if (address == null || open.tryAcquire(address) != null) {
           buf.remove(i);
           accepted--;
           refused.incrementAndGet();
           child.unsafe().closeForcibly(); // never registered: nothing else to undo
           continue;
         }
-        child.closeFuture().addListener(f -> release(address));
+        child.closeFuture().addListener(f -> open.release(address));
       }
       return accepted;
     }

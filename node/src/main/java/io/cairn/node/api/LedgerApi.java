@@ -72,9 +72,7 @@ final class LedgerApi extends LedgerServiceGrpc.LedgerServiceImplBase {
 
   /** Submit as the leader's API takes it: the request's bytes, unchanged. */
   private static final io.grpc.MethodDescriptor<byte[], byte[]> SUBMIT_RAW =
-      LedgerServiceGrpc.getSubmitMethod().toBuilder(
-              new ApiServer.RawBytes(), new ApiServer.RawBytes())
-          .build();
+      io.cairn.proto.wire.RawBytes.method(LedgerServiceGrpc.getSubmitMethod());
 
   private final boolean merkleEnabled;
 
@@ -136,6 +134,13 @@ final class LedgerApi extends LedgerServiceGrpc.LedgerServiceImplBase {
     } catch (InvalidProtocolBufferException e) {
       metrics.rejection("invalid");
       out.onError(ApiErrors.invalid("request", "malformed request: " + e.getMessage()));
+      return;
+    }
+    String notStrict = StrictDecoding.reason(request, raw);
+    if (notStrict != null) {
+      // These bytes would go into the log as they came (ApiServer.RequestGuard checks the others).
+      metrics.rejection("invalid");
+      out.onError(ApiErrors.invalid("request", notStrict));
       return;
     }
     StatusRuntimeException invalid = validator.check(request);

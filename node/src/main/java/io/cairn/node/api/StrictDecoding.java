@@ -32,8 +32,18 @@ final class StrictDecoding {
 
   /** Checks the requests of every method of {@code service} whose request is a protobuf. */
   StrictDecoding(ServiceDescriptor service) {
+    this(service, java.util.Set.of());
+  }
+
+  /**
+   * As {@link #StrictDecoding(ServiceDescriptor)}, except the methods named in {@code
+   * checkedByTheirHandler}: their handlers parse the raw bytes anyway and call {@link
+   * #reason(Message, byte[])} on what they parsed (Submit: one parse per write, not two).
+   */
+  StrictDecoding(ServiceDescriptor service, java.util.Set<String> checkedByTheirHandler) {
     for (MethodDescriptor<?, ?> m : service.getMethods()) {
-      if (m.getRequestMarshaller() instanceof MethodDescriptor.PrototypeMarshaller<?> p
+      if (!checkedByTheirHandler.contains(m.getFullMethodName())
+          && m.getRequestMarshaller() instanceof MethodDescriptor.PrototypeMarshaller<?> p
           && p.getMessagePrototype() instanceof Message proto) {
         prototypes.put(m.getFullMethodName(), proto);
       }
@@ -56,6 +66,14 @@ final class StrictDecoding {
     } catch (InvalidProtocolBufferException e) {
       return null;
     }
+    return reason(parsed, raw);
+  }
+
+  /**
+   * Null when {@code raw}, which parsed to {@code parsed}, is its canonical encoding and holds no
+   * unknown field; else what is wrong, for an INVALID_ARGUMENT.
+   */
+  static String reason(Message parsed, byte[] raw) {
     String unknown = unknownField(parsed, "");
     if (unknown != null) {
       return "unknown field " + unknown + ": this API defines no such field";

@@ -15,7 +15,6 @@ import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BooleanSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -38,10 +37,9 @@ final class WatchStreams implements AutoCloseable {
   private final NodeMetrics metrics;
   private final int maxWatchers;
   private final Bounds bounds;
-  private final ConcurrentHashMap<String, AtomicInteger> perPrincipal = new ConcurrentHashMap<>();
   private final ThreadPoolExecutor pool;
   private final Set<Watcher> watchers = ConcurrentHashMap.newKeySet();
-  private final AtomicInteger active = new AtomicInteger();
+  private final KeyedCaps<String> active;
   private final AtomicBoolean fanoutQueued = new AtomicBoolean();
   private final BooleanSupplier leaderKnown;
   private final long leaderlessLimitNanos;
@@ -77,6 +75,7 @@ final class WatchStreams implements AutoCloseable {
     this.metrics = metrics;
     this.bounds = bounds;
     this.maxWatchers = bounds.maxWatchers();
+    this.active = new KeyedCaps<>(bounds.maxWatchers(), bounds.maxPerPrincipal());
     this.leaderKnown = leaderKnown;
     this.leaderlessLimitNanos = TimeUnit.MILLISECONDS.toNanos(leaderlessLimitMillis);
     // Each watcher has at most one task queued or running (its 'scheduled' flag), plus one
@@ -84,7 +83,7 @@ final class WatchStreams implements AutoCloseable {
     this.pool = ApiServer.boundedPool("cairn-watch", threads, maxWatchers + 16);
     this.pool.setRejectedExecutionHandler(new ThreadPoolExecutor.AbortPolicy());
     window.onAppend(this::entryApplied);
-    metrics.gauge("cairn.watch.watchers", "Open Watch streams", active, AtomicInteger::get);
+    metrics.gauge("cairn.watch.watchers", "Open Watch streams", active, KeyedCaps::total);
     metrics.gauge("cairn.watch.watchers.limit", "Bound of open Watch streams", () -> maxWatchers);
     metrics.gauge(
         "cairn.watch.window.entries", "Ledger entries held for Watch", window, WatchWindow::size);
@@ -231,27 +230,22 @@ final class WatchStreams implements AutoCloseable {
 
   /** Counts a new stream against both limits; null when admitted, else the refusal. */
   private StatusRuntimeException admit(String principal) {
-    if (active.incrementAndGet() > maxWatchers) {
-      active.decrementAndGet();
-      return ApiErrors.overloaded(
-          "the watcher limit (watch.max.watchers=" + maxWatchers + ")", 1000);
+    KeyedCaps.Refusal r = active.tryAcquire(principal);
+    if (r == null) {
+      return null;
     }
-    AtomicInteger mine = perPrincipal.computeIfAbsent(principal, p -> new AtomicInteger());
-    if (mine.incrementAndGet() > bounds.maxPerPrincipal()) {
-      release(principal);
-      return ApiErrors.overloaded(
-          "the watcher limit per client (watch.max.watchers.per.principal="
-              + bounds.maxPerPrincipal()
-              + ") for "
-              + (principal.isEmpty() ? "this client" : principal),
-          1000);
-    }
-    return null;
+    return r == KeyedCaps.Refusal.TOTAL
+        ? ApiErrors.overloaded("the watcher limit (watch.max.watchers=" + maxWatchers + ")", 1000)
+        : ApiErrors.overloaded(
+            "the watcher limit per client (watch.max.watchers.per.principal="
+                + bounds.maxPerPrincipal()
+                + ") for "
+                + (principal.isEmpty() ? "this client" : principal),
+            1000);
   }
 
   private void release(String principal) {
-    active.decrementAndGet();
-    perPrincipal.computeIfPresent(principal, (p, n) -> n.decrementAndGet() <= 0 ? null : n);
+    active.release(principal);
   }
 
   private void entryApplied() {

@@ -70,9 +70,6 @@ public final class LedgerStateMachine extends BaseStateMachine {
   /** The node's exit code when a log entry cannot be decoded. */
   public static final int EXIT_CORRUPT_ENTRY = 4;
 
-  // Halts, not exits: a shutdown hook would hand leadership over and keep serving meanwhile.
-  private final Runnable onCorruptEntry = () -> Runtime.getRuntime().halt(EXIT_CORRUPT_ENTRY);
-
   public LedgerStateMachine(
       String nodeId,
       LedgerLimits limits,
@@ -228,7 +225,8 @@ public final class LedgerStateMachine extends BaseStateMachine {
           index,
           e.getMessage(),
           EXIT_CORRUPT_ENTRY);
-      onCorruptEntry.run();
+      // Halts, not exits: a shutdown hook would hand leadership over and keep serving meanwhile.
+      Runtime.getRuntime().halt(EXIT_CORRUPT_ENTRY);
       return CompletableFuture.failedFuture(
           new IllegalStateException("corrupt log entry at index " + index, e));
     }

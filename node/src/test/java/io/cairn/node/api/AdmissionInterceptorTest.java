@@ -84,7 +84,7 @@ class AdmissionInterceptorTest {
             .addService(
                 ServerInterceptors.intercept(
                     ServerInterceptors.useMarshalledMessages(
-                        service.bindService(), new ApiServer.RawBytes()),
+                        service.bindService(), io.cairn.proto.wire.RawBytes.INSTANCE),
                     admission))
             .build()
             .start();

@@ -23,9 +23,7 @@ import io.grpc.StatusRuntimeException;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.grpc.protobuf.ProtoUtils;
 import io.grpc.stub.ClientCalls;
-import java.io.ByteArrayInputStream;
 import java.io.IOException;
-import java.io.InputStream;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -294,12 +292,7 @@ class MalformedRequestTest {
 
   private static StatusRuntimeException rawSubmit(byte[] body) {
     MethodDescriptor<byte[], byte[]> raw =
-        MethodDescriptor.<byte[], byte[]>newBuilder()
-            .setType(MethodDescriptor.MethodType.UNARY)
-            .setFullMethodName(LedgerServiceGrpc.getSubmitMethod().getFullMethodName())
-            .setRequestMarshaller(new Bytes())
-            .setResponseMarshaller(new Bytes())
-            .build();
+        io.cairn.proto.wire.RawBytes.method(LedgerServiceGrpc.getSubmitMethod());
     return assertThrows(
         StatusRuntimeException.class,
         () ->
@@ -312,21 +305,5 @@ class MalformedRequestTest {
         stub.withDeadlineAfter(5, TimeUnit.SECONDS)
             .clusterStatus(ClusterStatusRequest.getDefaultInstance());
     assertEquals("n1", s.getNodeId());
-  }
-
-  static final class Bytes implements MethodDescriptor.Marshaller<byte[]> {
-    @Override
-    public InputStream stream(byte[] value) {
-      return new ByteArrayInputStream(value);
-    }
-
-    @Override
-    public byte[] parse(InputStream stream) {
-      try {
-        return stream.readAllBytes();
-      } catch (IOException e) {
-        throw new IllegalStateException(e);
-      }
-    }
   }
 }
