@@ -53,11 +53,6 @@ class LayerRulesTest {
   }
 
   @Test
-  void storeImportsOnlyTheJdkProtoRocksDbAndTheLedger() {
-    LayerRules.CAIRN.storeIsAnAdapterOfRocksDbOnly().check(main);
-  }
-
-  @Test
   void apiImportsNothingFromRatis() {
     LayerRules.CAIRN.apiIsFreeOfRatis().check(main);
   }
