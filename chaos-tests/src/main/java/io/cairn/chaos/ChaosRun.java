@@ -17,9 +17,12 @@ import io.cairn.proto.Account;
 import io.cairn.proto.ClusterStatusResponse;
 import io.cairn.proto.GetTransferResponse;
 import io.cairn.proto.ListAccountsResponse;
+import io.cairn.proto.ListTransfersRequest;
+import io.cairn.proto.ListTransfersResponse;
 import io.cairn.proto.Operation;
 import io.cairn.proto.OperationResult;
 import io.cairn.proto.ResultCode;
+import io.cairn.proto.StatementLine;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -740,7 +743,33 @@ public final class ChaosRun {
       pool.shutdownNow();
     }
     List<NodeState> nodes = agreedNodes(admin, Duration.ofSeconds(60));
-    return new Final(initial, setupIndex, balances, lookups, nodes);
+    return new Final(initial, setupIndex, balances, lookups, nodes, statements(admin, initial));
+  }
+
+  /** Each account's whole statement, 1,000 lines a page, at most 1,000 pages. */
+  private static Map<String, List<StatementLine>> statements(
+      CairnClient admin, Map<String, Long> initial) {
+    Map<String, List<StatementLine>> all = new HashMap<>();
+    for (String account : initial.keySet()) {
+      List<StatementLine> lines = new ArrayList<>();
+      com.google.protobuf.ByteString token = com.google.protobuf.ByteString.EMPTY;
+      for (int page = 0; page < 1000; page++) {
+        ListTransfersResponse r =
+            admin.listTransfers(
+                ListTransfersRequest.newBuilder()
+                    .setAccount(account)
+                    .setLimit(1000)
+                    .setPageToken(token)
+                    .build());
+        lines.addAll(r.getLinesList());
+        token = r.getNextPageToken();
+        if (token.isEmpty()) {
+          break;
+        }
+      }
+      all.put(account, lines);
+    }
+    return all;
   }
 
   /** Node states once every node reports the same index (or whatever they say at the deadline). */

@@ -3,6 +3,7 @@ package io.cairn.chaos;
 import io.cairn.chaos.History.Op;
 import io.cairn.chaos.History.Outcome;
 import io.cairn.proto.ResultCode;
+import io.cairn.proto.StatementLine;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
@@ -33,23 +34,98 @@ public final class Checkers {
   /** A node's (applied index, state root hex) after recovery; index -1 if it did not answer. */
   public record NodeState(String node, long index, String root) {}
 
-  /** Everything the checkers need besides the history. */
+  /**
+   * Everything the checkers need besides the history; {@code statements} (each account's whole
+   * {@code ListTransfers} statement after recovery) is null when it was not read.
+   */
   public record Final(
       Map<String, Long> initial,
       long setupIndex,
       Map<String, Long> balances,
       Map<String, Lookup> lookups,
-      List<NodeState> nodes) {}
+      List<NodeState> nodes,
+      Map<String, List<StatementLine>> statements) {
+    public Final(
+        Map<String, Long> initial,
+        long setupIndex,
+        Map<String, Long> balances,
+        Map<String, Lookup> lookups,
+        List<NodeState> nodes) {
+      this(initial, setupIndex, balances, lookups, nodes, null);
+    }
+  }
 
   private static final int MAX_REPORTED = 5;
 
   public static List<Verdict> all(List<Op> history, Final f) {
-    return List.of(
-        bank(history, f),
-        exactlyOnce(history, f),
-        realTimeOrder(history, f),
-        readsMatchReplay(history, f),
-        replicaAgreement(f));
+    List<Verdict> v =
+        new ArrayList<>(
+            List.of(
+                bank(history, f),
+                exactlyOnce(history, f),
+                realTimeOrder(history, f),
+                readsMatchReplay(history, f),
+                replicaAgreement(f)));
+    if (f.statements() != null) {
+      v.add(statements(f));
+    }
+    return v;
+  }
+
+  /**
+   * Each account's statement is in log order and its balances chain (each line's balance is the
+   * previous one plus its credit minus its debit) to the account's final balance; every transfer
+   * the lookups found applied is on exactly two statements, once each, at its applied index, and no
+   * other transfer is on any.
+   */
+  public static Verdict statements(Final f) {
+    List<String> bad = new ArrayList<>();
+    Map<String, Integer> lines = new HashMap<>();
+    for (Map.Entry<String, List<StatementLine>> e : new TreeMap<>(f.statements()).entrySet()) {
+      String account = e.getKey();
+      long balance = 0;
+      long lastIndex = 0;
+      for (StatementLine l : e.getValue()) {
+        String id = l.getOperation().getId();
+        if (l.getAppliedIndex() < lastIndex) {
+          note(bad, account + ": " + id + " at " + l.getAppliedIndex() + " is out of log order");
+        }
+        lastIndex = l.getAppliedIndex();
+        long expected = balance + l.getCredit() - l.getDebit();
+        if (l.getBalanceAfter() != expected) {
+          note(
+              bad,
+              account + ": after " + id + " balance " + l.getBalanceAfter() + ", not " + expected);
+        }
+        balance = l.getBalanceAfter();
+        if (l.getOperation().hasTransfer()) {
+          lines.merge(id, 1, Integer::sum);
+          Lookup found = f.lookups().get(id);
+          if (found != null && found.found() && found.index() != l.getAppliedIndex()) {
+            note(
+                bad,
+                account + ": " + id + " at " + l.getAppliedIndex() + ", looked up at " + found);
+          }
+        }
+      }
+      Long last = f.balances().get(account);
+      if (last == null || last != balance) {
+        note(bad, account + ": the statement ends at " + balance + ", the ledger says " + last);
+      }
+    }
+    for (Map.Entry<String, Lookup> e : new TreeMap<>(f.lookups()).entrySet()) {
+      boolean applied = e.getValue().found() && e.getValue().code() == ResultCode.OK;
+      int n = lines.getOrDefault(e.getKey(), 0);
+      if (applied ? n != 2 : n != 0) {
+        note(bad, e.getKey() + " (" + e.getValue() + ") is on " + n + " statement lines");
+      }
+    }
+    for (String id : new TreeMap<>(lines).keySet()) {
+      if (!f.lookups().containsKey(id)) {
+        note(bad, "statements list " + id + ", which no client sent");
+      }
+    }
+    return new Verdict("statements", bad.isEmpty(), bad);
   }
 
   /** Every ok read of all balances sums to the total and has no negative balance. */

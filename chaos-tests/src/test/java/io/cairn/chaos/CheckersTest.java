@@ -89,6 +89,65 @@ class CheckersTest {
             .toString());
   }
 
+  static io.cairn.proto.StatementLine line(
+      String id, long index, boolean transfer, long credit, long debit, long after) {
+    io.cairn.proto.Operation.Builder op = io.cairn.proto.Operation.newBuilder().setId(id);
+    if (transfer) {
+      op.setTransfer(io.cairn.proto.Transfer.newBuilder().setFrom("a").setTo("b").setAmount(10));
+    } else {
+      op.setMint(io.cairn.proto.Mint.newBuilder().setAmount(credit));
+    }
+    return io.cairn.proto.StatementLine.newBuilder()
+        .setOperation(op)
+        .setAppliedIndex(index)
+        .setCredit(credit)
+        .setDebit(debit)
+        .setBalanceAfter(after)
+        .build();
+  }
+
+  /** a and b minted 100 at 1, then t1 (5) and t2 (7) move 10 each from a to b. */
+  static Map<String, List<io.cairn.proto.StatementLine>> validStatements() {
+    return Map.of(
+        "a",
+        List.of(
+            line("ma", 1, false, 100, 0, 100),
+            line("t1", 5, true, 0, 10, 90),
+            line("t2", 7, true, 0, 10, 80)),
+        "b",
+        List.of(
+            line("mb", 1, false, 100, 0, 100),
+            line("t1", 5, true, 10, 0, 110),
+            line("t2", 7, true, 10, 0, 120)));
+  }
+
+  @Test
+  void statementsThatChainToTheFinalBalancesPassAndADoubledLineIsCaught() {
+    Map<String, Long> balances = Map.of("a", 80L, "b", 120L);
+    Final ok = new Final(INITIAL, 1, balances, validLookups(), AGREE, validStatements());
+    assertTrue(Checkers.statements(ok).valid(), Checkers.statements(ok).toString());
+    Map<String, List<io.cairn.proto.StatementLine>> doubled = new HashMap<>(validStatements());
+    doubled.put(
+        "a",
+        List.of(
+            line("ma", 1, false, 100, 0, 100),
+            line("t1", 5, true, 0, 10, 90),
+            line("t1", 5, true, 0, 10, 80),
+            line("t2", 7, true, 0, 10, 70)));
+    Final bad = new Final(INITIAL, 1, balances, validLookups(), AGREE, doubled);
+    assertFalse(Checkers.statements(bad).valid());
+    Map<String, List<io.cairn.proto.StatementLine>> broken = new HashMap<>(validStatements());
+    broken.put(
+        "b",
+        List.of(
+            line("mb", 1, false, 100, 0, 100),
+            line("t1", 5, true, 10, 0, 115),
+            line("t2", 7, true, 10, 0, 120)));
+    assertFalse(
+        Checkers.statements(new Final(INITIAL, 1, balances, validLookups(), AGREE, broken))
+            .valid());
+  }
+
   @Test
   void aLostAcknowledgedTransferIsCaught() {
     Map<String, Lookup> l = validLookups();

@@ -5,7 +5,10 @@ import io.cairn.proto.Account;
 import io.cairn.proto.Consistency;
 import io.cairn.proto.GetAccountResponse;
 import io.cairn.proto.ListAccountsResponse;
+import io.cairn.proto.ListTransfersRequest;
+import io.cairn.proto.ListTransfersResponse;
 import io.cairn.proto.ReadOptions;
+import io.cairn.proto.StatementLine;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -13,14 +16,19 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
-/** {@code cairnctl account create|get|list}. */
+/** {@code cairnctl account create|get|list|statement}. */
 final class AccountCmds {
   private AccountCmds() {}
 
   @Command(
       name = "account",
-      description = "Create, read and list accounts.",
-      subcommands = {AccountCreate.class, AccountGet.class, AccountList.class})
+      description = "Create, read and list accounts; show an account's statement.",
+      subcommands = {
+        AccountCreate.class,
+        AccountGet.class,
+        AccountList.class,
+        AccountStatement.class
+      })
   static final class AccountCmd extends CliCommand.Group {}
 
   @Command(
@@ -174,6 +182,75 @@ final class AccountCmds {
         Map<String, Object> j = Json.object();
         j.put("accounts", accounts);
         j.put("next_start_after", r.getNextStartAfter());
+        j.put("stamp", Views.stampJson(r.getStamp()));
+        emit(human.toString(), j);
+        return Cairnctl.OK;
+      }
+    }
+  }
+
+  @Command(
+      name = "statement",
+      description = {
+        "Show an account's statement: the operations that changed it (creation, mints, burns,",
+        "transfers in and out) in log order, each with the balance after it, a page at a time."
+      })
+  static final class AccountStatement extends CliCommand {
+    @Parameters(paramLabel = "ID")
+    String id;
+
+    @Option(
+        names = "--since",
+        paramLabel = "T",
+        description = "Lines at or after ledger time T: epoch millis or an ISO-8601 instant.")
+    String since;
+
+    @Option(
+        names = "--from-index",
+        paramLabel = "N",
+        description = "Lines at log index N or later.")
+    long fromIndex;
+
+    @Option(names = "--to-index", paramLabel = "N", description = "Lines at log index N or before.")
+    long toIndex;
+
+    @Option(names = "--limit", paramLabel = "N", defaultValue = "100")
+    int limit;
+
+    @Option(
+        names = "--page",
+        paramLabel = "TOKEN",
+        description = "The next page, from the token the previous page printed.")
+    String page = "";
+
+    @Override
+    public Integer call() {
+      ListTransfersRequest request =
+          ListTransfersRequest.newBuilder()
+              .setAccount(id)
+              .setFromIndex(fromIndex)
+              .setToIndex(toIndex)
+              .setSinceMillis(since == null ? 0 : Views.parseTime(since, "--since"))
+              .setLimit(limit)
+              .setPageToken(Views.parseHex(page, "--page"))
+              .build();
+      try (CairnClient c = client()) {
+        ListTransfersResponse r = c.listTransfers(request);
+        List<Object> lines = new ArrayList<>();
+        StringBuilder human = new StringBuilder();
+        for (StatementLine l : r.getLinesList()) {
+          lines.add(Views.statementLineJson(l));
+          human.append(Views.statementLineText(l)).append('\n');
+        }
+        String next = Json.hex(r.getNextPageToken());
+        if (!next.isEmpty()) {
+          human.append("(more: --page ").append(next).append(")\n");
+        }
+        human.append(Views.stampText(r.getStamp()));
+        Map<String, Object> j = Json.object();
+        j.put("account", id);
+        j.put("lines", lines);
+        j.put("next_page", next);
         j.put("stamp", Views.stampJson(r.getStamp()));
         emit(human.toString(), j);
         return Cairnctl.OK;

@@ -42,8 +42,9 @@ final class TransferCmds {
         paramLabel = "MILLIS",
         description = {
           "The transfer's creation time, ms since the epoch (with --id; e.g. $(date +%s%3N)).",
-          "A retry passes the first call's id and time: then it is never applied twice, even",
-          "after the ledger has forgotten the id (EXPIRED instead)."
+          "A retry passes the first call's id and time: it returns the first result however",
+          "long after and is never applied twice (one never applied that is older than the",
+          "dedupe window is EXPIRED, not taken as new)."
         })
     Long createdAt;
 

@@ -4,6 +4,8 @@ import com.google.protobuf.ByteString;
 import io.cairn.proto.Account;
 import io.cairn.proto.Operation;
 import io.cairn.proto.Stamp;
+import io.cairn.proto.StatementLine;
+import java.time.Instant;
 import java.util.Map;
 
 /** How the commands print the ledger's values: accounts, stamps, roots, operations. */
@@ -108,5 +110,58 @@ final class Views {
 
   private static String roleText(io.cairn.proto.Role r) {
     return r == io.cairn.proto.Role.UNRECOGNIZED ? "an unknown role" : RoleCmds.name(r);
+  }
+
+  static Map<String, Object> statementLineJson(StatementLine l) {
+    Map<String, Object> j = Json.object();
+    j.put("applied_index", Json.u64(l.getAppliedIndex()));
+    j.put("ledger_time_millis", l.getLedgerTimeMillis());
+    j.put("id", l.getOperation().getId());
+    j.put("operation", describe(l.getOperation()));
+    j.put("principal", l.getPrincipal());
+    j.put("credit", Json.u64(l.getCredit()));
+    j.put("debit", Json.u64(l.getDebit()));
+    j.put("balance_after", Json.u64(l.getBalanceAfter()));
+    j.put("version_after", Json.u64(l.getVersionAfter()));
+    return j;
+  }
+
+  /** index, time, id, what, +credit or -debit, balance after. */
+  static String statementLineText(StatementLine l) {
+    String change =
+        l.getCredit() != 0
+            ? "+" + Long.toUnsignedString(l.getCredit())
+            : l.getDebit() != 0 ? "-" + Long.toUnsignedString(l.getDebit()) : "0";
+    return String.format(
+        "%8s  %s  %-24s %-40s %12s  balance %s",
+        Long.toUnsignedString(l.getAppliedIndex()),
+        Instant.ofEpochMilli(l.getLedgerTimeMillis()),
+        l.getOperation().getId(),
+        describe(l.getOperation()),
+        change,
+        Long.toUnsignedString(l.getBalanceAfter()));
+  }
+
+  /** Epoch millis, or an ISO-8601 instant such as 2026-12-01T00:00:00Z. */
+  static long parseTime(String t, String option) {
+    try {
+      return t.chars().allMatch(Character::isDigit)
+          ? Long.parseLong(t)
+          : Instant.parse(t).toEpochMilli();
+    } catch (RuntimeException e) {
+      throw new IllegalArgumentException(
+          option + " " + t + ": not epoch millis or an ISO-8601 instant (2026-12-01T00:00:00Z)");
+    }
+  }
+
+  static ByteString parseHex(String hex, String option) {
+    if (hex.length() % 2 != 0 || !hex.chars().allMatch(c -> Character.digit(c, 16) >= 0)) {
+      throw new IllegalArgumentException(option + " " + hex + ": not a token this command printed");
+    }
+    byte[] b = new byte[hex.length() / 2];
+    for (int i = 0; i < b.length; i++) {
+      b[i] = (byte) Integer.parseInt(hex.substring(2 * i, 2 * i + 2), 16);
+    }
+    return ByteString.copyFrom(b);
   }
 }

@@ -19,6 +19,8 @@ import io.cairn.proto.ListAccountsRequest;
 import io.cairn.proto.ListAccountsResponse;
 import io.cairn.proto.ListRolesRequest;
 import io.cairn.proto.ListRolesResponse;
+import io.cairn.proto.ListTransfersRequest;
+import io.cairn.proto.ListTransfersResponse;
 import io.cairn.proto.MembershipResponse;
 import io.cairn.proto.Operation;
 import io.cairn.proto.OperationResult;
@@ -292,11 +294,12 @@ public final class CairnClient implements AutoCloseable {
   /**
    * A transfer with a caller-chosen id and creation time; blocks until applied. The id and {@code
    * createdAtMillis} together name the operation: keep both, and to retry call again with the same
-   * two and the same body. Within the dedupe window the ledger then returns the first result
-   * ({@code replayed} true) and never applies it twice; after it, the unchanged creation time makes
-   * the ledger refuse the retry ({@code EXPIRED}, thrown as {@link OutcomeUnknownException}) rather
-   * than apply it again. The same id with another body gives {@code DUPLICATE_ID}. Same guarantees
-   * and failures as {@link #single(Operation)}.
+   * two and the same body. The ledger then returns the first result ({@code replayed} true),
+   * however long after (its history store keeps every applied id), and never applies it twice; an
+   * id never applied whose creation time is older than the dedupe window is refused ({@code
+   * EXPIRED}, thrown as {@link OutcomeUnknownException}) rather than taken as new. The same id with
+   * another body gives {@code DUPLICATE_ID}. Same guarantees and failures as {@link
+   * #single(Operation)}.
    *
    * @param id the operation id, 1-64 characters of [A-Za-z0-9._:-], unique per transfer
    * @param createdAtMillis when the transfer was first issued (ms since the epoch, e.g. {@code
@@ -637,19 +640,35 @@ public final class CairnClient implements AutoCloseable {
    * linearizably: the way to resolve an {@link OutcomeUnknownException}.
    *
    * <p>{@code found} true: the operation was applied (or refused) with that result, once. {@code
-   * found} false: it had not been applied when the read was served, or it is older than {@code
-   * window_floor_millis} and forgotten. A delayed copy of the request could still reach the leader
-   * after such a read; to settle an unknown outcome for good, resend the same operation (same id
-   * and {@code created_at}): it either applies now or returns the stored result, never both.
+   * found} false: it had not been applied when the read was served (the node's history store keeps
+   * every applied operation). A delayed copy of the request could still reach the leader after such
+   * a read; to settle an unknown outcome for good, resend the same operation (same id and {@code
+   * created_at}): it either applies now or returns the stored result, never both.
    *
    * @return {@code found}, the operation, its result and the principal whose request applied it,
-   *     the dedupe window's floor and the stamp
+   *     and the stamp
    * @throws CairnException INVALID_ARGUMENT (final) when the node finds the id malformed; a
    *     retryable code when no node answered within the retries (try again later); otherwise as on
    *     {@link CairnClient}. A read never throws {@link OutcomeUnknownException}
    */
   public GetTransferResponse getTransfer(String id) {
     return read(GetTransferRequest.newBuilder().setId(id).build(), LedgerServiceStub::getTransfer);
+  }
+
+  /**
+   * One page of an account's statement: the operations that changed it (its creation, mints, burns,
+   * transfers in and out), in log order, each with the balance after it; read at one applied index,
+   * linearizably unless {@code request.read} says otherwise.
+   *
+   * @param request the account, optional bounds ({@code from_index}, {@code to_index}, {@code
+   *     since_millis}), {@code limit} (0: the node's default of 100; capped by its {@code
+   *     api.list.max.limit}) and {@code page_token} from the previous page (empty to start)
+   * @return the lines and {@code next_page_token}, empty when there are no more
+   * @throws CairnException INVALID_ARGUMENT (final) for a malformed account, token or bound;
+   *     otherwise as {@link #getTransfer(String)}
+   */
+  public ListTransfersResponse listTransfers(ListTransfersRequest request) {
+    return read(request, LedgerServiceStub::listTransfers);
   }
 
   /**

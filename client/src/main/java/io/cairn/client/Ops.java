@@ -19,10 +19,11 @@ import java.util.concurrent.atomic.AtomicLong;
 /**
  * Builders for ledger operations. Each operation gets the id given (use {@link #newId()} for a
  * fresh one) and the current wall clock as its creation time; keep the returned {@link Operation}
- * and resend it as is to retry safely: the same id and body is applied at most once, and the
- * unchanged creation time makes a retry after the dedupe window is gone refused ({@code EXPIRED})
- * rather than applied again. The ledger refuses a creation time further in the future than its
- * allowed clock skew ({@code TIMESTAMP_IN_FUTURE}), so the client's clock must be roughly right.
+ * and resend it as is to retry safely: the same id and body is applied at most once (a retry of an
+ * applied id returns its first result however old it is), and an operation never applied whose
+ * creation time is older than the dedupe window is refused ({@code EXPIRED}) rather than taken as
+ * new. The ledger refuses a creation time further in the future than its allowed clock skew ({@code
+ * TIMESTAMP_IN_FUTURE}), so the client's clock must be roughly right.
  *
  * <p>The builders do not validate: {@link CairnClient#singleAsync} checks an operation against the
  * rule book before sending it (INVALID_ARGUMENT), and the node checks every request.
@@ -155,8 +156,10 @@ public final class Ops {
 
   /**
    * A transfer with the creation time given: to rebuild an operation for a retry, pass the id and
-   * {@code createdAtMillis} of the first attempt (kept with the id), so that once the id has left
-   * the ledger's dedupe window the retry is refused ({@code EXPIRED}) instead of applied again.
+   * {@code createdAtMillis} of the first attempt (kept with the id). A retry of an applied id
+   * returns its first result however old it is (the node's history keeps it); an id that was never
+   * applied and is older than the ledger's dedupe window is refused ({@code EXPIRED}), never taken
+   * as new.
    */
   public static Operation transfer(
       String id, long createdAtMillis, String from, String to, long amount) {

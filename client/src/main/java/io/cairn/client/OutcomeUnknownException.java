@@ -12,8 +12,8 @@ import java.util.Optional;
  * #code()} and {@link #detail()} are those of the last attempt, which is also the cause.
  *
  * <p>Resolve it in one of two ways. Retry the same operations (same ids and {@code created_at}):
- * exactly-once makes that safe within the dedupe window (with the durable store, forever by
- * default), and the reply gives each operation's one result, {@code replayed} when it was applied
+ * exactly-once makes that safe however long after (the node's history store keeps every applied
+ * id), and the reply gives each operation's one result, {@code replayed} when it was applied
  * before. Or look each id up with {@link CairnClient#getTransfer(String)}: found means applied with
  * that result; not found means not applied when the read was served, though a delayed copy of the
  * request could still arrive, so only a retry settles it for good. Never resubmit the same intent
@@ -83,9 +83,11 @@ public final class OutcomeUnknownException extends CairnException {
   /**
    * The operations whose outcome is unknown, exactly as they were sent: same ids and the same
    * {@code created_at}. Resend these (with {@link CairnClient#single} or {@link
-   * CairnClient#submit}) to retry; an operation rebuilt under the same id carries a new {@code
-   * created_at} and, once the id has left the ledger's dedupe window, could apply a second time.
-   * Empty for a membership change. Immutable.
+   * CairnClient#submit}) to retry. One rebuilt under the same id with a new {@code created_at} is
+   * still found by its id (as a retry, or DUPLICATE_ID if its body differs); but a rebuilt
+   * operation whose first attempt never applied is then taken as new, where the original would have
+   * been refused as EXPIRED once older than the dedupe window. Empty for a membership change.
+   * Immutable.
    */
   public List<Operation> operations() {
     return operations;

@@ -222,7 +222,10 @@ public final class Main {
           config.getLong("watch.enabled") == 1
               ? new WatchWindow(
                   config.getInt("watch.retention.entries"), config.getLong("watch.retention.bytes"))
-              : WatchWindow.disabled());
+              : WatchWindow.disabled(),
+          new io.cairn.node.store.HistoryStore.Settings(
+              config.getLong("store.block.cache.bytes"),
+              config.getLong("store.write.buffer.bytes")));
     }
 
     private static void registerHotGauges(NodeMetrics metrics, HotSettings hot) {

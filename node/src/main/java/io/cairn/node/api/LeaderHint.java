@@ -28,6 +28,7 @@ final class LeaderHint implements ServerInterceptor {
           LedgerServiceGrpc.getGetProofMethod().getFullMethodName(),
           LedgerServiceGrpc.getGetTransferMethod().getFullMethodName(),
           LedgerServiceGrpc.getListAccountsMethod().getFullMethodName(),
+          LedgerServiceGrpc.getListTransfersMethod().getFullMethodName(),
           LedgerServiceGrpc.getListRolesMethod().getFullMethodName(),
           LedgerServiceGrpc.getGetLedgerSummaryMethod().getFullMethodName());
 

@@ -1,5 +1,6 @@
 package io.cairn.node.api;
 
+import com.google.protobuf.ByteString;
 import com.google.protobuf.InvalidProtocolBufferException;
 import io.cairn.node.config.ConfigKeys;
 import io.cairn.node.config.HotSettings;
@@ -11,6 +12,7 @@ import io.cairn.node.raft.Peer;
 import io.cairn.node.raft.RaftNode;
 import io.cairn.node.raft.RaftStatus;
 import io.cairn.node.raft.WriteFailure;
+import io.cairn.node.store.HistoryStore;
 import io.cairn.proto.AddMemberRequest;
 import io.cairn.proto.ClusterStatusRequest;
 import io.cairn.proto.ClusterStatusResponse;
@@ -29,6 +31,8 @@ import io.cairn.proto.ListAccountsRequest;
 import io.cairn.proto.ListAccountsResponse;
 import io.cairn.proto.ListRolesRequest;
 import io.cairn.proto.ListRolesResponse;
+import io.cairn.proto.ListTransfersRequest;
+import io.cairn.proto.ListTransfersResponse;
 import io.cairn.proto.MembershipResponse;
 import io.cairn.proto.ReadOptions;
 import io.cairn.proto.RemoveMemberRequest;
@@ -40,6 +44,7 @@ import io.grpc.StatusRuntimeException;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
@@ -407,6 +412,7 @@ final class LedgerApi extends LedgerServiceGrpc.LedgerServiceImplBase {
                   .setWindowFloorMillis(view.ledger().totals().floorMillis());
           view.ledger()
               .operation(request.getId())
+              .or(() -> Optional.ofNullable(view.history().find(request.getId(), Long.MAX_VALUE)))
               .ifPresent(
                   r ->
                       b.setFound(true)
@@ -446,6 +452,53 @@ final class LedgerApi extends LedgerServiceGrpc.LedgerServiceImplBase {
             b.setNextStartAfter(page.get(page.size() - 1).getId());
           }
           return b.build();
+        });
+  }
+
+  /**
+   * An account's statement from the history store: the lines of operations that changed it, in log
+   * order, a page at a time, read like {@link #listAccounts}.
+   */
+  @Override
+  public void listTransfers(
+      ListTransfersRequest request, StreamObserver<ListTransfersResponse> out) {
+    StatusRuntimeException invalid =
+        first(
+            first(
+                RequestValidator.account("account", request.getAccount()),
+                HistoryStore.validPageToken(request.getPageToken().toByteArray())
+                    ? null
+                    : ApiErrors.invalid(
+                        "page_token", "is not a token a ListTransfers answer gave")),
+            first(
+                request.getSinceMillis() < 0
+                    ? ApiErrors.invalid("since_millis", "must not be negative")
+                    : null,
+                RequestValidator.readOptions(request.getRead())));
+    if (invalid != null) {
+      out.onError(invalid);
+      return;
+    }
+    HistoryStore.Query q =
+        new HistoryStore.Query(
+            request.getAccount(),
+            request.getFromIndex(),
+            request.getToIndex(),
+            request.getSinceMillis(),
+            request.getPageToken().toByteArray(),
+            pageLimit(request.getLimit()));
+    read(
+        request.getRead(),
+        LedgerServiceGrpc.getListTransfersMethod(),
+        request,
+        out,
+        view -> {
+          HistoryStore.Page page = view.history().statement(q);
+          return ListTransfersResponse.newBuilder()
+              .setStamp(view.stamp())
+              .addAllLines(page.lines())
+              .setNextPageToken(ByteString.copyFrom(page.nextPageToken()))
+              .build();
         });
   }
 

@@ -72,6 +72,15 @@ final class Principals implements ServerInterceptor {
     String onBehalfOf = headers.get(Errors.FORWARDED_FOR_KEY);
     if (onBehalfOf != null && tls) {
       if (!isReplica(principal)) {
+        if (principal.startsWith(TlsMaterial.PEER_PREFIX)) {
+          // A node of this cluster that is not (yet, or any more) a member here: a joining node
+          // learns the new configuration from the log before this node counts it. Retryable, so
+          // the client goes to another node instead of failing for good.
+          return refuse(
+              call,
+              Status.UNAVAILABLE,
+              principal + " is not a member here (yet): it may not forward; try another node");
+        }
         return refuse(call, Errors.FORWARDED_FOR_KEY.name() + " may only come from a replica");
       }
       if (!Rules.isValidPrincipal(onBehalfOf)) {
@@ -92,7 +101,12 @@ final class Principals implements ServerInterceptor {
   }
 
   private static <Q, R> ServerCall.Listener<Q> refuse(ServerCall<Q, R> call, String why) {
-    call.close(Status.UNAUTHENTICATED.withDescription(why), new Metadata());
+    return refuse(call, Status.UNAUTHENTICATED, why);
+  }
+
+  private static <Q, R> ServerCall.Listener<Q> refuse(
+      ServerCall<Q, R> call, Status status, String why) {
+    call.close(status.withDescription(why), new Metadata());
     return new ServerCall.Listener<>() {};
   }
 

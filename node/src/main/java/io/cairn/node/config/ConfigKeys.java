@@ -373,6 +373,24 @@ public final class ConfigKeys {
           4096 * MIB,
           "Encoded size of the Watch window (the newest entry is kept even if larger).");
 
+  public static final Key<Long> STORE_BLOCK_CACHE_BYTES =
+      Key.longNumber(
+          "store.block.cache.bytes",
+          32 * MIB,
+          "bytes",
+          1 * MIB,
+          64 * 1024 * MIB,
+          "RocksDB block cache of the history store (index and filter blocks included).");
+
+  public static final Key<Long> STORE_WRITE_BUFFER_BYTES =
+      Key.longNumber(
+          "store.write.buffer.bytes",
+          16 * MIB,
+          "bytes",
+          1 * MIB,
+          4096 * MIB,
+          "RocksDB memtable size of the history store (at most two in memory).");
+
   public static final Key<Integer> WATCH_MAX_WATCHERS =
       Key.intNumber(
           "watch.max.watchers",
@@ -599,6 +617,8 @@ public final class ConfigKeys {
           WATCH_ENABLED,
           WATCH_RETENTION_ENTRIES,
           WATCH_RETENTION_BYTES,
+          STORE_BLOCK_CACHE_BYTES,
+          STORE_WRITE_BUFFER_BYTES,
           WATCH_MAX_WATCHERS,
           WATCH_MAX_WATCHERS_PER_PRINCIPAL,
           WATCH_MAX_AHEAD_ENTRIES,

@@ -25,8 +25,9 @@ import java.util.TreeSet;
  * source (time comes with each log entry) and never lets hash-map iteration order reach a result.
  *
  * <p>Exactly-once: every operation id is remembered, with its result and the principal that
- * submitted it, in a dedupe table bounded by time and count; the rules (and why a retry after
- * eviction is always {@code EXPIRED}, never re-applied) are in docs/internals.md.
+ * submitted it, in a dedupe table bounded by time and count, and behind it in the durable {@link
+ * History} (every applied operation, kept by the store); the rules (and why an id neither of them
+ * knows is {@code EXPIRED}, never re-applied) are in docs/internals.md.
  *
  * <p>Permissions are decided here, at apply, from the {@link Caller} recorded in the log entry and
  * the replicated role table, so every replica decides alike. An admin ({@link #isAdmin}) may do
@@ -37,11 +38,12 @@ import java.util.TreeSet;
  *   <li>the request's principal is empty or valid, else every operation is {@code
  *       PERMISSION_DENIED} (not recorded; the API never logs such a principal);
  *   <li>the operation id is valid ({@code INVALID_OPERATION_ID}, not recorded);
- *   <li>the id is remembered: same body → its stored result, {@code replayed}, whoever sends it;
- *       another body → {@code DUPLICATE_ID} (not recorded); so is an id repeated in one atomic
- *       batch;
+ *   <li>the id is remembered, in the dedupe table or else in the history: same body → its stored
+ *       result, {@code replayed}, whoever sends it; another body → {@code DUPLICATE_ID} (not
+ *       recorded); so is an id repeated in one atomic batch;
  *   <li>{@code created_at} is not too far ahead ({@code TIMESTAMP_IN_FUTURE}) and not older than
- *       the window or floor ({@code EXPIRED}); neither is recorded;
+ *       the window ({@code EXPIRED}), nor at the floor when there is no complete history; neither
+ *       is recorded;
  *   <li>the body meets the rule book ({@link Rules#checkBody}: {@code INVALID_ACCOUNT_ID}, {@code
  *       INVALID_AMOUNT}, {@code SAME_ACCOUNT}, {@code INVALID_ROLE}, {@code INVALID_OPERATION});
  *   <li>permission ({@code PERMISSION_DENIED}): roles first; for a transfer by a non-admin role
@@ -97,6 +99,9 @@ public final class Ledger {
   // Per operation of the last apply() call, aligned with its results: the post-state of the
   // accounts that operation changed (empty when it changed nothing). Read by the Watch stream.
   private List<List<Account>> lastOpChanges = List.of();
+  private History history = History.NONE;
+  // The log index of the entry being applied: admit() asks the history only about entries below it.
+  private long applyingIndex;
   private long nowMillis;
   private long floorMillis;
   private long totalMinted;
@@ -116,6 +121,7 @@ public final class Ledger {
   public List<OpResult> apply(
       long entryTimeMillis, long logIndex, Caller caller, List<Operation> ops, boolean atomic) {
     nowMillis = Math.max(nowMillis, entryTimeMillis);
+    applyingIndex = logIndex;
     evictByTime();
     if (!caller.principal().isEmpty() && !Rules.isValidPrincipal(caller.principal())) {
       return deniedAll(ops);
@@ -256,11 +262,22 @@ public final class Ledger {
       // stored result yet; refuse it as a duplicate so the batch cannot apply it twice.
       return new OpResult(id, ResultCode.DUPLICATE_ID, false, 0);
     }
+    // Behind the window, the durable history: an id applied by an earlier entry answers as a
+    // retry does, however long ago and whatever created_at the retry carries.
+    DedupeRecord past = history.find(id, applyingIndex);
+    if (past != null) {
+      return sameBody(past.getOperation(), op)
+          ? new OpResult(id, past.getCode(), true, past.getAppliedIndex())
+          : new OpResult(id, ResultCode.DUPLICATE_ID, false, 0);
+    }
     long created = op.getCreatedAtMillis();
     if (created > nowMillis + limits.maxClockSkewMillis()) {
       return new OpResult(id, ResultCode.TIMESTAMP_IN_FUTURE, false, 0);
     }
-    if (created < nowMillis - limits.dedupeWindowMillis() || created <= floorMillis) {
+    // A new operation created before the window is not taken as new. The count floor refuses only
+    // without a complete history: with one, an id it does not know was never applied.
+    if (created < nowMillis - limits.dedupeWindowMillis()
+        || (created <= floorMillis && !history.complete())) {
       return new OpResult(id, ResultCode.EXPIRED, false, 0);
     }
     return null;
@@ -510,7 +527,11 @@ public final class Ledger {
   }
 
   private void record(Operation op, ResultCode code, long logIndex, Caller caller) {
-    while (dedupe.size() >= limits.dedupeMaxEntries()) { // the limit is at least 1
+    // Records of the entry being applied are never evicted (the table may pass its limit by one
+    // entry's operations): the history holds only earlier entries, so an id evicted within its
+    // own entry could be applied twice.
+    while (dedupe.size() >= limits.dedupeMaxEntries() // the limit is at least 1
+        && dedupe.appliedIndex(dedupe.oldest()) < logIndex) {
       // A retry resends the very same operation, created_at included: make that EXPIRED.
       // (Not recorded_at + skew: under sustained load that bound runs ahead of the ledger's
       // clock, and every new operation was refused as EXPIRED once the table filled.)
@@ -622,6 +643,14 @@ public final class Ledger {
   /** Up to {@code limit} grants with principal greater than {@code startAfter}, in order. */
   public List<RoleGrant> roleGrantsAfter(String startAfter, int limit) {
     return roleTable.grantsAfter(startAfter, limit);
+  }
+
+  /**
+   * Where {@code admit} looks for ids that left the dedupe window; set by the state machine on
+   * every ledger it builds or restores (not part of the ledger's state or its snapshot).
+   */
+  public void useHistory(History h) {
+    this.history = h == null ? History.NONE : h;
   }
 
   /** The remembered record of an operation id, if it is still within the dedupe window. */

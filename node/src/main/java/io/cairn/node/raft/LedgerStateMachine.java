@@ -8,12 +8,15 @@ import io.cairn.node.ledger.LedgerLimits;
 import io.cairn.node.ledger.OpResult;
 import io.cairn.node.merkle.MerkleTree;
 import io.cairn.node.metrics.NodeMetrics;
+import io.cairn.node.store.HistoryStore;
 import io.cairn.proto.Account;
 import io.cairn.proto.Role;
 import io.cairn.proto.SnapshotHeader;
 import io.cairn.proto.Stamp;
 import io.cairn.proto.SubmitRequest;
 import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -27,10 +30,14 @@ import org.apache.ratis.protocol.RaftGroupId;
 import org.apache.ratis.protocol.RaftGroupMemberId;
 import org.apache.ratis.protocol.RaftPeerId;
 import org.apache.ratis.server.RaftServer;
+import org.apache.ratis.server.storage.FileInfo;
 import org.apache.ratis.server.storage.RaftStorage;
+import org.apache.ratis.statemachine.SnapshotInfo;
 import org.apache.ratis.statemachine.TransactionContext;
 import org.apache.ratis.statemachine.impl.BaseStateMachine;
+import org.apache.ratis.statemachine.impl.FileListSnapshotInfo;
 import org.apache.ratis.statemachine.impl.SimpleStateMachineStorage;
+import org.apache.ratis.statemachine.impl.SingleFileSnapshotInfo;
 import org.apache.ratis.util.LifeCycle;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -49,8 +56,11 @@ import org.slf4j.LoggerFactory;
 public final class LedgerStateMachine extends BaseStateMachine {
   private static final Logger LOG = LoggerFactory.getLogger(LedgerStateMachine.class);
 
-  /** A consistent, read-only view handed to readers while the read lock is held. */
-  public record View(Ledger ledger, MerkleTree tree, Stamp stamp) {}
+  /**
+   * A consistent, read-only view handed to readers while the read lock is held: the history holds
+   * exactly the entries through the stamp's index.
+   */
+  public record View(Ledger ledger, MerkleTree tree, Stamp stamp, HistoryStore history) {}
 
   private final String nodeId;
   private final LedgerLimits limits;
@@ -61,14 +71,21 @@ public final class LedgerStateMachine extends BaseStateMachine {
   private final AppliedIndexWaiters waiters;
   private final NodeMetrics metrics;
   private final WatchWindow watchWindow;
+  private final HistoryStore.Settings storeSettings;
 
   // Guarded by lock.
+  private HistoryStore history;
   private Ledger ledger;
   private MerkleTree tree;
   private Stamp stamp;
 
   /** The node's exit code when a log entry cannot be decoded. */
   public static final int EXIT_CORRUPT_ENTRY = 4;
+
+  /** The node's exit code when the history store cannot take an applied entry. */
+  public static final int EXIT_STORE_FAILED = 5;
+
+  private volatile SnapshotInfo shippedSnapshot;
 
   public LedgerStateMachine(
       String nodeId,
@@ -77,8 +94,10 @@ public final class LedgerStateMachine extends BaseStateMachine {
       boolean merkleEnabled,
       int maxIndexWaiters,
       NodeMetrics metrics,
-      WatchWindow watchWindow) {
+      WatchWindow watchWindow,
+      HistoryStore.Settings storeSettings) {
     this.nodeId = nodeId;
+    this.storeSettings = storeSettings;
     this.watchWindow = watchWindow;
     this.merkleEnabled = merkleEnabled;
     this.metrics = metrics;
@@ -98,7 +117,55 @@ public final class LedgerStateMachine extends BaseStateMachine {
       throws IOException {
     super.initialize(server, groupId, raftStorage);
     snapshots.storage().init(raftStorage);
-    getLifeCycle().startAndTransition(this::loadLatest, IOException.class);
+    // Beside Ratis's "current" and "sm", not in "sm": installing a snapshot replaces all of "sm".
+    Path dir = raftStorage.getStorageDir().getRoot().toPath().resolve("history");
+    getLifeCycle()
+        .startAndTransition(
+            () -> {
+              history = HistoryStore.open(dir, storeSettings);
+              ledger.useHistory(history);
+              registerStoreGauges();
+              loadLatest();
+            },
+            IOException.class);
+  }
+
+  private void registerStoreGauges() {
+    metrics.gauge(
+        "cairn.store.sst.bytes",
+        "Bytes of the history store's SST files on disk",
+        this,
+        sm -> sm.storeProperty("rocksdb.total-sst-files-size"));
+    metrics.gauge(
+        "cairn.store.memtable.bytes",
+        "Bytes of the history store's memtables",
+        this,
+        sm -> sm.storeProperty("rocksdb.cur-size-all-mem-tables"));
+    metrics.gauge(
+        "cairn.store.block.cache.bytes",
+        "Bytes in the history store's block cache",
+        this,
+        sm -> sm.storeProperty("rocksdb.block-cache-usage"));
+  }
+
+  private double storeProperty(String property) {
+    lock.readLock().lock();
+    try {
+      return history == null ? Double.NaN : history.approximateBytes(property);
+    } finally {
+      lock.readLock().unlock();
+    }
+  }
+
+  /** Opens the history store in {@code dir} without Ratis (benchmarks that apply entries). */
+  void openHistory(Path dir) throws IOException {
+    lock.writeLock().lock();
+    try {
+      history = HistoryStore.open(dir, storeSettings);
+      ledger.useHistory(history);
+    } finally {
+      lock.writeLock().unlock();
+    }
   }
 
   /**
@@ -133,7 +200,9 @@ public final class LedgerStateMachine extends BaseStateMachine {
     long index = r.header().getAppliedIndex();
     lock.writeLock().lock();
     try {
+      reconcileHistory(r.header().getAppliedTerm(), index);
       ledger = r.ledger();
+      ledger.useHistory(history);
       tree = r.tree();
       stamp = stampOf(index, r.header().getAppliedTerm(), r.tree().root());
       updateLastAppliedTermIndex(r.header().getAppliedTerm(), index);
@@ -144,6 +213,79 @@ public final class LedgerStateMachine extends BaseStateMachine {
       lock.writeLock().unlock();
     }
     waiters.advance(index);
+  }
+
+  /**
+   * The store must hold every entry through the snapshot's index: the log before it may be purged.
+   * One that does not (a new member, one that installed the leader's snapshot, one whose store was
+   * lost) is replaced by the checkpoint that came with the snapshot. Holds the write lock.
+   */
+  private void reconcileHistory(long term, long index) throws IOException {
+    long held = history.appliedIndex();
+    if (held >= index) {
+      return;
+    }
+    Path checkpoint = checkpointDir(term, index);
+    if (!Files.isDirectory(checkpoint)) {
+      throw new IOException(
+          "the history store "
+              + history.dir()
+              + " holds entries through "
+              + held
+              + ", the snapshot is at "
+              + index
+              + ", and its checkpoint "
+              + checkpoint
+              + " is missing: the history between them is gone. Restore the node from a backup,"
+              + " or remove its data directory so it rejoins from the leader's snapshot");
+    }
+    Path dir = history.dir();
+    history.close();
+    HistoryStore.installCheckpoint(checkpoint, dir);
+    history = HistoryStore.open(dir, storeSettings);
+    if (history.appliedIndex() != index) {
+      throw new IOException(
+          "checkpoint " + checkpoint + " holds entries through " + history.appliedIndex());
+    }
+    LOG.info("node={} history store installed from checkpoint {}", nodeId, checkpoint);
+  }
+
+  private Path checkpointDir(long term, long index) {
+    Path sm = snapshots.storage().getSnapshotFile(term, index).toPath().getParent();
+    return sm.resolve("checkpoint." + term + "_" + index);
+  }
+
+  /**
+   * The snapshot Ratis ships to a follower that needs one: the snapshot file, then the files of the
+   * history checkpoint taken at the same index (the follower checks each file's MD5 as it arrives).
+   */
+  @Override
+  public SnapshotInfo getLatestSnapshot() {
+    SingleFileSnapshotInfo s = snapshots.storage().getLatestSnapshot();
+    if (s == null) {
+      return null;
+    }
+    SnapshotInfo shipped = shippedSnapshot;
+    if (shipped != null && shipped.getTermIndex().equals(s.getTermIndex())) {
+      return shipped;
+    }
+    Path checkpoint = checkpointDir(s.getTerm(), s.getIndex());
+    if (!Files.isDirectory(checkpoint)) {
+      return s;
+    }
+    List<FileInfo> files = new ArrayList<>();
+    files.add(s.getFile());
+    try (var list = Files.list(checkpoint)) {
+      list.filter(f -> Files.isRegularFile(f) && !f.toString().endsWith(".md5"))
+          .sorted()
+          .forEach(f -> files.add(new FileInfo(f, null)));
+    } catch (IOException e) {
+      LOG.warn("node={} cannot list checkpoint {}: {}", nodeId, checkpoint, e.toString());
+      return s;
+    }
+    shipped = new FileListSnapshotInfo(files, s.getTermIndex());
+    shippedSnapshot = shipped;
+    return shipped;
   }
 
   @Override
@@ -176,15 +318,63 @@ public final class LedgerStateMachine extends BaseStateMachine {
               .setStateRoot(stamp.getStateRoot())
               .build();
       Ledger.SnapshotCopy copy = ledger.snapshotCopy();
+      if (!checkpointHistory(header.getAppliedTerm(), header.getAppliedIndex())) {
+        return null;
+      }
       return new SnapshotStore.Image(header, copy, System.nanoTime() - started);
     } finally {
       lock.readLock().unlock();
     }
   }
 
+  /**
+   * On the apply thread, before the snapshot is written: the history checkpoint that goes with it
+   * (flushed, hard links), after removing checkpoints whose snapshot is gone. False if it failed:
+   * then no snapshot is taken, and the log is kept.
+   */
+  private boolean checkpointHistory(long term, long index) {
+    Path target = checkpointDir(term, index);
+    try {
+      pruneCheckpoints(target.getParent());
+      HistoryStore.deleteTreeIfExists(target);
+      long started = System.nanoTime();
+      history.checkpoint(index, target);
+      LOG.info(
+          "node={} history checkpoint {} in {} ms",
+          nodeId,
+          target,
+          (System.nanoTime() - started) / 1_000_000);
+      return true;
+    } catch (IOException | RuntimeException e) {
+      LOG.error("node={} history checkpoint at {} failed; no snapshot now", nodeId, index, e);
+      return false;
+    }
+  }
+
+  private void pruneCheckpoints(Path sm) throws IOException {
+    try (var list = Files.list(sm)) {
+      for (Path d : list.filter(Files::isDirectory).toList()) {
+        String name = d.getFileName().toString();
+        if (name.startsWith("checkpoint.")
+            && !Files.exists(sm.resolve("snapshot." + name.substring("checkpoint.".length())))) {
+          HistoryStore.deleteTreeIfExists(d);
+        }
+      }
+    }
+  }
+
   @Override
   public void close() throws IOException {
     snapshots.close();
+    lock.writeLock().lock();
+    try {
+      if (history != null) {
+        history.close();
+        history = null;
+      }
+    } finally {
+      lock.writeLock().unlock();
+    }
     super.close();
   }
 
@@ -270,11 +460,37 @@ public final class LedgerStateMachine extends BaseStateMachine {
       if (!changed.isEmpty() && merkleEnabled) {
         tree.putAll(changed);
       }
+      writeHistory(command, index, perRequest, callers, changes);
       stamp = stampOf(index, term, tree.root());
       updateLastAppliedTermIndex(term, index);
       return new EntryResults(stamp, perRequest);
     } finally {
       lock.writeLock().unlock();
+    }
+  }
+
+  /**
+   * The entry's history, under the write lock so a reader's view holds exactly the entries through
+   * its stamp. A store that cannot take it stops the node (invariant 6): going on would forget
+   * operations that later retries must find.
+   */
+  private void writeHistory(
+      LedgerCommand command,
+      long index,
+      List<List<OpResult>> perRequest,
+      List<Caller> callers,
+      List<List<List<Account>>> changes) {
+    try {
+      EntryHistory.write(
+          history, command, index, ledger.totals().nowMillis(), perRequest, callers, changes);
+    } catch (IOException | RuntimeException e) {
+      LOG.error(
+          "node={} history store cannot take entry {} ({}); stopping with exit code {}",
+          nodeId,
+          index,
+          e.toString(),
+          EXIT_STORE_FAILED);
+      Runtime.getRuntime().halt(EXIT_STORE_FAILED);
     }
   }
 
@@ -355,7 +571,7 @@ public final class LedgerStateMachine extends BaseStateMachine {
   public <T> T read(Function<View, T> reader) {
     lock.readLock().lock();
     try {
-      return reader.apply(new View(ledger, tree, stamp));
+      return reader.apply(new View(ledger, tree, stamp, history));
     } finally {
       lock.readLock().unlock();
     }

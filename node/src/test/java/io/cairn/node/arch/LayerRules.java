@@ -65,6 +65,20 @@ public final class LayerRules {
                 + " bounded memo keyed by root, which no result depends on");
   }
 
+  /** store/ is the storage engine's adapter: RocksDB and the wire types, never Ratis or gRPC. */
+  public ArchRule storeIsAnAdapterOfRocksDbOnly() {
+    return classes()
+        .that()
+        .resideInAPackage(node + ".store..")
+        .should()
+        .onlyDependOnClassesThat()
+        .resideInAnyPackage(
+            JDK, PROTO, PROTOBUF, "org.rocksdb..", node + ".store..", node + ".ledger..")
+        .because(
+            "store/ adapts RocksDB to the ledger's History and the state machine's batches; Ratis,"
+                + " gRPC, config and metrics stay in the layers that own them");
+  }
+
   /** api/ speaks gRPC to clients and asks the raft layer in Cairn's own types. */
   public ArchRule apiIsFreeOfRatis() {
     return noClasses()

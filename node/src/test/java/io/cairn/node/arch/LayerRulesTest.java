@@ -53,6 +53,11 @@ class LayerRulesTest {
   }
 
   @Test
+  void storeImportsOnlyTheJdkProtoRocksDbAndTheLedger() {
+    LayerRules.CAIRN.storeIsAnAdapterOfRocksDbOnly().check(main);
+  }
+
+  @Test
   void apiImportsNothingFromRatis() {
     LayerRules.CAIRN.apiIsFreeOfRatis().check(main);
   }

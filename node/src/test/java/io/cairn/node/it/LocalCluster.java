@@ -346,15 +346,25 @@ public final class LocalCluster implements AutoCloseable {
   private void awaitServing(Duration timeout) throws InterruptedException {
     long deadline = System.nanoTime() + timeout.toNanos();
     for (int i = 1; i <= initialMembers; i++) {
-      while (status(i).isEmpty()) {
-        if (!isRunning(i)) {
-          throw new IllegalStateException("n" + i + " exited; logs in " + logDir);
-        }
-        if (System.nanoTime() > deadline) {
-          throw new IllegalStateException("n" + i + " not serving within " + timeout);
-        }
-        Thread.sleep(100);
+      awaitServing(i, Duration.ofNanos(Math.max(0, deadline - System.nanoTime())));
+    }
+  }
+
+  /**
+   * Waits until node {@code node} answers ClusterStatus on its API port: its Raft server is up. Add
+   * a new node as a member only then: while it is not, the leader's attempts to reach it fail, and
+   * after about 30 failures Ratis waits 5 s between attempts.
+   */
+  public void awaitServing(int node, Duration timeout) throws InterruptedException {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (status(node).isEmpty()) {
+      if (!isRunning(node)) {
+        throw new IllegalStateException("n" + node + " exited; logs in " + logDir);
       }
+      if (System.nanoTime() > deadline) {
+        throw new IllegalStateException("n" + node + " not serving within " + timeout);
+      }
+      Thread.sleep(100);
     }
   }
 

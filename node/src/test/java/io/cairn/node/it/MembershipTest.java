@@ -47,6 +47,7 @@ class MembershipTest {
       var workers = load.start(client, 3, Duration.ofSeconds(40));
 
       cluster.startNode(4);
+      cluster.awaitServing(4, Duration.ofSeconds(60));
       MembershipResponse added =
           client.addMember("n4", cluster.raftAddress(4), cluster.endpoint(4));
       assertEquals(List.of("n1", "n2", "n3", "n4"), ids(added.getMembersList()));

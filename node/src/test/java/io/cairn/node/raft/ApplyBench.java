@@ -6,6 +6,10 @@ import io.cairn.proto.LogEntry;
 import io.cairn.proto.Operation;
 import io.cairn.proto.SubmitRequest;
 import io.cairn.proto.Transfer;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.SplittableRandom;
 import org.apache.ratis.proto.RaftProtos.LogEntryProto;
@@ -50,7 +54,15 @@ public final class ApplyBench {
             merkle,
             1000,
             new NodeMetrics("bench"),
-            watch ? new WatchWindow(4096, 64L << 20) : WatchWindow.disabled());
+            watch ? new WatchWindow(4096, 64L << 20) : WatchWindow.disabled(),
+            new io.cairn.node.store.HistoryStore.Settings(32L << 20, 16L << 20));
+    Path store;
+    try {
+      store = Files.createTempDirectory("apply-bench-history");
+      sm.openHistory(store);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
     long index = 1;
     long now = 1_000_000_000L;
     // Set-up: open and fund the accounts.
@@ -115,6 +127,12 @@ public final class ApplyBench {
         rounds,
         entriesPerRound * perEntry,
         1e6 / micros[rounds / 2]);
+    try {
+      sm.close();
+      io.cairn.node.store.HistoryStore.deleteTreeIfExists(store);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
   }
 
   private static String name(int i) {
