@@ -6,7 +6,8 @@
 #
 # No image can be pulled here, so the image is assembled from a folder:
 #   /opt/java           a jlink'ed runtime of the local JDK 17 (all modules, no debug info)
-#   /lib, /lib64, ...   every shared library ldd names for java and its non-GUI native libs
+#   /lib, /lib64, ...   every shared library ldd names for java, its non-GUI native libs and
+#                       the x86-64 native libs inside the app's jars (RocksDB's JNI, Netty's)
 #   /bin                a static busybox (Debian busybox-static): sh, ls, cat, ps, nc, ...
 #   /usr/lib/x86_64-linux-gnu/faketime  libfaketime (Debian), for clock-skew tests:
 #                       LD_PRELOAD=$FAKETIME_LIB FAKETIME=+5s FAKETIME_DONT_FAKE_MONOTONIC=1
@@ -24,7 +25,7 @@
 # Prints the image ID on stdout; messages go to stderr.
 set -euo pipefail
 
-readonly BASE_FORMAT=1 # bump to force a new base when the layout below changes
+readonly BASE_FORMAT=2 # bump to force a new base when the layout below changes
 readonly JDK=${CAIRN_IMAGE_JDK:-/usr/lib/jvm/java-17-openjdk-amd64}
 readonly CACHE=${CAIRN_IMAGE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/cairn/node-image}
 readonly HASH_LABEL=io.cairn.image.hash
@@ -99,10 +100,28 @@ fetch_debs
 
 jdk_libs() { ls "$JDK"/lib/*.so | grep -Ev "$GUI_LIBS"; echo "$JDK/lib/server/libjvm.so"; }
 
+# The x86-64 native libraries packed in the app's jars (RocksDB's JNI library, Netty's
+# epoll and tcnative), unpacked into $native_dir so ldd can name what they need: the JVM
+# unpacks them at run time and dlopen fails on a library the base lacks.
+native_dir=$(mktemp -d "${TMPDIR:-/tmp}/cairn-native.XXXXXX")
+trap 'rm -rf "$native_dir"' EXIT
+app_libs=()
+unpack_app_native_libs() {
+  local jar entry
+  [[ -d $app_dir/lib ]] || return 0
+  for jar in "$(cd "$app_dir/lib" && pwd)"/*.jar; do
+    for entry in $("$JDK/bin/jar" tf "$jar" | grep -E '(x86_64|linux64)[^/]*\.so$' || true); do
+      (cd "$native_dir" && "$JDK/bin/jar" xf "$jar" "$entry") || die "cannot unpack $entry from $jar"
+      app_libs+=("$native_dir/$entry")
+    done
+  done
+}
+unpack_app_native_libs
+
 # Host libraries the runtime needs, resolved to real files.
 host_libs() {
   local f
-  for f in "$JDK/bin/java" $(jdk_libs) "$@"; do
+  for f in "$JDK/bin/java" $(jdk_libs) "${app_libs[@]}" "$@"; do
     ldd "$f" 2>/dev/null | awk '$3 ~ /^\// {print $3} $1 ~ /^\// {print $1}'
   done | grep -v "^$JDK/" | sort -u
 }
@@ -185,7 +204,7 @@ fi
 
 t0=$SECONDS
 ctx=$(mktemp -d "${TMPDIR:-/tmp}/cairn-image.XXXXXX")
-trap 'rm -rf "$ctx"' EXIT
+trap 'rm -rf "$ctx" "$native_dir"' EXIT
 mkdir -p "$ctx/app/lib"
 cp "$node_jar" "$ctx/app/cairn-node.jar"
 if [[ -d $app_dir/lib ]]; then find "$app_dir/lib" -maxdepth 1 -name '*.jar' -type f -exec cp {} "$ctx/app/lib/" \;; fi
