@@ -13,12 +13,16 @@ import java.util.List;
 
 /**
  * What one applied log entry leaves in the {@link HistoryStore}: every operation the ledger
- * recorded (applied, or refused with a recorded result), and a statement line for each account an
- * applied operation changed, with the account's balance right after it. Built from the ledger's
- * results alone, so every replica writes the same keys and values.
+ * recorded (applied, or refused with a recorded result), a statement line for each account an
+ * applied operation changed, with the account's balance right after it, and the entry's Watch event
+ * when it has one. Built from the ledger's results alone, so every replica writes the same keys and
+ * values.
  */
 final class EntryHistory {
   private EntryHistory() {}
+
+  /** An entry's Watch event, encoded without node_id, and its number of operation events. */
+  record EncodedEvent(long prevIndex, int events, byte[] encoded) {}
 
   static void write(
       HistoryStore store,
@@ -27,9 +31,13 @@ final class EntryHistory {
       long ledgerTimeMillis,
       List<List<OpResult>> perRequest,
       List<Caller> callers,
-      List<List<List<Account>>> changes)
+      List<List<List<Account>>> changes,
+      EncodedEvent event)
       throws IOException {
     try (HistoryStore.Batch batch = store.begin(index, ledgerTimeMillis)) {
+      if (event != null) {
+        batch.watch(event.events(), event.encoded());
+      }
       for (int r = 0; r < perRequest.size(); r++) {
         List<Operation> ops = command.requests().get(r).getOperationsList();
         List<OpResult> results = perRequest.get(r);

@@ -14,6 +14,7 @@ import io.cairn.proto.Role;
 import io.cairn.proto.SnapshotHeader;
 import io.cairn.proto.Stamp;
 import io.cairn.proto.SubmitRequest;
+import io.cairn.proto.WatchResponse;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -72,9 +73,14 @@ public final class LedgerStateMachine extends BaseStateMachine {
   private final NodeMetrics metrics;
   private final WatchWindow watchWindow;
   private final HistoryStore.Settings storeSettings;
+  private final byte[] nodeIdSuffix;
 
   // Guarded by lock.
   private HistoryStore history;
+
+  /** The newest ledger entry with a Watch event: what the next event names as its previous. */
+  private long lastEventIndex;
+
   private Ledger ledger;
   private MerkleTree tree;
   private Stamp stamp;
@@ -97,6 +103,7 @@ public final class LedgerStateMachine extends BaseStateMachine {
       WatchWindow watchWindow,
       HistoryStore.Settings storeSettings) {
     this.nodeId = nodeId;
+    this.nodeIdSuffix = WatchEvents.nodeIdSuffix(nodeId);
     this.storeSettings = storeSettings;
     this.watchWindow = watchWindow;
     this.merkleEnabled = merkleEnabled;
@@ -126,6 +133,7 @@ public final class LedgerStateMachine extends BaseStateMachine {
               ledger.useHistory(history);
               registerStoreGauges();
               loadLatest();
+              watchWindow.backfill(new StoredEvents());
             },
             IOException.class);
   }
@@ -206,9 +214,10 @@ public final class LedgerStateMachine extends BaseStateMachine {
       tree = r.tree();
       stamp = stampOf(index, r.header().getAppliedTerm(), r.tree().root());
       updateLastAppliedTermIndex(r.header().getAppliedTerm(), index);
-      // Entries before the snapshot were never applied here (or are from before a restart):
-      // watchers asking for them must hear COMPACTED, not get a gap.
-      watchWindow.reset(index);
+      // Entries before the snapshot were never applied here (or are from before a restart): the
+      // window starts empty, and older entries come from the store (or COMPACTED, never a gap).
+      lastEventIndex = history.lastWatchIndexAtOrBelow(index);
+      watchWindow.reset(lastEventIndex);
     } finally {
       lock.writeLock().unlock();
     }
@@ -423,9 +432,17 @@ public final class LedgerStateMachine extends BaseStateMachine {
     long started = System.nanoTime();
     List<List<List<Account>>> changes = new ArrayList<>(command.requests().size());
     List<Caller> callers = new ArrayList<>(command.requests().size());
-    EntryResults results = apply(command, index, entry.getTerm(), callers, changes);
+    EntryHistory.EncodedEvent[] event = new EntryHistory.EncodedEvent[1];
+    EntryResults results = apply(command, index, entry.getTerm(), callers, changes, event);
     metrics.applyLatency().record(System.nanoTime() - started, TimeUnit.NANOSECONDS);
-    recordWatchEvent(command, results, callers, changes);
+    if (event[0] != null) {
+      // Outside the lock, still in log order: Ratis applies one entry at a time on this thread.
+      watchWindow.append(
+          index,
+          event[0].prevIndex(),
+          event[0].events(),
+          WatchEvents.withSuffix(event[0].encoded(), nodeIdSuffix));
+    }
     waiters.advance(index);
     // Only the leader that appended the entry has a write waiting for the results; elsewhere
     // Ratis would only keep them in its retry cache, which Cairn never consults.
@@ -433,13 +450,17 @@ public final class LedgerStateMachine extends BaseStateMachine {
         trx.getClientRequest() != null ? results : Message.EMPTY);
   }
 
-  /** Applies every request of the entry; fills {@code callers} and {@code changes} per request. */
+  /**
+   * Applies every request of the entry; fills {@code callers} and {@code changes} per request, and
+   * {@code event[0]} with the entry's Watch event when it has one.
+   */
   private EntryResults apply(
       LedgerCommand command,
       long index,
       long term,
       List<Caller> callers,
-      List<List<List<Account>>> changes) {
+      List<List<List<Account>>> changes,
+      EntryHistory.EncodedEvent[] event) {
     List<List<OpResult>> perRequest = new ArrayList<>(command.requests().size());
     lock.writeLock().lock();
     try {
@@ -460,10 +481,13 @@ public final class LedgerStateMachine extends BaseStateMachine {
       if (!changed.isEmpty() && merkleEnabled) {
         tree.putAll(changed);
       }
-      writeHistory(command, index, perRequest, callers, changes);
-      stamp = stampOf(index, term, tree.root());
+      Stamp next = stampOf(index, term, tree.root());
+      EntryResults results = new EntryResults(next, perRequest);
+      event[0] = watchEvent(command, results, callers, changes);
+      writeHistory(command, index, perRequest, callers, changes, event[0]);
+      stamp = next;
       updateLastAppliedTermIndex(term, index);
-      return new EntryResults(stamp, perRequest);
+      return results;
     } finally {
       lock.writeLock().unlock();
     }
@@ -479,10 +503,18 @@ public final class LedgerStateMachine extends BaseStateMachine {
       long index,
       List<List<OpResult>> perRequest,
       List<Caller> callers,
-      List<List<List<Account>>> changes) {
+      List<List<List<Account>>> changes,
+      EntryHistory.EncodedEvent event) {
     try {
       EntryHistory.write(
-          history, command, index, ledger.totals().nowMillis(), perRequest, callers, changes);
+          history,
+          command,
+          index,
+          ledger.totals().nowMillis(),
+          perRequest,
+          callers,
+          changes,
+          event);
     } catch (IOException | RuntimeException e) {
       LOG.error(
           "node={} history store cannot take entry {} ({}); stopping with exit code {}",
@@ -495,37 +527,64 @@ public final class LedgerStateMachine extends BaseStateMachine {
   }
 
   /**
-   * Outside the lock (readers need not wait for it), still in log order: Ratis applies one entry at
-   * a time on this thread.
+   * The entry's Watch event, encoded once for the store and the window; null for an entry of
+   * nothing but read barriers (empty requests change nothing). Under the write lock, on the apply
+   * thread.
    */
-  private void recordWatchEvent(
+  private EntryHistory.EncodedEvent watchEvent(
       LedgerCommand command,
       EntryResults results,
       List<Caller> callers,
       List<List<List<Account>>> changes) {
+    boolean any = false;
+    for (int r = 0; r < results.requests() && !any; r++) {
+      any = !results.results(r).isEmpty();
+    }
+    if (!any) {
+      return null;
+    }
+    long index = results.stamp().getAppliedIndex();
+    long prev = lastEventIndex;
+    lastEventIndex = index;
     try {
-      // An entry of nothing but read barriers (empty requests) changes nothing: not an event.
-      boolean any = false;
-      for (int r = 0; r < results.requests() && !any; r++) {
-        any = !results.results(r).isEmpty();
-      }
-      if (watchWindow.enabled() && any) {
-        watchWindow.append(
-            WatchEvents.of(
-                nodeId,
-                merkleEnabled,
-                watchWindow.lastIndex(),
-                command,
-                results,
-                callers,
-                changes));
-      }
+      WatchResponse e = WatchEvents.of(merkleEnabled, prev, command, results, callers, changes);
+      return new EntryHistory.EncodedEvent(prev, e.getEventsCount(), e.toByteArray());
     } catch (RuntimeException e) {
-      // Watch is a view of the log, never a reason to stop applying it (invariant 6): restart
-      // the window here, so watchers that needed this entry hear COMPACTED instead of a gap.
-      long index = results.stamp().getAppliedIndex();
+      // Watch is a view of the log, never a reason to stop applying it (invariant 6). The next
+      // event names this index as its previous one, so a watcher sees the gap; the window
+      // restarts here, so those behind it hear COMPACTED or are served from the store.
       LOG.error("node={} index={} watch entry not recorded: {}", nodeId, index, e.toString());
       watchWindow.reset(index);
+      return null;
+    }
+  }
+
+  /**
+   * Serves watchers below the window from the store, under the read lock (a snapshot install swaps
+   * the store under the write lock).
+   */
+  private final class StoredEvents implements WatchWindow.Backfill {
+    @Override
+    public WatchWindow.Slice after(long after, int max) {
+      return read(
+          v -> {
+            long floor = v.history().watchFloor();
+            if (after < floor) {
+              return new WatchWindow.Slice(List.of(), true, floor + 1);
+            }
+            List<WatchWindow.Entry> out = new ArrayList<>();
+            for (HistoryStore.WatchEntry e : v.history().watchAfter(after, max)) {
+              out.add(
+                  new WatchWindow.Entry(
+                      e.index(), e.events(), WatchEvents.withSuffix(e.encoded(), nodeIdSuffix)));
+            }
+            return new WatchWindow.Slice(out, false, floor + 1);
+          });
+    }
+
+    @Override
+    public long oldestAvailable() {
+      return read(v -> v.history().watchFloor() + 1);
     }
   }
 

@@ -9,7 +9,11 @@ import io.cairn.proto.SubmitRequest;
 import io.cairn.proto.WatchResponse;
 import java.util.List;
 
-/** Builds the Watch event of one applied entry: every operation, its result and what it changed. */
+/**
+ * Builds the Watch event of one applied entry: every operation, its result and what it changed.
+ * Without {@code node_id}: the event is stored as it is, and the node serving it appends its own
+ * (field 7, encoded once per node in {@link #nodeIdSuffix}).
+ */
 final class WatchEvents {
   private WatchEvents() {}
 
@@ -19,7 +23,6 @@ final class WatchEvents {
    * changed.
    */
   static WatchResponse of(
-      String nodeId,
       boolean merkleEnabled,
       long prevIndex,
       LedgerCommand command,
@@ -33,8 +36,7 @@ final class WatchEvents {
             .setPrevIndex(prevIndex)
             .setTerm(stamp.getTerm())
             .setEntryTimeMillis(command.leaderTimeMillis())
-            .setStateRoot(merkleEnabled ? stamp.getStateRoot() : ByteString.EMPTY)
-            .setNodeId(nodeId);
+            .setStateRoot(merkleEnabled ? stamp.getStateRoot() : ByteString.EMPTY);
     for (int r = 0; r < results.requests(); r++) {
       SubmitRequest request = command.requests().get(r);
       List<OpResult> opResults = results.results(r);
@@ -50,5 +52,21 @@ final class WatchEvents {
       }
     }
     return b.build();
+  }
+
+  /**
+   * The encoded {@code node_id} field: appended to an encoded event, it makes the event name this
+   * node (protobuf reads concatenated messages as one, and the event has no node_id of its own).
+   */
+  static byte[] nodeIdSuffix(String nodeId) {
+    return WatchResponse.newBuilder().setNodeId(nodeId).build().toByteArray();
+  }
+
+  /** {@code event} followed by {@code suffix}. */
+  static byte[] withSuffix(byte[] event, byte[] suffix) {
+    byte[] out = new byte[event.length + suffix.length];
+    System.arraycopy(event, 0, out, 0, event.length);
+    System.arraycopy(suffix, 0, out, event.length, suffix.length);
+    return out;
   }
 }

@@ -1,5 +1,6 @@
 package io.cairn.node.raft;
 
+import com.google.protobuf.InvalidProtocolBufferException;
 import io.cairn.proto.WatchResponse;
 import java.util.ArrayList;
 import java.util.List;
@@ -16,6 +17,10 @@ import java.util.List;
  * one) and rises as old entries are evicted, so a reader that wants an entry at or below it is told
  * COMPACTED instead of being handed a gap.
  *
+ * <p>Older entries come from a {@link Backfill} when one is set (the history store, which keeps
+ * every entry's event): a reader below the floor is served from it, and COMPACTED then means below
+ * the backfill's own floor.
+ *
  * <p>Threads: the state machine appends on its apply thread; watch streams read from their own
  * threads. All access is under this object's monitor and every call is short.
  */
@@ -25,6 +30,15 @@ public final class WatchWindow {
 
   /** A read result: entries after the cursor, or the floor when the cursor fell out. */
   public record Slice(List<Entry> entries, boolean compacted, long oldestAvailable) {}
+
+  /** Where entries older than the window come from. Called outside the window's monitor. */
+  public interface Backfill {
+    /** Up to {@code max} entries after {@code after}, or compacted below its own floor. */
+    Slice after(long after, int max);
+
+    /** The lowest {@code from_index} it can serve. */
+    long oldestAvailable();
+  }
 
   private final boolean enabled;
   private final int maxEntries;
@@ -36,6 +50,7 @@ public final class WatchWindow {
   private long floor;
   private long lastIndex;
   private Runnable onAppend = () -> {};
+  private volatile Backfill backfill;
 
   public WatchWindow(int maxEntries, long maxBytes) {
     this(true, maxEntries, maxBytes);
@@ -61,41 +76,64 @@ public final class WatchWindow {
     return enabled;
   }
 
+  /** Serves readers below the window from {@code source} from now on. */
+  void backfill(Backfill source) {
+    this.backfill = source;
+  }
+
   /** Called (outside the monitor, on the apply thread) after each append; must not block. */
   public synchronized void onAppend(Runnable listener) {
     this.onAppend = listener;
   }
 
-  /**
-   * Appends the entry just applied (its prev_index should be {@link #lastIndex()}). Never throws:
-   * it runs inside apply. An entry that does not follow on (which Raft's ordering rules out) starts
-   * the window afresh, so readers behind it get COMPACTED rather than a gap.
-   */
+  /** Appends {@code entry}, encoding it (tests and tools; the state machine hands bytes). */
   void append(WatchResponse entry) {
+    append(entry.getIndex(), entry.getPrevIndex(), entry.getEventsCount(), entry.toByteArray());
+  }
+
+  /**
+   * Appends the entry just applied: its index, the previous ledger entry's index (which should be
+   * {@link #lastIndex()}), its number of events and its encoded {@code WatchResponse}. Never
+   * throws: it runs inside apply. An entry that does not follow on (which Raft's ordering rules
+   * out) starts the window afresh and is re-encoded to name the new floor as its previous entry, so
+   * readers behind it are served by the backfill or hear COMPACTED, never a gap.
+   */
+  void append(long index, long prevIndex, int events, byte[] encoded) {
     if (!enabled) {
       return;
     }
-    byte[] encoded = entry.toByteArray(); // outside the monitor: readers need not wait for it
     Runnable listener;
     synchronized (this) {
-      if (entry.getIndex() <= lastIndex) {
-        reset(entry.getIndex() - 1);
+      if (index <= lastIndex) {
+        reset(index - 1);
       }
-      if (entry.getPrevIndex() != lastIndex) {
-        encoded = entry.toBuilder().setPrevIndex(lastIndex).build().toByteArray();
+      if (prevIndex != lastIndex) {
+        encoded = withPrevIndex(encoded, lastIndex);
+        if (encoded == null) {
+          reset(index);
+          return;
+        }
       }
       int size = encoded.length;
       while (count > 0 && (count >= maxEntries || bytes + size > maxBytes)) {
         evictOldest();
       }
-      ring[(head + count) % maxEntries] =
-          new Entry(entry.getIndex(), entry.getEventsCount(), encoded);
+      ring[(head + count) % maxEntries] = new Entry(index, events, encoded);
       count++;
       bytes += size;
-      lastIndex = entry.getIndex();
+      lastIndex = index;
       listener = onAppend;
     }
     listener.run();
+  }
+
+  /** {@code encoded} with prev_index set to {@code prev}; null when it does not parse. */
+  private static byte[] withPrevIndex(byte[] encoded, long prev) {
+    try {
+      return WatchResponse.parseFrom(encoded).toBuilder().setPrevIndex(prev).build().toByteArray();
+    } catch (InvalidProtocolBufferException e) {
+      return null;
+    }
   }
 
   private void evictOldest() {
@@ -124,8 +162,14 @@ public final class WatchWindow {
   }
 
   /** The lowest {@code from_index} a watcher can start at now. */
-  public synchronized long oldestAvailable() {
-    return floor + 1;
+  public long oldestAvailable() {
+    Backfill b = backfill;
+    if (b != null) {
+      return b.oldestAvailable();
+    }
+    synchronized (this) {
+      return floor + 1;
+    }
   }
 
   public synchronized int size() {
@@ -140,7 +184,17 @@ public final class WatchWindow {
    * Up to {@code max} entries with index greater than {@code after}, oldest first; compacted when
    * entries the reader has not seen were evicted (or predate this node's snapshot).
    */
-  public synchronized Slice after(long after, int max) {
+  public Slice after(long after, int max) {
+    Backfill b = backfill;
+    synchronized (this) {
+      if (after >= floor || b == null) {
+        return inWindow(after, max);
+      }
+    }
+    return b.after(after, max);
+  }
+
+  private Slice inWindow(long after, int max) {
     if (after < floor) {
       return new Slice(List.of(), true, floor + 1);
     }

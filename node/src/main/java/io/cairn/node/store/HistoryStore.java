@@ -4,6 +4,7 @@ import com.google.protobuf.InvalidProtocolBufferException;
 import io.cairn.node.ledger.History;
 import io.cairn.proto.DedupeRecord;
 import io.cairn.proto.StatementLine;
+import io.cairn.proto.WatchResponse;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -26,10 +27,10 @@ import org.rocksdb.WriteBatch;
 import org.rocksdb.WriteOptions;
 
 /**
- * The node's durable history in RocksDB: every applied operation with its result and log index, and
- * every account's statement lines, written as one {@link WriteBatch} per log entry with RocksDB's
- * WAL off (the Raft log is the WAL). The format (keys, values, version) is in docs/internals.md,
- * "The history store".
+ * The node's durable history in RocksDB: every applied operation with its result and log index,
+ * every account's statement lines, and every ledger entry's Watch event, written as one {@link
+ * WriteBatch} per log entry with RocksDB's WAL off (the Raft log is the WAL). The format (keys,
+ * values, version) is in docs/internals.md, "The history store".
  *
  * <p>Durability: with the WAL off, what survives a crash is what RocksDB has flushed, which is
  * always a prefix of the batches (one column family, so a flush never splits a batch); {@link
@@ -48,6 +49,7 @@ public final class HistoryStore implements History, AutoCloseable {
   static final byte OPERATION = 'O';
   static final byte LINE = 'A';
   static final byte TIME = 'T';
+  static final byte WATCH = 'W';
   private static final byte[] KEY_FORMAT = "Mformat".getBytes(StandardCharsets.US_ASCII);
   private static final byte[] KEY_APPLIED = "Mapplied".getBytes(StandardCharsets.US_ASCII);
   private static final int TOKEN_BYTES = 12; // a line's index (8) and its place in the entry (4)
@@ -71,6 +73,12 @@ public final class HistoryStore implements History, AutoCloseable {
   /** One page of a statement; {@code nextPageToken} is empty when there is no more. */
   public record Page(List<StatementLine> lines, byte[] nextPageToken) {}
 
+  /**
+   * A ledger entry's Watch event as stored: its log index, its number of operation events, and the
+   * encoded {@code WatchResponse} without {@code node_id} (the serving node adds its own).
+   */
+  public record WatchEntry(long index, int events, byte[] encoded) {}
+
   private final Path dir;
   private final LRUCache cache;
   private final BloomFilter bloom;
@@ -78,6 +86,7 @@ public final class HistoryStore implements History, AutoCloseable {
   private final WriteOptions writeOptions = new WriteOptions().setDisableWAL(true);
   private final RocksDB db;
   private volatile long appliedIndex;
+  private final long watchFloor;
 
   private HistoryStore(Path dir, Settings s) throws IOException {
     this.dir = dir;
@@ -117,6 +126,7 @@ public final class HistoryStore implements History, AutoCloseable {
       }
       byte[] applied = db.get(KEY_APPLIED);
       this.appliedIndex = applied == null ? 0 : ByteBuffer.wrap(applied).getLong();
+      this.watchFloor = findWatchFloor();
     } catch (RocksDBException e) {
       closeOptions();
       throw new IOException("cannot open the history store " + dir + ": " + e.getMessage(), e);
@@ -145,6 +155,7 @@ public final class HistoryStore implements History, AutoCloseable {
     private final long index;
     private final long timeMillis;
     private int seq;
+    private byte[] watch;
 
     private Batch(long index, long timeMillis) {
       this.index = index;
@@ -161,6 +172,14 @@ public final class HistoryStore implements History, AutoCloseable {
       put(Keys.line(account, index, seq++), line.toByteArray());
     }
 
+    /**
+     * Stores the entry's Watch event ({@code encoded}: a {@code WatchResponse} without {@code
+     * node_id}, holding {@code events} operation events).
+     */
+    public void watch(int events, byte[] encoded) {
+      watch = ByteBuffer.allocate(4 + encoded.length).putInt(events).put(encoded).array();
+    }
+
     private void put(byte[] key, byte[] value) throws IOException {
       try {
         batch.put(key, value);
@@ -173,6 +192,9 @@ public final class HistoryStore implements History, AutoCloseable {
     public void commit() throws IOException {
       if (batch.count() > 0) {
         put(Keys.time(timeMillis, index), new byte[0]);
+      }
+      if (watch != null) {
+        put(Keys.watch(index), watch);
       }
       put(KEY_APPLIED, Keys.be8(index));
       try {
@@ -313,6 +335,70 @@ public final class HistoryStore implements History, AutoCloseable {
       }
     }
     return new Page(lines, new byte[0]);
+  }
+
+  /**
+   * Up to {@code max} stored Watch events with index greater than {@code after}, oldest first.
+   * Every ledger entry after {@link #watchFloor()} is there, each naming the one before it.
+   */
+  public List<WatchEntry> watchAfter(long after, int max) {
+    List<WatchEntry> out = new ArrayList<>(Math.min(max, 64));
+    try (RocksIterator it = db.newIterator()) {
+      for (it.seek(Keys.watch(after + 1)); it.isValid() && out.size() < max; it.next()) {
+        byte[] key = it.key();
+        if (key.length != 9 || key[0] != WATCH) {
+          break;
+        }
+        byte[] v = it.value();
+        int events = ByteBuffer.wrap(v, 0, 4).getInt();
+        out.add(new WatchEntry(Keys.watchIndex(key), events, Arrays.copyOfRange(v, 4, v.length)));
+      }
+    }
+    return out;
+  }
+
+  /**
+   * The index after which the store holds every ledger entry's Watch event: the previous index of
+   * the oldest event it holds (0 for a store that has held them from the cluster's first entry),
+   * or, for a store with none, its applied index.
+   */
+  public long watchFloor() {
+    return watchFloor;
+  }
+
+  /**
+   * The newest ledger entry at or below {@code index} with a Watch event here: what the next event
+   * names as its previous entry when applying resumes after {@code index}. With none at or below
+   * it, the previous index of the oldest event held, or {@code index} itself for a store with none.
+   */
+  public long lastWatchIndexAtOrBelow(long index) {
+    try (RocksIterator it = db.newIterator()) {
+      it.seekForPrev(Keys.watch(index));
+      if (it.isValid() && it.key().length == 9 && it.key()[0] == WATCH) {
+        return Keys.watchIndex(it.key());
+      }
+    }
+    long floor = oldestWatchPrevIndex();
+    return floor < 0 ? index : Math.min(floor, index);
+  }
+
+  private long findWatchFloor() {
+    long prev = oldestWatchPrevIndex();
+    return prev < 0 ? appliedIndex : prev;
+  }
+
+  /** The prev_index of the oldest stored Watch event; -1 when there is none. */
+  private long oldestWatchPrevIndex() {
+    try (RocksIterator it = db.newIterator()) {
+      it.seek(Keys.watch(0));
+      if (!it.isValid() || it.key().length != 9 || it.key()[0] != WATCH) {
+        return -1;
+      }
+      byte[] v = it.value();
+      return WatchResponse.parseFrom(ByteBuffer.wrap(v, 4, v.length - 4)).getPrevIndex();
+    } catch (InvalidProtocolBufferException e) {
+      throw new IllegalStateException("history store " + dir + ": unreadable Watch event", e);
+    }
   }
 
   /** Whether {@code token} could have come from {@link #statement} (length only). */

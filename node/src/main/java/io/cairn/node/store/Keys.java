@@ -14,6 +14,8 @@ import java.nio.charset.StandardCharsets;
  *   <li>{@code A len(account) account index seq} → {@code StatementLine}: a line of the account's
  *       statement ({@code seq}: its place among the entry's lines);
  *   <li>{@code T time index} → empty: the first entry at each ledger time, for {@code since};
+ *   <li>{@code W index} → {@code events(4) WatchResponse}: the entry's Watch event without {@code
+ *       node_id}, and its number of operation events;
  *   <li>{@code Mformat} → int, {@code Mapplied} → long: the format and the applied index.
  * </ul>
  */
@@ -50,6 +52,14 @@ final class Keys {
         .putLong(millis ^ Long.MIN_VALUE)
         .putLong(index)
         .array();
+  }
+
+  static byte[] watch(long index) {
+    return ByteBuffer.allocate(9).put(HistoryStore.WATCH).putLong(index).array();
+  }
+
+  static long watchIndex(byte[] key) {
+    return ByteBuffer.wrap(key, 1, 8).getLong();
   }
 
   static byte[] be8(long v) {

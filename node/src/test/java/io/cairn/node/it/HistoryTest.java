@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.protobuf.ByteString;
 import io.cairn.client.CairnClient;
+import io.cairn.client.Subscription;
 import io.cairn.proto.Consistency;
 import io.cairn.proto.GetTransferResponse;
 import io.cairn.proto.ListTransfersRequest;
@@ -27,7 +28,8 @@ import org.junit.jupiter.api.io.TempDir;
  * ten ids: every transfer stays findable and its retry returns the first result long after it left
  * the window; a kill -9 of every node loses none of that history; statements equal a replay of the
  * acknowledged transfers; and a member that joins after the log was purged gets the history with
- * the leader's snapshot (a RocksDB checkpoint) and serves the same statement.
+ * the leader's snapshot (a RocksDB checkpoint), serves the same statement, and streams Watch from
+ * the log's first entry.
  */
 class HistoryTest {
   @TempDir Path data;
@@ -95,6 +97,19 @@ class HistoryTest {
               .build()) {
         assertEquals(before, statement(n4, "alice", onN4));
         assertEquals(sent.size() + 1, statement(n4, "bob", onN4).size(), "bob: create + transfers");
+        // The checkpoint carried every entry's Watch event: n4 serves the log from its start.
+        try (Subscription fromStart = n4.subscribe(1)) {
+          WatchTest.Delivered d = new WatchTest.Delivered();
+          d.until(
+              fromStart,
+              sent.get(sent.size() - 1).result().getAppliedIndex(),
+              Duration.ofSeconds(60));
+          assertEquals(0, d.entries.get(0).getPrevIndex(), "n4's stream starts at the log's start");
+          for (Sent x : sent) {
+            assertEquals(1, d.appliedTimes.getOrDefault(x.id(), 0), x.id() + " on n4's stream");
+          }
+          assertTrue(d.entries.stream().allMatch(e -> e.getNodeId().equals("n4")), "served by n4");
+        }
       }
       assertTrue(
           cluster.log(4).contains("history store installed from checkpoint"),

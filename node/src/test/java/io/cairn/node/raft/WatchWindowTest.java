@@ -86,6 +86,35 @@ class WatchWindowTest {
   }
 
   @Test
+  void readersBelowTheFloorAreServedByTheBackfill() {
+    WatchWindow w = new WatchWindow(2, 1 << 20);
+    for (long i = 1; i <= 4; i++) {
+      w.append(entry(w, i));
+    }
+    assertTrue(w.after(1, 10).compacted());
+    List<long[]> asked = new java.util.ArrayList<>();
+    w.backfill(
+        new WatchWindow.Backfill() {
+          @Override
+          public WatchWindow.Slice after(long after, int max) {
+            asked.add(new long[] {after, max});
+            return new WatchWindow.Slice(
+                List.of(new WatchWindow.Entry(after + 1, 1, new byte[0])), false, 1);
+          }
+
+          @Override
+          public long oldestAvailable() {
+            return 1;
+          }
+        });
+    assertEquals(1, w.oldestAvailable());
+    assertEquals(List.of(2L), indexes(w.after(1, 10)));
+    assertEquals(1, asked.size());
+    assertEquals(List.of(3L, 4L), indexes(w.after(2, 10))); // at the floor: the window's own
+    assertEquals(1, asked.size());
+  }
+
+  @Test
   void aDisabledWindowRecordsNothing() {
     WatchWindow w = WatchWindow.disabled();
     w.append(entry(w, 1));

@@ -10,6 +10,7 @@ import io.cairn.proto.Mint;
 import io.cairn.proto.Operation;
 import io.cairn.proto.ResultCode;
 import io.cairn.proto.StatementLine;
+import io.cairn.proto.WatchResponse;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -50,6 +51,58 @@ class HistoryStoreTest {
 
   private static List<Long> indexes(List<StatementLine> lines) {
     return lines.stream().map(StatementLine::getAppliedIndex).toList();
+  }
+
+  /** Entry {@code index} with only a Watch event naming {@code prev}. */
+  private static void event(HistoryStore s, long index, long prev) throws IOException {
+    try (HistoryStore.Batch b = s.begin(index, index * 10)) {
+      b.watch(
+          1, WatchResponse.newBuilder().setIndex(index).setPrevIndex(prev).build().toByteArray());
+      b.commit();
+    }
+  }
+
+  @Test
+  void watchEventsAreReadInIndexOrderAndTheFloorIsTheOldestEventsPrevious() throws Exception {
+    Path h = dir.resolve("h");
+    try (HistoryStore s = HistoryStore.open(h, SMALL)) {
+      assertEquals(0, s.watchFloor());
+      assertEquals(7, s.lastWatchIndexAtOrBelow(7)); // none held: resume right there
+      entry(s, 2, "a"); // an entry without an event
+      event(s, 3, 0);
+      event(s, 5, 3);
+      event(s, 9, 5);
+      List<HistoryStore.WatchEntry> all = s.watchAfter(0, 100);
+      assertEquals(List.of(3L, 5L, 9L), all.stream().map(HistoryStore.WatchEntry::index).toList());
+      assertEquals(5, WatchResponse.parseFrom(all.get(1).encoded()).getIndex());
+      assertEquals(1, all.get(1).events());
+      assertEquals(
+          List.of(5L), s.watchAfter(3, 1).stream().map(HistoryStore.WatchEntry::index).toList());
+      assertTrue(s.watchAfter(9, 10).isEmpty());
+      assertEquals(5, s.lastWatchIndexAtOrBelow(8));
+      assertEquals(9, s.lastWatchIndexAtOrBelow(100));
+      assertEquals(0, s.lastWatchIndexAtOrBelow(2));
+    }
+    try (HistoryStore s = HistoryStore.open(h, SMALL)) {
+      assertEquals(0, s.watchFloor());
+      assertEquals(3, s.watchAfter(0, 100).size());
+    }
+  }
+
+  @Test
+  void aStoreWhoseEventsStartLateHasItsFloorThere() throws IOException {
+    Path h = dir.resolve("h");
+    try (HistoryStore s = HistoryStore.open(h, SMALL)) {
+      entry(s, 4, "a");
+    }
+    try (HistoryStore s = HistoryStore.open(h, SMALL)) {
+      assertEquals(4, s.watchFloor()); // entries through 4 left no events here
+      event(s, 6, 4);
+    }
+    try (HistoryStore s = HistoryStore.open(h, SMALL)) {
+      assertEquals(4, s.watchFloor());
+      assertEquals(4, s.lastWatchIndexAtOrBelow(5));
+    }
   }
 
   @Test
