@@ -18,6 +18,7 @@ import org.rocksdb.BloomFilter;
 import org.rocksdb.Checkpoint;
 import org.rocksdb.CompressionType;
 import org.rocksdb.FlushOptions;
+import org.rocksdb.IndexType;
 import org.rocksdb.LRUCache;
 import org.rocksdb.Options;
 import org.rocksdb.RocksDB;
@@ -90,15 +91,25 @@ public final class HistoryStore implements History, AutoCloseable {
 
   private HistoryStore(Path dir, Settings s) throws IOException {
     this.dir = dir;
-    this.cache = new LRUCache(s.blockCacheBytes());
+    // Four shards, not RocksDB's default 64: a block larger than its shard cannot stay cached,
+    // and with 64 shards of a 32 MiB cache (512 KiB each) every SST's filter was read from disk
+    // again on each lookup of a new id (97-280 us a lookup instead of 2; docs/benchmarks.md).
+    this.cache = new LRUCache(s.blockCacheBytes(), 2);
     this.bloom = new BloomFilter(10);
     BlockBasedTableConfig table =
         new BlockBasedTableConfig()
             .setBlockCache(cache)
             .setFilterPolicy(bloom)
-            // Index and filter blocks live in the block cache, so its size bounds them too.
+            // Index and filter blocks live in the block cache, so its size bounds them too; they
+            // are partitioned into 4 KiB blocks under a small pinned top level, so a lookup loads
+            // only the partition it needs and no single block outgrows a cache shard.
             .setCacheIndexAndFilterBlocks(true)
-            .setPinL0FilterAndIndexBlocksInCache(true);
+            .setCacheIndexAndFilterBlocksWithHighPriority(true)
+            .setPinL0FilterAndIndexBlocksInCache(true)
+            .setIndexType(IndexType.kTwoLevelIndexSearch)
+            .setPartitionFilters(true)
+            .setMetadataBlockSize(4096)
+            .setPinTopLevelIndexAndFilter(true);
     this.options =
         new Options()
             .setCreateIfMissing(true)
