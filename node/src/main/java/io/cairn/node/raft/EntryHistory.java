@@ -21,9 +21,6 @@ import java.util.List;
 final class EntryHistory {
   private EntryHistory() {}
 
-  /** An entry's Watch event, encoded without node_id, and its number of operation events. */
-  record EncodedEvent(long prevIndex, int events, byte[] encoded) {}
-
   static void write(
       HistoryStore store,
       LedgerCommand command,
@@ -32,7 +29,7 @@ final class EntryHistory {
       List<List<OpResult>> perRequest,
       List<Caller> callers,
       List<List<List<Account>>> changes,
-      EncodedEvent event)
+      WatchEvents.Encoded event)
       throws IOException {
     try (HistoryStore.Batch batch = store.begin(index, ledgerTimeMillis)) {
       if (event != null) {

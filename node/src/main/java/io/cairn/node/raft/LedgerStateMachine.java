@@ -31,14 +31,11 @@ import org.apache.ratis.protocol.RaftGroupId;
 import org.apache.ratis.protocol.RaftGroupMemberId;
 import org.apache.ratis.protocol.RaftPeerId;
 import org.apache.ratis.server.RaftServer;
-import org.apache.ratis.server.storage.FileInfo;
 import org.apache.ratis.server.storage.RaftStorage;
 import org.apache.ratis.statemachine.SnapshotInfo;
 import org.apache.ratis.statemachine.TransactionContext;
 import org.apache.ratis.statemachine.impl.BaseStateMachine;
-import org.apache.ratis.statemachine.impl.FileListSnapshotInfo;
 import org.apache.ratis.statemachine.impl.SimpleStateMachineStorage;
-import org.apache.ratis.statemachine.impl.SingleFileSnapshotInfo;
 import org.apache.ratis.util.LifeCycle;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -90,8 +87,6 @@ public final class LedgerStateMachine extends BaseStateMachine {
 
   /** The node's exit code when the history store cannot take an applied entry. */
   public static final int EXIT_STORE_FAILED = 5;
-
-  private volatile SnapshotInfo shippedSnapshot;
 
   public LedgerStateMachine(
       String nodeId,
@@ -234,7 +229,7 @@ public final class LedgerStateMachine extends BaseStateMachine {
     if (held >= index) {
       return;
     }
-    Path checkpoint = checkpointDir(term, index);
+    Path checkpoint = snapshots.checkpointDir(term, index);
     if (!Files.isDirectory(checkpoint)) {
       throw new IOException(
           "the history store "
@@ -259,42 +254,13 @@ public final class LedgerStateMachine extends BaseStateMachine {
     LOG.info("node={} history store installed from checkpoint {}", nodeId, checkpoint);
   }
 
-  private Path checkpointDir(long term, long index) {
-    Path sm = snapshots.storage().getSnapshotFile(term, index).toPath().getParent();
-    return sm.resolve("checkpoint." + term + "_" + index);
-  }
-
   /**
    * The snapshot Ratis ships to a follower that needs one: the snapshot file, then the files of the
    * history checkpoint taken at the same index (the follower checks each file's MD5 as it arrives).
    */
   @Override
   public SnapshotInfo getLatestSnapshot() {
-    SingleFileSnapshotInfo s = snapshots.storage().getLatestSnapshot();
-    if (s == null) {
-      return null;
-    }
-    SnapshotInfo shipped = shippedSnapshot;
-    if (shipped != null && shipped.getTermIndex().equals(s.getTermIndex())) {
-      return shipped;
-    }
-    Path checkpoint = checkpointDir(s.getTerm(), s.getIndex());
-    if (!Files.isDirectory(checkpoint)) {
-      return s;
-    }
-    List<FileInfo> files = new ArrayList<>();
-    files.add(s.getFile());
-    try (var list = Files.list(checkpoint)) {
-      list.filter(f -> Files.isRegularFile(f) && !f.toString().endsWith(".md5"))
-          .sorted()
-          .forEach(f -> files.add(new FileInfo(f, null)));
-    } catch (IOException e) {
-      LOG.warn("node={} cannot list checkpoint {}: {}", nodeId, checkpoint, e.toString());
-      return s;
-    }
-    shipped = new FileListSnapshotInfo(files, s.getTermIndex());
-    shippedSnapshot = shipped;
-    return shipped;
+    return snapshots.latestWithCheckpoint();
   }
 
   @Override
@@ -342,10 +308,8 @@ public final class LedgerStateMachine extends BaseStateMachine {
    * then no snapshot is taken, and the log is kept.
    */
   private boolean checkpointHistory(long term, long index) {
-    Path target = checkpointDir(term, index);
     try {
-      pruneCheckpoints(target.getParent());
-      HistoryStore.deleteTreeIfExists(target);
+      Path target = snapshots.newCheckpointDir(term, index);
       long started = System.nanoTime();
       history.checkpoint(index, target);
       LOG.info(
@@ -357,18 +321,6 @@ public final class LedgerStateMachine extends BaseStateMachine {
     } catch (IOException | RuntimeException e) {
       LOG.error("node={} history checkpoint at {} failed; no snapshot now", nodeId, index, e);
       return false;
-    }
-  }
-
-  private void pruneCheckpoints(Path sm) throws IOException {
-    try (var list = Files.list(sm)) {
-      for (Path d : list.filter(Files::isDirectory).toList()) {
-        String name = d.getFileName().toString();
-        if (name.startsWith("checkpoint.")
-            && !Files.exists(sm.resolve("snapshot." + name.substring("checkpoint.".length())))) {
-          HistoryStore.deleteTreeIfExists(d);
-        }
-      }
     }
   }
 
@@ -432,35 +384,34 @@ public final class LedgerStateMachine extends BaseStateMachine {
     long started = System.nanoTime();
     List<List<List<Account>>> changes = new ArrayList<>(command.requests().size());
     List<Caller> callers = new ArrayList<>(command.requests().size());
-    EntryHistory.EncodedEvent[] event = new EntryHistory.EncodedEvent[1];
-    EntryResults results = apply(command, index, entry.getTerm(), callers, changes, event);
+    Applied applied = apply(command, index, entry.getTerm(), callers, changes);
     metrics.applyLatency().record(System.nanoTime() - started, TimeUnit.NANOSECONDS);
-    if (event[0] != null) {
+    WatchEvents.Encoded event = applied.event();
+    if (event != null) {
       // Outside the lock, still in log order: Ratis applies one entry at a time on this thread.
       watchWindow.append(
           index,
-          event[0].prevIndex(),
-          event[0].events(),
-          WatchEvents.withSuffix(event[0].encoded(), nodeIdSuffix));
+          event.prevIndex(),
+          event.events(),
+          WatchEvents.withSuffix(event.encoded(), nodeIdSuffix));
     }
     waiters.advance(index);
     // Only the leader that appended the entry has a write waiting for the results; elsewhere
     // Ratis would only keep them in its retry cache, which Cairn never consults.
     return CompletableFuture.completedFuture(
-        trx.getClientRequest() != null ? results : Message.EMPTY);
+        trx.getClientRequest() != null ? applied.results() : Message.EMPTY);
   }
 
-  /**
-   * Applies every request of the entry; fills {@code callers} and {@code changes} per request, and
-   * {@code event[0]} with the entry's Watch event when it has one.
-   */
-  private EntryResults apply(
+  /** An applied entry's results, and its Watch event (null when it has none). */
+  private record Applied(EntryResults results, WatchEvents.Encoded event) {}
+
+  /** Applies every request of the entry; fills {@code callers} and {@code changes} per request. */
+  private Applied apply(
       LedgerCommand command,
       long index,
       long term,
       List<Caller> callers,
-      List<List<List<Account>>> changes,
-      EntryHistory.EncodedEvent[] event) {
+      List<List<List<Account>>> changes) {
     List<List<OpResult>> perRequest = new ArrayList<>(command.requests().size());
     lock.writeLock().lock();
     try {
@@ -483,11 +434,11 @@ public final class LedgerStateMachine extends BaseStateMachine {
       }
       Stamp next = stampOf(index, term, tree.root());
       EntryResults results = new EntryResults(next, perRequest);
-      event[0] = watchEvent(command, results, callers, changes);
-      writeHistory(command, index, perRequest, callers, changes, event[0]);
+      WatchEvents.Encoded event = watchEvent(command, results, callers, changes);
+      writeHistory(command, index, perRequest, callers, changes, event);
       stamp = next;
       updateLastAppliedTermIndex(term, index);
-      return results;
+      return new Applied(results, event);
     } finally {
       lock.writeLock().unlock();
     }
@@ -504,7 +455,7 @@ public final class LedgerStateMachine extends BaseStateMachine {
       List<List<OpResult>> perRequest,
       List<Caller> callers,
       List<List<List<Account>>> changes,
-      EntryHistory.EncodedEvent event) {
+      WatchEvents.Encoded event) {
     try {
       EntryHistory.write(
           history,
@@ -531,7 +482,7 @@ public final class LedgerStateMachine extends BaseStateMachine {
    * nothing but read barriers (empty requests change nothing). Under the write lock, on the apply
    * thread.
    */
-  private EntryHistory.EncodedEvent watchEvent(
+  private WatchEvents.Encoded watchEvent(
       LedgerCommand command,
       EntryResults results,
       List<Caller> callers,
@@ -548,7 +499,7 @@ public final class LedgerStateMachine extends BaseStateMachine {
     lastEventIndex = index;
     try {
       WatchResponse e = WatchEvents.of(merkleEnabled, prev, command, results, callers, changes);
-      return new EntryHistory.EncodedEvent(prev, e.getEventsCount(), e.toByteArray());
+      return new WatchEvents.Encoded(prev, e.getEventsCount(), e.toByteArray());
     } catch (RuntimeException e) {
       // Watch is a view of the log, never a reason to stop applying it (invariant 6). The next
       // event names this index as its previous one, so a watcher sees the gap; the window

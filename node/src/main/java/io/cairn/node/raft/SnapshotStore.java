@@ -4,6 +4,7 @@ import io.cairn.node.ledger.Ledger;
 import io.cairn.node.ledger.LedgerLimits;
 import io.cairn.node.merkle.MerkleTree;
 import io.cairn.node.metrics.NodeMetrics;
+import io.cairn.node.store.HistoryStore;
 import io.cairn.proto.Account;
 import io.cairn.proto.SnapshotHeader;
 import java.io.File;
@@ -19,6 +20,8 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Supplier;
 import org.apache.ratis.server.protocol.TermIndex;
 import org.apache.ratis.server.storage.FileInfo;
+import org.apache.ratis.statemachine.SnapshotInfo;
+import org.apache.ratis.statemachine.impl.FileListSnapshotInfo;
 import org.apache.ratis.statemachine.impl.SimpleStateMachineStorage;
 import org.apache.ratis.statemachine.impl.SingleFileSnapshotInfo;
 import org.apache.ratis.util.MD5FileUtil;
@@ -27,7 +30,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The node's snapshots on disk: written one at a time on a background thread from a copy the apply
- * thread made, registered with Ratis only once complete, and verified when loaded.
+ * thread made, registered with Ratis only once complete, and verified when loaded; beside each, in
+ * {@code sm/checkpoint.<term>_<index>/}, the history store's checkpoint at its index.
  *
  * <p>Ratis purges the log only up to an index {@link #take} returned, and {@code take} returns only
  * the index of a snapshot already fsynced and registered; so nothing is lost if the node dies
@@ -57,6 +61,9 @@ final class SnapshotStore implements AutoCloseable {
   // Ratis's own snapshot index never goes down: a snapshot older than one loaded since (our own
   // at start, or one installed from the leader) must not be reported.
   private volatile long reportedIndex = INVALID;
+  private volatile SnapshotInfo shippedSnapshot;
+
+  private static final String CHECKPOINT_PREFIX = "checkpoint.";
 
   SnapshotStore(String nodeId, LedgerLimits limits, NodeMetrics metrics) {
     this.nodeId = nodeId;
@@ -66,6 +73,66 @@ final class SnapshotStore implements AutoCloseable {
 
   SimpleStateMachineStorage storage() {
     return storage;
+  }
+
+  /** Where the history checkpoint that goes with the snapshot at (term, index) lives. */
+  Path checkpointDir(long term, long index) {
+    Path sm = storage.getSnapshotFile(term, index).toPath().getParent();
+    return sm.resolve(CHECKPOINT_PREFIX + term + "_" + index);
+  }
+
+  /**
+   * The empty place for a new checkpoint at (term, index), after removing the checkpoints whose
+   * snapshot file is gone (Ratis removed it, or it was never written).
+   */
+  Path newCheckpointDir(long term, long index) throws IOException {
+    Path target = checkpointDir(term, index);
+    Path sm = target.getParent();
+    try (var list = Files.list(sm)) {
+      for (Path d : list.filter(Files::isDirectory).toList()) {
+        String name = d.getFileName().toString();
+        if (name.startsWith(CHECKPOINT_PREFIX)
+            && !Files.exists(
+                sm.resolve("snapshot." + name.substring(CHECKPOINT_PREFIX.length())))) {
+          HistoryStore.deleteTreeIfExists(d);
+        }
+      }
+    }
+    HistoryStore.deleteTreeIfExists(target);
+    return target;
+  }
+
+  /**
+   * The newest snapshot as Ratis ships it: its file, then the files of its history checkpoint
+   * (Ratis's {@code .md5} files left out), listed once per snapshot. Just the file when it has no
+   * checkpoint; null when there is no snapshot.
+   */
+  SnapshotInfo latestWithCheckpoint() {
+    SingleFileSnapshotInfo s = storage.getLatestSnapshot();
+    if (s == null) {
+      return null;
+    }
+    SnapshotInfo shipped = shippedSnapshot;
+    if (shipped != null && shipped.getTermIndex().equals(s.getTermIndex())) {
+      return shipped;
+    }
+    Path checkpoint = checkpointDir(s.getTerm(), s.getIndex());
+    if (!Files.isDirectory(checkpoint)) {
+      return s;
+    }
+    List<FileInfo> files = new ArrayList<>();
+    files.add(s.getFile());
+    try (var list = Files.list(checkpoint)) {
+      list.filter(f -> Files.isRegularFile(f) && !f.toString().endsWith(".md5"))
+          .sorted()
+          .forEach(f -> files.add(new FileInfo(f, null)));
+    } catch (IOException e) {
+      LOG.warn("node={} cannot list checkpoint {}: {}", nodeId, checkpoint, e.toString());
+      return s;
+    }
+    shipped = new FileListSnapshotInfo(files, s.getTermIndex());
+    shippedSnapshot = shipped;
+    return shipped;
   }
 
   /**

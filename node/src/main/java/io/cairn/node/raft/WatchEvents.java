@@ -17,6 +17,9 @@ import java.util.List;
 final class WatchEvents {
   private WatchEvents() {}
 
+  /** An entry's Watch event, encoded without node_id, and its number of operation events. */
+  record Encoded(long prevIndex, int events, byte[] encoded) {}
+
   /**
    * The event for {@code command} applied at {@code results.stamp()}; {@code callers} holds who
    * submitted each request, {@code changes}, per request and operation, the accounts that operation
