@@ -34,6 +34,7 @@ import picocli.CommandLine.ScopeType;
       SummaryCmd.class,
       ClusterCmds.ClusterCmd.class,
       CertCmds.CertCmd.class,
+      SnapshotCmds.SnapshotCmd.class,
       WatchCmd.class,
       BenchCmd.class,
       BenchWatchCmd.class,
@@ -46,7 +47,8 @@ import picocli.CommandLine.ScopeType;
       "2:bad command-line input",
       "3:the cluster could not be reached or refused the call",
       "4:outcome unknown: the write may or may not be applied; look it up by id",
-      "5:watch: the entries asked for are compacted on every node"
+      "5:watch: the entries asked for are compacted on every node",
+      "6:snapshot: the backup is corrupt, or the restore target is not usable"
     })
 public final class Cairnctl {
   public static final int OK = 0;

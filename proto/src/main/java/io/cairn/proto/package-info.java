@@ -12,6 +12,8 @@
  *   <li>{@link io.cairn.proto.verify.StateHashing} and {@link io.cairn.proto.verify.ProofVerifier}:
  *       the hashing of the Merkle state commitment and the verification of account proofs against a
  *       state root.
+ *   <li>{@link io.cairn.proto.backup.Backup}: the backup file of {@code cairnctl snapshot
+ *       save|restore}, written by the node and read by the CLI.
  * </ul>
  *
  * <p>Ledger outcomes are {@code ResultCode}s inside replies, never gRPC errors; gRPC errors are for

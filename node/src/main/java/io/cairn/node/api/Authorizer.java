@@ -35,7 +35,8 @@ final class Authorizer implements ServerInterceptor {
   private static final Set<String> ADMIN_CALLS =
       Set.of(
           LedgerServiceGrpc.getAddMemberMethod().getFullMethodName(),
-          LedgerServiceGrpc.getRemoveMemberMethod().getFullMethodName());
+          LedgerServiceGrpc.getRemoveMemberMethod().getFullMethodName(),
+          LedgerServiceGrpc.getSaveSnapshotMethod().getFullMethodName());
 
   private static final Set<String> OPEN_CALLS =
       Set.of(

@@ -36,6 +36,8 @@ import io.cairn.proto.ListTransfersResponse;
 import io.cairn.proto.MembershipResponse;
 import io.cairn.proto.ReadOptions;
 import io.cairn.proto.RemoveMemberRequest;
+import io.cairn.proto.SaveSnapshotRequest;
+import io.cairn.proto.SnapshotChunk;
 import io.cairn.proto.SubmitRequest;
 import io.cairn.proto.SubmitResponse;
 import io.cairn.proto.errors.Errors;
@@ -64,6 +66,7 @@ final class LedgerApi extends LedgerServiceGrpc.LedgerServiceImplBase {
   private final RaftNode raft;
   private final NodeMetrics metrics;
   private final LedgerStateMachine state;
+  private final BackupStreams backups;
   private final WriteBatcher batcher;
   private final RequestValidator validator;
   private final Executor responder;
@@ -94,6 +97,7 @@ final class LedgerApi extends LedgerServiceGrpc.LedgerServiceImplBase {
     this.raft = raft;
     this.metrics = metrics;
     this.state = raft.stateMachine();
+    this.backups = new BackupStreams(state);
     this.batcher = batcher;
     this.responder = responder;
     this.validator = new RequestValidator(hot);
@@ -611,6 +615,11 @@ final class LedgerApi extends LedgerServiceGrpc.LedgerServiceImplBase {
         here)) {
       here.run();
     }
+  }
+
+  @Override
+  public void saveSnapshot(SaveSnapshotRequest request, StreamObserver<SnapshotChunk> out) {
+    backups.save(out);
   }
 
   /** NOT_LEADER pointing at the leader this node knows, or null when this node leads. */

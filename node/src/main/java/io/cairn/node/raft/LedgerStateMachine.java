@@ -10,12 +10,14 @@ import io.cairn.node.merkle.MerkleTree;
 import io.cairn.node.metrics.NodeMetrics;
 import io.cairn.node.store.HistoryStore;
 import io.cairn.proto.Account;
+import io.cairn.proto.BackupManifest;
 import io.cairn.proto.Role;
 import io.cairn.proto.SnapshotHeader;
 import io.cairn.proto.Stamp;
 import io.cairn.proto.SubmitRequest;
 import io.cairn.proto.WatchResponse;
 import java.io.IOException;
+import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -74,6 +76,7 @@ public final class LedgerStateMachine extends BaseStateMachine {
 
   // Guarded by lock.
   private HistoryStore history;
+  private volatile Path storageRoot; // this group's folder in the data dir, once initialized
 
   /** The newest ledger entry with a Watch event: what the next event names as its previous. */
   private long lastEventIndex;
@@ -120,7 +123,9 @@ public final class LedgerStateMachine extends BaseStateMachine {
     super.initialize(server, groupId, raftStorage);
     snapshots.storage().init(raftStorage);
     // Beside Ratis's "current" and "sm", not in "sm": installing a snapshot replaces all of "sm".
-    Path dir = raftStorage.getStorageDir().getRoot().toPath().resolve("history");
+    storageRoot = raftStorage.getStorageDir().getRoot().toPath();
+    Backups.removeLeftovers(storageRoot);
+    Path dir = storageRoot.resolve("history");
     getLifeCycle()
         .startAndTransition(
             () -> {
@@ -279,27 +284,73 @@ public final class LedgerStateMachine extends BaseStateMachine {
   }
 
   private SnapshotStore.Image snapshotImage() {
-    lock.readLock().lock();
+    try {
+      return image(
+          lock.readLock(), h -> checkpointHistory(h.getAppliedTerm(), h.getAppliedIndex()));
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException(e); // not reached: checkpointHistory logs its failures
+    }
+  }
+
+  /** Writes the history store's checkpoint at a header's index; false if it could not. */
+  private interface Checkpointer {
+    boolean checkpoint(SnapshotHeader at) throws IOException;
+  }
+
+  /**
+   * The header and a copy of the ledger at the applied index, taken while holding {@code held},
+   * with the history store's checkpoint at that index (so no entry applies between the copy and the
+   * checkpoint); null when nothing has been applied or the checkpoint failed.
+   */
+  private SnapshotStore.Image image(java.util.concurrent.locks.Lock held, Checkpointer checkpointer)
+      throws IOException {
+    held.lock();
     try {
       if (stamp.getAppliedIndex() <= 0) {
         return null;
       }
       long started = System.nanoTime();
-      SnapshotHeader header =
-          SnapshotHeader.newBuilder()
-              .setFormatVersion(SnapshotFile.FORMAT_VERSION)
-              .setAppliedIndex(stamp.getAppliedIndex())
-              .setAppliedTerm(stamp.getTerm())
-              .setStateRoot(stamp.getStateRoot())
-              .build();
+      SnapshotHeader header = snapshotHeader();
       Ledger.SnapshotCopy copy = ledger.snapshotCopy();
-      if (!checkpointHistory(header.getAppliedTerm(), header.getAppliedIndex())) {
+      if (!checkpointer.checkpoint(header)) {
         return null;
       }
       return new SnapshotStore.Image(header, copy, System.nanoTime() - started);
     } finally {
-      lock.readLock().unlock();
+      held.unlock();
     }
+  }
+
+  private SnapshotHeader snapshotHeader() {
+    return SnapshotHeader.newBuilder()
+        .setFormatVersion(SnapshotFile.FORMAT_VERSION)
+        .setAppliedIndex(stamp.getAppliedIndex())
+        .setAppliedTerm(stamp.getTerm())
+        .setStateRoot(stamp.getStateRoot())
+        .build();
+  }
+
+  /**
+   * An online backup of this node's state at its applied index, written to {@code out} in the
+   * format of {@link io.cairn.proto.backup.Backup} ({@code cairnctl snapshot save}).
+   *
+   * @throws IllegalStateException when nothing has been applied yet
+   */
+  public BackupManifest writeBackup(OutputStream out) throws IOException {
+    return Backups.write(this::backupImage, storageRoot, nodeId, out);
+  }
+
+  /**
+   * The state to back up, its checkpoint written into {@code checkpoint}. Holds the write lock, so
+   * no snapshot's checkpoint (taken on the apply thread under the read lock) runs beside it.
+   */
+  private SnapshotStore.Image backupImage(Path checkpoint) throws IOException {
+    return image(
+        lock.writeLock(),
+        h -> {
+          history.checkpoint(h.getAppliedIndex(), checkpoint);
+          return true;
+        });
   }
 
   /**

@@ -69,6 +69,8 @@ public final class RaftNode implements AutoCloseable {
                 .map(p -> peer(p.id(), p.raftAddress(), p.apiEndpoint()))
                 .toList();
     this.group = RaftGroup.valueOf(groupId(config.get("cluster.group")), peers);
+    // A data dir seeded by `cairnctl snapshot restore` becomes the Ratis storage of that snapshot.
+    Backups.installSeed(config.dataDir(), group.getGroupId());
     this.server =
         RaftServer.newBuilder()
             .setServerId(selfId)

@@ -78,7 +78,12 @@ final class SnapshotStore implements AutoCloseable {
   /** Where the history checkpoint that goes with the snapshot at (term, index) lives. */
   Path checkpointDir(long term, long index) {
     Path sm = storage.getSnapshotFile(term, index).toPath().getParent();
-    return sm.resolve(CHECKPOINT_PREFIX + term + "_" + index);
+    return sm.resolve(checkpointDirName(term, index));
+  }
+
+  /** The name of the checkpoint folder that goes with the snapshot at (term, index) in "sm". */
+  static String checkpointDirName(long term, long index) {
+    return CHECKPOINT_PREFIX + term + "_" + index;
   }
 
   /**

@@ -53,6 +53,18 @@ class MerkleTreePropertiesTest {
     return m;
   }
 
+  /** The one-pass root an auditor or a restore computes is the tree's root. */
+  @Property(tries = 200)
+  void theOnePassRootOfTheRulesIsTheTreesRoot(
+      @ForAll("updates") List<Account> updates, @ForAll long seed) {
+    List<Account> accounts = new ArrayList<>(finalState(updates).values());
+    MerkleTree tree = new MerkleTree(0);
+    Collections.shuffle(accounts, new Random(seed));
+    tree.putAll(accounts);
+    assertArrayEquals(tree.root(), StateHashing.rootOf(accounts));
+    assertArrayEquals(StateHashing.empty(), StateHashing.rootOf(List.of()));
+  }
+
   @Property(tries = 200)
   void incrementalRootEqualsRebuiltRootWhateverTheOrder(
       @ForAll("updates") List<Account> updates,

@@ -5,6 +5,8 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.util.Arrays;
+import java.util.Collection;
 
 /**
  * The hashing rules of Cairn's state commitment, shared by node and client. Written to be
@@ -124,6 +126,54 @@ public final class StateHashing {
     md.update(left);
     md.update(right);
     return md.digest();
+  }
+
+  /**
+   * The state root of a whole set of accounts, computed from the rules above in one pass (the node
+   * keeps its tree incrementally; this is the independent check a backup or an auditor runs).
+   *
+   * @throws IllegalArgumentException when two accounts have the same id, or as {@link
+   *     #valueEncoding}
+   */
+  public static byte[] rootOf(Collection<Account> accounts) {
+    byte[][] keys = new byte[accounts.size()][];
+    byte[][] leaves = new byte[accounts.size()][];
+    Integer[] order = new Integer[accounts.size()];
+    int i = 0;
+    for (Account a : accounts) {
+      keys[i] = key(a.getId());
+      leaves[i] = leafHash(keys[i], valueHash(a));
+      order[i] = i;
+      i++;
+    }
+    Arrays.sort(order, (x, y) -> Arrays.compareUnsigned(keys[x], keys[y]));
+    byte[][] sortedKeys = new byte[order.length][];
+    byte[][] sortedLeaves = new byte[order.length][];
+    for (int j = 0; j < order.length; j++) {
+      sortedKeys[j] = keys[order[j]];
+      sortedLeaves[j] = leaves[order[j]];
+      if (j > 0 && Arrays.equals(sortedKeys[j], sortedKeys[j - 1])) {
+        throw new IllegalArgumentException("two accounts with the same id");
+      }
+    }
+    return subtreeRoot(sortedKeys, sortedLeaves, 0, order.length, 0);
+  }
+
+  /** The root of keys[from, to), sorted, all sharing their first {@code depth} bits. */
+  private static byte[] subtreeRoot(byte[][] keys, byte[][] leaves, int from, int to, int depth) {
+    if (from == to) {
+      return empty();
+    }
+    if (to - from == 1) {
+      return leaves[from].clone();
+    }
+    int split = from;
+    while (split < to && bit(keys[split], depth) == 0) {
+      split++;
+    }
+    return internalHash(
+        subtreeRoot(keys, leaves, from, split, depth + 1),
+        subtreeRoot(keys, leaves, split, to, depth + 1));
   }
 
   /** Bit {@code depth} of a key, 0 = most significant bit of byte 0. */
