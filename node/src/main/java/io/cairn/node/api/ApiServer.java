@@ -49,6 +49,7 @@ public final class ApiServer implements AutoCloseable {
   private final HealthStatusManager health = new HealthStatusManager();
   private final Forwarder forwarder; // null when api.forward.enabled=0
   private final ConnectionCaps connections;
+  private final ClusterClock clock;
 
   /**
    * @param tls the node's certificates: TLS 1.3 with a required client certificate of the CA; null
@@ -58,6 +59,14 @@ public final class ApiServer implements AutoCloseable {
       NodeConfig config, RaftNode raft, NodeMetrics metrics, HotSettings hot, TlsMaterial tls)
       throws IOException {
     this.responders = new Responders("cairn-api", 4, 16_384);
+    this.clock =
+        new ClusterClock(
+            config.getLong("debug.clock.offset.millis"),
+            config.getLong("ledger.max.clock.skew.millis"),
+            () -> peerEndpoints(raft),
+            () -> Math.max(1, raft.members().size()),
+            clientTls(tls),
+            metrics);
     this.batcher =
         new WriteBatcher(
             raft,
@@ -66,7 +75,7 @@ public final class ApiServer implements AutoCloseable {
             config.getInt("batch.max.inflight.entries"),
             hot,
             config.getLong("batch.max.bytes"),
-            config.getLong("debug.clock.offset.millis"),
+            clock::nowMillis,
             config.get(ConfigKeys.AUTH_BOOTSTRAP_ADMIN),
             responders);
     this.watches =
@@ -83,7 +92,8 @@ public final class ApiServer implements AutoCloseable {
             3 * config.getLong("raft.election.timeout.max.millis"));
     this.forwarder =
         config.get(ConfigKeys.API_FORWARD_ENABLED) ? forwarder(config, raft, metrics, tls) : null;
-    LedgerApi api = new LedgerApi(config, raft, batcher, responders, metrics, hot, forwarder);
+    LedgerApi api =
+        new LedgerApi(config, raft, batcher, responders, metrics, hot, forwarder, clock);
     AdmissionInterceptor admission = admission(config, metrics, hot);
     registerGauges(metrics, config.getInt("batch.max.inflight.entries"));
     this.connections =
@@ -100,14 +110,7 @@ public final class ApiServer implements AutoCloseable {
    */
   private static Forwarder forwarder(
       NodeConfig config, RaftNode raft, NodeMetrics metrics, TlsMaterial tls) throws IOException {
-    SslContext client =
-        tls == null
-            ? null
-            : GrpcSslContexts.forClient()
-                .keyManager(tls.keyManager())
-                .trustManager(tls.clientTrust())
-                .protocols("TLSv1.3")
-                .build();
+    SslContext client = clientTls(tls);
     Forwarder.Leaders leaders = leaders(config, raft);
     // A reply relayed from the leader is at most what this node would send itself.
     int maxReply = (int) Math.min(Integer.MAX_VALUE, 4 * config.getLong("api.max.request.bytes"));
@@ -118,6 +121,28 @@ public final class ApiServer implements AutoCloseable {
             .map(NodeConfig.Peer::apiEndpoint)
             .toList());
     return f;
+  }
+
+  /** This node's certificate as a client of its peers' APIs, or null for plaintext. */
+  private static SslContext clientTls(TlsMaterial tls) throws IOException {
+    return tls == null
+        ? null
+        : GrpcSslContexts.forClient()
+            .keyManager(tls.keyManager())
+            .trustManager(tls.clientTrust())
+            .protocols("TLSv1.3")
+            .build();
+  }
+
+  /** The API endpoints of the other members, from the replicated configuration. */
+  private static java.util.List<String> peerEndpoints(RaftNode raft) {
+    java.util.List<String> out = new java.util.ArrayList<>();
+    for (io.cairn.node.raft.Peer p : raft.members()) {
+      if (!p.id().equals(raft.selfId()) && !p.apiEndpoint().isEmpty()) {
+        out.add(p.apiEndpoint());
+      }
+    }
+    return out;
   }
 
   /**
@@ -324,6 +349,7 @@ public final class ApiServer implements AutoCloseable {
 
   public void start() throws IOException {
     server.start();
+    clock.start();
     health.setStatus("", ServingStatus.SERVING);
     health.setStatus(LedgerServiceGrpc.SERVICE_NAME, ServingStatus.SERVING);
   }
@@ -345,6 +371,7 @@ public final class ApiServer implements AutoCloseable {
         server.awaitTermination(2, TimeUnit.SECONDS);
       }
       connections.close();
+      clock.close();
       if (forwarder != null) {
         forwarder.close();
       }

@@ -67,6 +67,7 @@ final class LedgerApi extends LedgerServiceGrpc.LedgerServiceImplBase {
   private final NodeMetrics metrics;
   private final LedgerStateMachine state;
   private final BackupStreams backups;
+  private final ClusterClock clock;
   private final WriteBatcher batcher;
   private final RequestValidator validator;
   private final Executor responder;
@@ -91,8 +92,10 @@ final class LedgerApi extends LedgerServiceGrpc.LedgerServiceImplBase {
       Executor responder,
       NodeMetrics metrics,
       HotSettings hot,
-      Forwarder forwarder) {
+      Forwarder forwarder,
+      ClusterClock clock) {
     this.hot = hot;
+    this.clock = clock;
     this.forwarder = forwarder;
     this.raft = raft;
     this.metrics = metrics;
@@ -587,7 +590,8 @@ final class LedgerApi extends LedgerServiceGrpc.LedgerServiceImplBase {
             .setCommitIndex(Math.max(0, raft.commitIndex()))
             .setStateRoot(stamp.getStateRoot())
             .addAllMembers(Membership.members(raft.members()))
-            .setStamp(stamp);
+            .setStamp(stamp)
+            .setWallClockMillis(clock.localMillis());
     out.onNext(b.build());
     out.onCompleted();
   }

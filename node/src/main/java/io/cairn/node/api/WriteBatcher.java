@@ -55,7 +55,7 @@ final class WriteBatcher implements AutoCloseable {
   private final Semaphore inflight;
   private final HotSettings hot;
   private final long maxBytes;
-  private final long clockOffsetMillis;
+  private final java.util.function.LongSupplier clock;
   private final String bootstrapAdmin;
   private final Thread thread;
   private final java.util.concurrent.Executor completions;
@@ -71,12 +71,12 @@ final class WriteBatcher implements AutoCloseable {
       int maxInflightEntries,
       HotSettings hot,
       long maxBytes,
-      long clockOffsetMillis,
+      java.util.function.LongSupplier clock,
       String bootstrapAdmin,
       java.util.concurrent.Executor completions) {
     this.completions = completions;
     this.bootstrapAdmin = bootstrapAdmin;
-    this.clockOffsetMillis = clockOffsetMillis;
+    this.clock = clock;
     this.raft = raft;
     this.metrics = metrics;
     this.queue = new ArrayBlockingQueue<>(maxPending);
@@ -188,6 +188,20 @@ final class WriteBatcher implements AutoCloseable {
   }
 
   private void submit(List<Pending> batch) {
+    // The one clock read in Cairn's semantics: ledger time for the dedupe window (the leader's
+    // wall clock, unless a majority of the cluster says it is off: ClusterClock).
+    long leaderTime = clock.getAsLong();
+    if (leaderTime == ClusterClock.UNDECIDED) {
+      inflight.release();
+      fail(
+          batch,
+          new WriteFailure(
+              ErrorDetail.Kind.NOT_READY,
+              "",
+              true,
+              "this node cannot tell whether its clock is right (too few peers answered)"));
+      return;
+    }
     List<SubmitRequest> requests = new ArrayList<>(batch.size());
     List<byte[]> raw = new ArrayList<>(batch.size());
     List<String> principals = new ArrayList<>(batch.size());
@@ -207,8 +221,6 @@ final class WriteBatcher implements AutoCloseable {
     long started = System.nanoTime();
     CompletableFuture<EntryResults> reply;
     try {
-      // The one wall-clock read in Cairn's semantics: ledger time for the dedupe window.
-      long leaderTime = System.currentTimeMillis() + clockOffsetMillis;
       reply = raft.submit(LedgerCommand.of(leaderTime, requests, raw, principals, bootstrapAdmin));
     } catch (RuntimeException e) {
       inflight.release();

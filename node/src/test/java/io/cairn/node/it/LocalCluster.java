@@ -41,6 +41,7 @@ public final class LocalCluster implements AutoCloseable {
   private final ManagedChannel[] channels;
   private Path configFile;
   private int initialMembers;
+  private final Map<Integer, List<String>> nodeArgs = new java.util.HashMap<>();
 
   public LocalCluster(String name, int size, Path dataRoot, Map<String, String> settings)
       throws IOException {
@@ -91,6 +92,12 @@ public final class LocalCluster implements AutoCloseable {
    */
   public LocalCluster initialMembers(int members) {
     this.initialMembers = members;
+    return this;
+  }
+
+  /** A setting for node {@code node} alone (it wins over the cluster's), from its next start. */
+  public LocalCluster nodeSetting(int node, String key, String value) {
+    nodeArgs.computeIfAbsent(node, n -> new ArrayList<>()).add(key + "=" + value);
     return this;
   }
 
@@ -257,6 +264,10 @@ public final class LocalCluster implements AutoCloseable {
     cmd.add("--set");
     cmd.add("raft.local.client.port=" + ratisClientPorts[node - 1]);
     for (String kv : extraArgs) {
+      cmd.add("--set");
+      cmd.add(kv);
+    }
+    for (String kv : nodeArgs.getOrDefault(node, List.of())) {
       cmd.add("--set");
       cmd.add(kv);
     }

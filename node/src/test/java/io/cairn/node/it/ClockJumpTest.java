@@ -1,0 +1,84 @@
+package io.cairn.node.it;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.cairn.client.CairnClient;
+import io.cairn.proto.OperationResult;
+import io.cairn.proto.ReadOptions;
+import io.cairn.proto.ResultCode;
+import io.cairn.proto.StatementLine;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Issue 18, acceptance 1: a leader whose clock is an hour ahead changes nothing for clients with
+ * good clocks. Without the peers' check it would stamp its clock, ledger time would jump an hour,
+ * and every honest transfer would be EXPIRED (created more than the 10-minute window before ledger
+ * time) until real time caught up.
+ */
+class ClockJumpTest {
+  @TempDir Path data;
+
+  static final long HOUR = 3_600_000;
+
+  @Test
+  void aLeaderWhoseClockIsAnHourAheadChangesNothingForClientsWithGoodClocks() throws Exception {
+    // n1's clock is an hour ahead, and n1 times out first, so it leads.
+    try (LocalCluster cluster =
+            new LocalCluster("clock-jump", 3, data, Map.of())
+                .nodeSetting(1, "debug.clock.offset.millis", Long.toString(HOUR))
+                .nodeSetting(2, "raft.election.timeout.min.millis", "4000")
+                .nodeSetting(2, "raft.election.timeout.max.millis", "5000")
+                .nodeSetting(3, "raft.election.timeout.min.millis", "4000")
+                .nodeSetting(3, "raft.election.timeout.max.millis", "5000")
+                .start();
+        CairnClient client = cluster.clientBuilder().totalTimeout(Duration.ofSeconds(30)).build()) {
+      assertEquals(1, cluster.awaitLeader(Duration.ofSeconds(60)), "n1 should lead");
+      assertEquals(ResultCode.OK, client.createAccount("alice").getCode());
+      assertEquals(ResultCode.OK, client.createAccount("bob").getCode());
+      assertEquals(ResultCode.OK, client.mint("alice", 1_000).getCode());
+      for (int i = 0; i < 20; i++) {
+        long at = System.currentTimeMillis();
+        OperationResult r = client.transfer("jump-" + i, at, "alice", "bob", 1);
+        assertEquals(ResultCode.OK, r.getCode(), "an honest transfer under n1: " + r);
+      }
+      assertEquals(1, cluster.awaitLeader(Duration.ofSeconds(10)), "n1 still leads");
+      List<StatementLine> lines =
+          HistoryTest.statement(client, "bob", ReadOptions.getDefaultInstance());
+      for (StatementLine l : lines) {
+        long off = l.getLedgerTimeMillis() - System.currentTimeMillis();
+        assertTrue(Math.abs(off) < 60_000, "entry " + l.getAppliedIndex() + " stamped " + off);
+      }
+      double correction = gauge(cluster.metricsUrl(1), "cairn_clock_correction_millis");
+      assertTrue(Math.abs(correction + HOUR) < 60_000, "n1's correction: " + correction);
+      assertEquals(0.0, gauge(cluster.metricsUrl(2), "cairn_clock_correction_millis"));
+      assertTrue(cluster.log(1).contains("off a majority of its peers"), "n1 did not say so");
+    }
+  }
+
+  private static double gauge(String metricsUrl, String name) throws Exception {
+    String body =
+        HttpClient.newHttpClient()
+            .send(
+                HttpRequest.newBuilder(URI.create(metricsUrl + "/metrics"))
+                    .timeout(Duration.ofSeconds(10))
+                    .build(),
+                HttpResponse.BodyHandlers.ofString())
+            .body();
+    for (String line : body.split("\n")) {
+      if (line.startsWith(name + " ") || line.startsWith(name + "{")) {
+        return Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
+      }
+    }
+    throw new AssertionError(name + " not exported");
+  }
+}
