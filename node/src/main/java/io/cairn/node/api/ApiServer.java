@@ -61,7 +61,7 @@ public final class ApiServer implements AutoCloseable {
     this.responders = new Responders("cairn-api", 4, 16_384);
     this.clock =
         new ClusterClock(
-            config.getLong("debug.clock.offset.millis"),
+            () -> hot.get("debug.clock.offset.millis"),
             config.getLong("ledger.max.clock.skew.millis"),
             () -> peerEndpoints(raft),
             () -> Math.max(1, raft.members().size()),

@@ -17,6 +17,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.function.IntSupplier;
+import java.util.function.LongSupplier;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -61,7 +62,7 @@ final class ClusterClock implements AutoCloseable {
   /** This node's clock at a check, its correction then, and when that was (monotonic). */
   private record Base(long wallMillis, long correctionMillis, long atNanos) {}
 
-  private final long debugOffsetMillis;
+  private final LongSupplier debugOffsetMillis;
   private final long toleranceMillis;
   private final Supplier<List<String>> peers;
   private final IntSupplier members;
@@ -79,7 +80,7 @@ final class ClusterClock implements AutoCloseable {
    * @param tls this node's client context, or null for plaintext
    */
   ClusterClock(
-      long debugOffsetMillis,
+      LongSupplier debugOffsetMillis,
       long maxClockSkewMillis,
       Supplier<List<String>> peers,
       IntSupplier members,
@@ -110,7 +111,7 @@ final class ClusterClock implements AutoCloseable {
 
   /** This node's own wall clock, as it reports it to peers (the debug offset included). */
   long localMillis() {
-    return System.currentTimeMillis() + debugOffsetMillis;
+    return System.currentTimeMillis() + debugOffsetMillis.getAsLong();
   }
 
   /** What {@link #nowMillis} answers until a check has decided. */

@@ -466,7 +466,8 @@ public final class ConfigKeys {
           -86_400_000,
           86_400_000,
           "TESTING ONLY. Added to this node's wall clock where Cairn reads it (the leader's"
-              + " entry timestamp): the chaos suite's clock-skew fault.");
+              + " entry timestamp, the clock it shows its peers): the chaos suite's clock-skew"
+              + " and clock-jump faults. Reloads without a restart.");
 
   public static final Key<Long> RAFT_ELECTION_TIMEOUT_MIN_MILLIS =
       Key.longNumber(
@@ -659,5 +660,6 @@ public final class ConfigKeys {
           API_WRITE_TIMEOUT_MILLIS.name(),
           API_READ_TIMEOUT_MILLIS.name(),
           API_OVERLOAD_RETRY_AFTER_MILLIS.name(),
-          MERKLE_PROOF_CACHE_MAX_ENTRIES.name());
+          MERKLE_PROOF_CACHE_MAX_ENTRIES.name(),
+          DEBUG_CLOCK_OFFSET_MILLIS.name());
 }

@@ -28,6 +28,9 @@ class BoundedConcurrencyTest {
                   + " and calls in flight are capped by CairnClient.Builder.maxInflightCalls;"
                   + " the JDK has no bounded scheduled executor"),
           new BoundedConcurrencyRule.Allowed(
+              "io.cairn.node.api.ClusterClock -> Executors.newSingleThreadScheduledExecutor",
+              "the clock check's ticker: one fixed-delay task is all it ever holds"),
+          new BoundedConcurrencyRule.Allowed(
               "io.cairn.node.api.Forwarder -> Executors.newSingleThreadScheduledExecutor",
               "the forwarder's ticker: one fixed-delay task is all it ever holds (calls waiting"
                   + " for a leader sit in a set bounded by the API's admission, not in its"

@@ -118,7 +118,9 @@ class BackupRestoreTest {
     try (LocalCluster c =
             new LocalCluster("backup-corrupt", 3, data.resolve("c"), SETTINGS).start();
         CairnClient client = c.clientBuilder().build()) {
-      assertEquals(ResultCode.OK, client.createAccount("alice").getCode());
+      OperationResult created = client.createAccount("alice");
+      assertEquals(ResultCode.OK, created.getCode());
+      c.awaitApplied(created.getAppliedIndex(), Duration.ofSeconds(30)); // n1 may follow
       save(c, c.endpoint(1), "admin", backup);
     }
     byte[] bytes = Files.readAllBytes(backup);
