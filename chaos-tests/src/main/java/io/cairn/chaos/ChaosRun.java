@@ -8,6 +8,7 @@ import io.cairn.chaos.History.Fault;
 import io.cairn.chaos.History.Op;
 import io.cairn.chaos.History.Outcome;
 import io.cairn.chaos.infra.ClusterSpec;
+import io.cairn.chaos.infra.ExecResult;
 import io.cairn.chaos.infra.NodeContainers;
 import io.cairn.client.CairnClient;
 import io.cairn.client.CairnException;
@@ -65,6 +66,7 @@ public final class ChaosRun {
       int transfersInfo,
       int readsOk,
       int readsFail,
+      int transfersExpired,
       List<Fault> faults,
       double okPerSecondInFaults,
       double okPerSecondOutside,
@@ -86,6 +88,9 @@ public final class ChaosRun {
               transfersInfo,
               readsOk,
               readsFail));
+      if (transfersExpired > 0) {
+        sb.append(String.format("  transfers answered EXPIRED: %d%n", transfersExpired));
+      }
       sb.append(
           String.format(
               "  faults injected: %d %s%n",
@@ -118,6 +123,7 @@ public final class ChaosRun {
   private final List<String> nodes;
 
   private NodeContainers cluster;
+  private int jumps; // clock-jump nemesis: ahead on even turns, behind on odd ones
 
   /** This run's own CA, node certificates (n1..n5) and the worker's client certificate. */
   private java.nio.file.Path certs;
@@ -135,6 +141,16 @@ public final class ChaosRun {
 
   private boolean changesMembers() {
     return config.nemesis().equals("member") || config.nemesis().equals("all");
+  }
+
+  /** Inside each node: a config file whose hot keys the clock-jump nemesis rewrites. */
+  static final String HOT_CONFIG = "/certs/hot.properties";
+
+  /** How far the clock-jump nemesis moves a leader's clock: more than the dedupe window. */
+  static final long CLOCK_JUMP_MILLIS = 15 * 60_000;
+
+  private boolean jumpsClocks() {
+    return config.nemesis().equals("clock-jump");
   }
 
   private List<String> args(String node) {
@@ -159,6 +175,11 @@ public final class ChaosRun {
             "tls.key.file=/certs/node.key")) {
       a.add("--set");
       a.add(kv);
+    }
+    if (jumpsClocks()) {
+      // The clock-jump nemesis rewrites this file; the node reloads it within a second.
+      a.add("--config");
+      a.add(HOT_CONFIG);
     }
     boolean skewed = config.nemesis().equals("skew") || config.nemesis().equals("all");
     if (skewed && !node.equals("n1")) {
@@ -226,10 +247,43 @@ public final class ChaosRun {
   }
 
   private Map<String, java.nio.file.Path> files(String node) {
-    return Map.of(
-        "/certs/ca.crt", certs.resolve("ca.crt"),
-        "/certs/node.crt", certs.resolve("node." + node + ".crt"),
-        "/certs/node.key", certs.resolve("node." + node + ".key"));
+    Map<String, java.nio.file.Path> f = new HashMap<>();
+    f.put("/certs/ca.crt", certs.resolve("ca.crt"));
+    f.put("/certs/node.crt", certs.resolve("node." + node + ".crt"));
+    f.put("/certs/node.key", certs.resolve("node." + node + ".key"));
+    if (jumpsClocks()) {
+      java.nio.file.Path hot = certs.resolve("hot.properties");
+      try {
+        if (!java.nio.file.Files.exists(hot)) {
+          java.nio.file.Files.writeString(hot, "# rewritten by the clock-jump nemesis\n");
+        }
+      } catch (java.io.IOException e) {
+        throw new java.io.UncheckedIOException(e);
+      }
+      f.put(HOT_CONFIG, hot);
+    }
+    return f;
+  }
+
+  /** Sets {@code node}'s clock offset through its hot config file (reloaded within a second). */
+  private void setClockOffset(String node, long millis) {
+    ExecResult r =
+        cluster.exec(
+            node,
+            Duration.ofSeconds(10),
+            "sh",
+            "-c",
+            "echo debug.clock.offset.millis="
+                + millis
+                + " > "
+                + HOT_CONFIG
+                + ".tmp && mv "
+                + HOT_CONFIG
+                + ".tmp "
+                + HOT_CONFIG);
+    if (r.exitCode() != 0) {
+      throw new IllegalStateException("setting " + node + "'s clock failed: " + r);
+    }
   }
 
   private void deleteCertificates() {
@@ -563,6 +617,13 @@ public final class ChaosRun {
         cluster.kill9(victim);
         return () -> cluster.start(victim);
       }
+      case "clock-jump" -> {
+        // The leader's clock a quarter of an hour (more than the dedupe window) ahead or behind,
+        // in turn; then back.
+        long jump = (jumps++ % 2 == 0) ? CLOCK_JUMP_MILLIS : -CLOCK_JUMP_MILLIS;
+        setClockOffset(victim, jump);
+        return () -> setClockOffset(victim, 0);
+      }
       case "pause" -> {
         cluster.pause(victim);
         return () -> cluster.unpause(victim);
@@ -801,6 +862,7 @@ public final class ChaosRun {
     int tInfo = 0;
     int rOk = 0;
     int rFail = 0;
+    int expired = 0;
     long okIn = 0;
     long okOut = 0;
     List<Fault> faults = history.faults();
@@ -810,6 +872,10 @@ public final class ChaosRun {
         tOk += ok ? 1 : 0;
         tFail += op.outcome() == Outcome.FAIL ? 1 : 0;
         tInfo += op.outcome() == Outcome.INFO ? 1 : 0;
+        boolean wasExpired =
+            op.code() == ResultCode.EXPIRED
+                || (op.error() != null && op.error().contains("EXPIRED"));
+        expired += wasExpired ? 1 : 0;
       } else {
         rOk += ok ? 1 : 0;
         rFail += ok ? 0 : 1;
@@ -836,6 +902,7 @@ public final class ChaosRun {
         tInfo,
         rOk,
         rFail,
+        expired,
         faults,
         faultSeconds > 0 ? okIn / faultSeconds : 0,
         total - faultSeconds > 0 ? okOut / (total - faultSeconds) : 0,
@@ -880,6 +947,7 @@ public final class ChaosRun {
           "pause",
           "loss",
           "skew",
+          "clock-jump",
           "member",
           "ring",
           "bridge",

@@ -1,5 +1,6 @@
 package io.cairn.chaos;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -92,6 +93,21 @@ class ChaosSuiteTest {
     ChaosRun.Result r = run("suite-skew", "skew", Map.of(), null);
     assertTrue(r.valid(), r.summary());
     assertTrue(r.transfersOk() > 0, "no transfer succeeded: " + r.summary());
+  }
+
+  /**
+   * The leader's clock a quarter of an hour (more than the dedupe window) ahead, then behind, then
+   * back, while the workload runs: the histories stay valid and no honest transfer is EXPIRED.
+   */
+  @Test
+  void historiesStayValidAndNothingExpiresWhenALeadersClockJumps() throws Exception {
+    ChaosRun.Result r = run("suite-clock-jump", "clock-jump", Map.of(), null);
+    assertTrue(r.valid(), r.summary());
+    assertTrue(r.transfersOk() > 0, "no transfer succeeded: " + r.summary());
+    assertTrue(
+        r.faults().stream().anyMatch(f -> f.name().equals("clock-jump")),
+        "no jump: " + r.summary());
+    assertEquals(0, r.transfersExpired(), r.summary());
   }
 
   @Test
