@@ -139,7 +139,8 @@ public final class Main {
               config.getLong("ledger.dedupe.max.entries"),
               config.getLong("ledger.max.clock.skew.millis"),
               config.getLong("ledger.max.accounts"),
-              config.getLong("ledger.max.role.principals"));
+              config.getLong("ledger.max.role.principals"),
+              config.getLong("ledger.dedupe.max.bytes"));
       NodeMetrics metrics = new NodeMetrics(config.nodeId());
       LedgerStateMachine sm = newStateMachine(config, limits, metrics);
       TlsMaterial tls = tls(config);
@@ -289,6 +290,10 @@ public final class Main {
           "cairn.ledger.dedupe.entries",
           "Operation ids remembered for exactly-once",
           () -> sm.read(v -> v.ledger().totals().dedupeEntries()));
+      m.gauge(
+          "cairn.ledger.dedupe.bytes",
+          "Heap taken by the remembered operations (bounded by ledger.dedupe.max.bytes)",
+          () -> sm.read(v -> v.ledger().dedupeBytes()));
       m.gauge(
           "cairn.merkle.cache.hits",
           "Proof cache hits",

@@ -320,6 +320,15 @@ public final class ConfigKeys {
           100_000_000,
           "Most remembered ids; when full the oldest is dropped and the floor raised.");
 
+  public static final Key<Long> LEDGER_DEDUPE_MAX_BYTES =
+      Key.longNumber(
+          "ledger.dedupe.max.bytes",
+          256L << 20,
+          "bytes",
+          1L << 20,
+          64L << 30,
+          "Most heap the remembered operations may take; when full the oldest is dropped.");
+
   public static final Key<Long> LEDGER_MAX_CLOCK_SKEW_MILLIS =
       Key.longNumber(
           "ledger.max.clock.skew.millis",
@@ -612,6 +621,7 @@ public final class ConfigKeys {
           BATCH_LINGER_MICROS,
           LEDGER_DEDUPE_WINDOW_MILLIS,
           LEDGER_DEDUPE_MAX_ENTRIES,
+          LEDGER_DEDUPE_MAX_BYTES,
           LEDGER_MAX_CLOCK_SKEW_MILLIS,
           LEDGER_MAX_ACCOUNTS,
           LEDGER_MAX_ROLE_PRINCIPALS,

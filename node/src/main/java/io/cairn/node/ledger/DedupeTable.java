@@ -36,12 +36,29 @@ final class DedupeTable {
   private byte[] code = new byte[INITIAL_CAPACITY];
   private int head;
   private int count;
+  private long bytes;
 
   // Linear probing over slot + 1 (0 = empty); at most half full.
   private int[] index = new int[INITIAL_CAPACITY * 2];
 
   int size() {
     return count;
+  }
+
+  /**
+   * The heap the records take: each record's bytes plus {@link #ROW_BYTES}. The arrays' spare
+   * capacity is left out (the count bound caps it).
+   */
+  long bytes() {
+    return bytes;
+  }
+
+  /** A record's array header and reference, its row in the primitive arrays and two index slots. */
+  static final int ROW_BYTES = 16 + 8 + 4 + 3 * 8 + 1 + 2 * 4;
+
+  /** What {@link #bytes()} grows by when {@code op} is added under {@code principal}. */
+  static long bytesOf(Operation op, String principal) {
+    return ROW_BYTES + 2 + op.getId().length() + principal.length() + op.getSerializedSize();
   }
 
   /** The slot holding {@code id}, or -1. */
@@ -85,6 +102,7 @@ final class DedupeTable {
       throw new IllegalStateException("cannot encode operation " + id, e);
     }
     record[slot] = r;
+    bytes += ROW_BYTES + r.length;
     hash[slot] = hashOf(id);
     appliedIndex[slot] = applied;
     recordedAt[slot] = recordedAtMillis;
@@ -127,6 +145,7 @@ final class DedupeTable {
   void evictOldest() {
     int slot = head;
     remove(slot);
+    bytes -= ROW_BYTES + record[slot].length;
     record[slot] = null;
     head = (head + 1) % record.length;
     count--;
@@ -253,14 +272,21 @@ final class DedupeTable {
     }
   }
 
-  /** String.hashCode mixed (MurmurHash3's finaliser): ids like op-1, op-2... must not cluster. */
+  /** The farthest any index entry sits from its home position (probe steps); for tests. */
+  int longestProbe() {
+    int mask = index.length - 1;
+    int longest = 0;
+    for (int i = 0; i < index.length; i++) {
+      if (index[i] != 0) {
+        longest = Math.max(longest, (i - (hash[index[i] - 1] & mask)) & mask);
+      }
+    }
+    return longest;
+  }
+
+  /** Seeded per process, so ids crafted to collide do not turn probing into O(n) per lookup. */
   private static int hashOf(String id) {
-    int h = id.hashCode();
-    h ^= h >>> 16;
-    h *= 0x85ebca6b;
-    h ^= h >>> 13;
-    h *= 0xc2b2ae35;
-    return h ^ (h >>> 16);
+    return SeededHash.of(id);
   }
 
   private static boolean idEquals(byte[] r, String id) {

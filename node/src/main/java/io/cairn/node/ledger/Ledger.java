@@ -530,7 +530,10 @@ public final class Ledger {
     // Records of the entry being applied are never evicted (the table may pass its limit by one
     // entry's operations): the history holds only earlier entries, so an id evicted within its
     // own entry could be applied twice.
-    while (dedupe.size() >= limits.dedupeMaxEntries() // the limit is at least 1
+    long incoming = DedupeTable.bytesOf(op, caller.principal());
+    while ((dedupe.size() >= limits.dedupeMaxEntries() // the limit is at least 1
+            || dedupe.bytes() + incoming > limits.dedupeMaxBytes())
+        && dedupe.size() > 0
         && dedupe.appliedIndex(dedupe.oldest()) < logIndex) {
       // A retry resends the very same operation, created_at included: make that EXPIRED.
       // (Not recorded_at + skew: under sustained load that bound runs ahead of the ledger's
@@ -667,6 +670,13 @@ public final class Ledger {
         .setRecordedAtMillis(dedupe.recordedAt(slot))
         .setPrincipal(dedupe.principal(slot))
         .build();
+  }
+
+  /**
+   * The heap the dedupe table's records take, as bounded by {@link LedgerLimits#dedupeMaxBytes}.
+   */
+  public long dedupeBytes() {
+    return dedupe.bytes();
   }
 
   public LedgerTotals totals() {

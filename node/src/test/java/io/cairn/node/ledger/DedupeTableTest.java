@@ -103,6 +103,25 @@ class DedupeTableTest {
     assertEquals(-1, table.find("op-1666"));
   }
 
+  @Test
+  void idsCraftedToShareOneStringHashCodeKeepProbesShort() {
+    DedupeTable table = new DedupeTable();
+    int n = 0;
+    for (int i = 0; i < 20_000; i++) { // 20,000 ids with one String.hashCode
+      StringBuilder id = new StringBuilder(32);
+      for (int bit = 0; bit < 16; bit++) {
+        id.append(((i >> bit) & 1) == 0 ? "Aa" : "BB");
+      }
+      assertEquals("Aa".repeat(16).hashCode(), id.toString().hashCode());
+      table.add(op(id.toString(), i), ResultCode.OK, i, i, "");
+      n++;
+    }
+    assertEquals(n, table.size());
+    // Under String.hashCode all 20,000 would share one home: a probe chain of 19,999.
+    assertTrue(table.longestProbe() < 64, "longest probe " + table.longestProbe());
+    table.checkConsistent();
+  }
+
   /** Even i: twelve "Aa"/"BB" blocks chosen by the bits of i, all with one hash code. */
   static String collidingId(int i) {
     if (i % 2 == 1) {

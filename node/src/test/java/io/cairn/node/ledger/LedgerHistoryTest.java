@@ -109,6 +109,29 @@ class LedgerHistoryTest {
   }
 
   @Test
+  void theByteBoundEvictsLikeTheCountBoundAndForgetsNothing() {
+    long row = DedupeTable.bytesOf(create("x00", "acct00", T0), "");
+    long limit = 10 * row;
+    Ledger l =
+        new Ledger(
+            new LedgerLimits(
+                60_000, 1_000, 5_000, 1_000, LedgerLimits.DEFAULT_MAX_ROLE_PRINCIPALS, limit));
+    l.useHistory(history);
+    Operation first = create("x00", "acct00", T0);
+    apply(l, T0, 1, first);
+    for (int i = 1; i < 50; i++) {
+      String n = String.format("%02d", i);
+      apply(l, T0 + i, 1 + i, create("x" + n, "acct" + n, T0 + i));
+      assertTrue(l.dedupeBytes() <= limit, "dedupe bytes " + l.dedupeBytes() + " > " + limit);
+    }
+    assertEquals(10, l.totals().dedupeEntries());
+    assertFalse(l.operation("x00").isPresent(), "x00 should have left the table");
+    OpResult retry = apply(l, T0 + 60, 60, first);
+    assertTrue(retry.replayed(), "the evicted x00 is found in the history: " + retry);
+    assertEquals(50, l.totals().accountCount());
+  }
+
+  @Test
   void anUnknownIdCreatedBeforeTheWindowIsStillExpired() {
     Ledger l = ledger(1000);
     long now = T0 + 120_000;

@@ -90,7 +90,8 @@ class LedgerPropertiesTest {
     return step.list().ofMinSize(1).ofMaxSize(60);
   }
 
-  static final LedgerLimits TINY = new LedgerLimits(4_000, 12, 1_000, 4, 3);
+  static final LedgerLimits TINY =
+      new LedgerLimits(4_000, 12, 1_000, 4, 3, 1_500); // bytes: about 8 small records
 
   /** Runs the steps; created_at in the generated ops is an offset from the step's clock. */
   static List<List<OpResult>> run(Ledger l, List<Step> steps, List<Operation> appliedOut) {

@@ -351,7 +351,9 @@ class LedgerRolesTest {
 
   @Test
   void theNumberOfPrincipalsWithRolesIsBounded() {
-    Ledger l = new Ledger(new LedgerLimits(60_000, 1000, 5_000, 100, 2));
+    Ledger l =
+        new Ledger(
+            new LedgerLimits(60_000, 1000, 5_000, 100, 2, LedgerLimits.DEFAULT_DEDUPE_MAX_BYTES));
     assertEquals(ResultCode.OK, code(l, ROOT, grant("g1", "a", Role.MEMBER)));
     assertEquals(ResultCode.OK, code(l, ROOT, grant("g2", "b", Role.MEMBER)));
     assertEquals(ResultCode.ROLE_LIMIT_REACHED, code(l, ROOT, grant("g3", "c", Role.MEMBER)));
