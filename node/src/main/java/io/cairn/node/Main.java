@@ -216,7 +216,7 @@ public final class Main {
       return new LedgerStateMachine(
           config.nodeId(),
           limits,
-          config.getLong("merkle.proof.cache.max.entries"),
+          config.getLong("merkle.proof.cache.max.bytes"),
           config.getLong("merkle.enabled") == 1,
           config.getInt("api.max.pending.requests"),
           metrics,
@@ -250,8 +250,8 @@ public final class Main {
             if (key.equals("log.level")) {
               ((ch.qos.logback.classic.Logger) LoggerFactory.getLogger("io.cairn"))
                   .setLevel(ch.qos.logback.classic.Level.toLevel(value));
-            } else if (key.equals("merkle.proof.cache.max.entries")) {
-              sm.setProofCacheEntries(Long.parseLong(value));
+            } else if (key.equals("merkle.proof.cache.max.bytes")) {
+              sm.setProofCacheBytes(Long.parseLong(value));
             }
           },
           outcome -> metrics.configReload(outcome.name().toLowerCase(java.util.Locale.ROOT)));
@@ -294,6 +294,10 @@ public final class Main {
           "cairn.ledger.dedupe.bytes",
           "Heap taken by the remembered operations (bounded by ledger.dedupe.max.bytes)",
           () -> sm.read(v -> v.ledger().dedupeBytes()));
+      m.gauge(
+          "cairn.merkle.cache.bytes",
+          "Estimated heap of cached proofs (bounded by merkle.proof.cache.max.bytes)",
+          () -> sm.read(v -> v.tree().proofCacheBytes()));
       m.gauge(
           "cairn.merkle.cache.hits",
           "Proof cache hits",

@@ -444,14 +444,14 @@ public final class ConfigKeys {
           true,
           "1: maintain the state root. 0 is for benchmarks only (roots stay empty, no proofs).");
 
-  public static final Key<Integer> MERKLE_PROOF_CACHE_MAX_ENTRIES =
-      Key.intNumber(
-          "merkle.proof.cache.max.entries",
-          100_000,
-          "proofs",
+  public static final Key<Long> MERKLE_PROOF_CACHE_MAX_BYTES =
+      Key.longNumber(
+          "merkle.proof.cache.max.bytes",
+          64L << 20,
+          "bytes",
           0,
-          100_000_000,
-          "Caffeine cache of built proofs (0 disables it).");
+          16L << 30,
+          "Caffeine cache of built proofs, bounded by their estimated heap bytes (0 disables it).");
 
   public static final Key<Boolean> DEBUG_UNSAFE_LOCAL_READS =
       Key.flag(
@@ -635,7 +635,7 @@ public final class ConfigKeys {
           WATCH_MAX_AHEAD_ENTRIES,
           WATCH_THREADS,
           MERKLE_ENABLED,
-          MERKLE_PROOF_CACHE_MAX_ENTRIES,
+          MERKLE_PROOF_CACHE_MAX_BYTES,
           DEBUG_UNSAFE_LOCAL_READS,
           DEBUG_SKIP_SIGNATURE_CHECKS,
           DEBUG_CLOCK_OFFSET_MILLIS,
@@ -670,6 +670,6 @@ public final class ConfigKeys {
           API_WRITE_TIMEOUT_MILLIS.name(),
           API_READ_TIMEOUT_MILLIS.name(),
           API_OVERLOAD_RETRY_AFTER_MILLIS.name(),
-          MERKLE_PROOF_CACHE_MAX_ENTRIES.name(),
+          MERKLE_PROOF_CACHE_MAX_BYTES.name(),
           DEBUG_CLOCK_OFFSET_MILLIS.name());
 }

@@ -9,7 +9,7 @@ import static io.cairn.node.config.ConfigKeys.BATCH_MAX_INFLIGHT_ENTRIES;
 import static io.cairn.node.config.ConfigKeys.BATCH_MAX_OPS;
 import static io.cairn.node.config.ConfigKeys.LEDGER_DEDUPE_MAX_BYTES;
 import static io.cairn.node.config.ConfigKeys.LEDGER_DEDUPE_MAX_ENTRIES;
-import static io.cairn.node.config.ConfigKeys.MERKLE_PROOF_CACHE_MAX_ENTRIES;
+import static io.cairn.node.config.ConfigKeys.MERKLE_PROOF_CACHE_MAX_BYTES;
 import static io.cairn.node.config.ConfigKeys.MIB;
 import static io.cairn.node.config.ConfigKeys.RAFT_APPENDER_BUFFER_BYTES;
 import static io.cairn.node.config.ConfigKeys.RAFT_APPENDER_OUTSTANDING_MAX;
@@ -43,7 +43,7 @@ public final class ConfigProfiles {
               set(API_MAX_INFLIGHT_BYTES, 16 * MIB),
               set(API_MAX_INFLIGHT_PER_CONNECTION, 128),
               set(API_MAX_CONCURRENT_CALLS_PER_CONNECTION, 256),
-              set(MERKLE_PROOF_CACHE_MAX_ENTRIES, 10_000),
+              set(MERKLE_PROOF_CACHE_MAX_BYTES, 8 * MIB),
               set(LEDGER_DEDUPE_MAX_ENTRIES, 100_000),
               set(LEDGER_DEDUPE_MAX_BYTES, 32 * MIB),
               set(RAFT_WRITE_ELEMENT_LIMIT, 256),
@@ -61,7 +61,7 @@ public final class ConfigProfiles {
               set(API_MAX_INFLIGHT_REQUESTS, 8192),
               set(API_MAX_INFLIGHT_BYTES, 256 * MIB),
               set(API_MAX_INFLIGHT_PER_CONNECTION, 1000),
-              set(MERKLE_PROOF_CACHE_MAX_ENTRIES, 500_000),
+              set(MERKLE_PROOF_CACHE_MAX_BYTES, 512 * MIB),
               set(LEDGER_DEDUPE_MAX_ENTRIES, 2_000_000),
               set(LEDGER_DEDUPE_MAX_BYTES, 1024 * MIB),
               set(RAFT_WRITE_ELEMENT_LIMIT, 4096),

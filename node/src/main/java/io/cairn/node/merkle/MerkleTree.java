@@ -22,9 +22,9 @@ import java.util.Optional;
  * <p>Updates mark their path dirty; hashes are recomputed once per {@link #root()} call, so a log
  * entry that changes k accounts pays for the union of their paths once.
  *
- * <p>Built proofs are cached (Caffeine, bounded by entries) by (root, account): a proof is
- * immutable for a given root, so the cache can never serve a stale one. Correctness never depends
- * on the cache; size 0 disables it.
+ * <p>Built proofs are cached (Caffeine, bounded by an estimate of their heap bytes, {@link
+ * #weightOf}) by (root, account): a proof is immutable for a given root, so the cache can never
+ * serve a stale one. Correctness never depends on the cache; size 0 disables it.
  *
  * <p>Not thread-safe: the state machine serialises writers and readers with its lock.
  */
@@ -66,7 +66,7 @@ public final class MerkleTree {
     }
   }
 
-  private record ProofKey(ByteString root, String account) {}
+  record ProofKey(ByteString root, String account) {}
 
   private static final byte[] EMPTY = StateHashing.empty();
 
@@ -74,13 +74,27 @@ public final class MerkleTree {
   private Node root;
   private long size;
 
-  public MerkleTree(long proofCacheMaxEntries) {
-    this.proofs = Caffeine.newBuilder().maximumSize(proofCacheMaxEntries).recordStats().build();
+  /** A tree whose proof cache holds at most about {@code proofCacheMaxBytes} of heap. */
+  public MerkleTree(long proofCacheMaxBytes) {
+    this.proofs =
+        Caffeine.newBuilder()
+            .maximumWeight(proofCacheMaxBytes)
+            .weigher((ProofKey k, Proof p) -> weightOf(k, p))
+            .recordStats()
+            .build();
+  }
+
+  /**
+   * The heap a cached proof is counted as: twice its encoded size (each 32-byte hash is a
+   * ByteString object around an array) plus the key (root and account id) and Caffeine's node.
+   */
+  static int weightOf(ProofKey key, Proof proof) {
+    return 2 * proof.getSerializedSize() + 2 * key.account().length() + 160;
   }
 
   /** Builds a tree holding exactly {@code all} (e.g. on snapshot load). */
-  public static MerkleTree build(Iterable<Account> all, long proofCacheMaxEntries) {
-    MerkleTree t = new MerkleTree(proofCacheMaxEntries);
+  public static MerkleTree build(Iterable<Account> all, long proofCacheMaxBytes) {
+    MerkleTree t = new MerkleTree(proofCacheMaxBytes);
     for (Account a : all) {
       t.put(a);
     }
@@ -218,8 +232,14 @@ public final class MerkleTree {
   }
 
   /** Resizes the proof cache (hot configuration); 0 empties and disables it. */
-  public void setProofCacheMaxEntries(long maxEntries) {
-    proofs.policy().eviction().ifPresent(e -> e.setMaximum(maxEntries));
+  public void setProofCacheMaxBytes(long maxBytes) {
+    proofs.policy().eviction().ifPresent(e -> e.setMaximum(maxBytes));
+  }
+
+  /** The proof cache's weight now, in the estimated bytes of {@link #weightOf}. */
+  public long proofCacheBytes() {
+    proofs.cleanUp(); // pending evictions first, so the figure is within the bound
+    return proofs.policy().eviction().map(e -> e.weightedSize().orElse(0L)).orElse(0L);
   }
 
   public CacheStats cacheStats() {

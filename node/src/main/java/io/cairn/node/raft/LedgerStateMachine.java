@@ -64,7 +64,7 @@ public final class LedgerStateMachine extends BaseStateMachine {
 
   private final String nodeId;
   private final LedgerLimits limits;
-  private volatile long proofCacheEntries;
+  private volatile long proofCacheBytes;
   private final boolean merkleEnabled;
   private final SnapshotStore snapshots;
   private final ReentrantReadWriteLock lock = new ReentrantReadWriteLock();
@@ -94,7 +94,7 @@ public final class LedgerStateMachine extends BaseStateMachine {
   public LedgerStateMachine(
       String nodeId,
       LedgerLimits limits,
-      long proofCacheEntries,
+      long proofCacheBytes,
       boolean merkleEnabled,
       int maxIndexWaiters,
       NodeMetrics metrics,
@@ -107,11 +107,11 @@ public final class LedgerStateMachine extends BaseStateMachine {
     this.merkleEnabled = merkleEnabled;
     this.metrics = metrics;
     this.limits = limits;
-    this.proofCacheEntries = proofCacheEntries;
+    this.proofCacheBytes = proofCacheBytes;
     this.waiters = new AppliedIndexWaiters(maxIndexWaiters);
     this.snapshots = new SnapshotStore(nodeId, limits, metrics);
     this.ledger = new Ledger(limits);
-    this.tree = new MerkleTree(proofCacheEntries);
+    this.tree = new MerkleTree(proofCacheBytes);
     this.stamp = stampOf(0, 0, tree.root());
   }
 
@@ -200,7 +200,7 @@ public final class LedgerStateMachine extends BaseStateMachine {
   }
 
   private void loadLatest() throws IOException {
-    SnapshotStore.Restored r = snapshots.restoreLatest(merkleEnabled, proofCacheEntries);
+    SnapshotStore.Restored r = snapshots.restoreLatest(merkleEnabled, proofCacheBytes);
     if (r == null) {
       LOG.info("node={} no snapshot; starting from an empty ledger", nodeId);
       return;
@@ -639,11 +639,11 @@ public final class LedgerStateMachine extends BaseStateMachine {
   }
 
   /** Resizes the Merkle proof cache now and for trees built later (snapshot loads). */
-  public void setProofCacheEntries(long entries) {
+  public void setProofCacheBytes(long bytes) {
     lock.writeLock().lock();
     try {
-      proofCacheEntries = entries;
-      tree.setProofCacheMaxEntries(entries);
+      proofCacheBytes = bytes;
+      tree.setProofCacheMaxBytes(bytes);
     } finally {
       lock.writeLock().unlock();
     }

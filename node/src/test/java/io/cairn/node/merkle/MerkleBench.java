@@ -36,7 +36,7 @@ public final class MerkleBench {
       all.add(account(i, 1000, 1));
     }
     long t0 = System.nanoTime();
-    MerkleTree tree = MerkleTree.build(all, 200_000);
+    MerkleTree tree = MerkleTree.build(all, 256L << 20);
     tree.root();
     System.out.printf(
         "n=%,d accounts: build %.0f ms, heap used %.0f MB%n",

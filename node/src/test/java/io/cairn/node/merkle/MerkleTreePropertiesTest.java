@@ -70,7 +70,7 @@ class MerkleTreePropertiesTest {
       @ForAll("updates") List<Account> updates,
       @ForAll @IntRange(min = 1, max = 20) int batch,
       @ForAll long seed) {
-    MerkleTree incremental = new MerkleTree(100);
+    MerkleTree incremental = new MerkleTree(64 << 10);
     for (int i = 0; i < updates.size(); i += batch) {
       incremental.putAll(updates.subList(i, Math.min(updates.size(), i + batch)));
       incremental.root(); // recompute between batches, as the state machine does per entry
@@ -194,7 +194,7 @@ class MerkleTreePropertiesTest {
 
   @Property(tries = 100)
   void theCacheNeverChangesRootsOrProofs(@ForAll("updates") List<Account> updates) {
-    MerkleTree cached = new MerkleTree(1000);
+    MerkleTree cached = new MerkleTree(1 << 20);
     MerkleTree uncached = new MerkleTree(0);
     for (Account a : updates) {
       cached.putAll(List.of(a));
@@ -203,6 +203,24 @@ class MerkleTreePropertiesTest {
       assertEquals(uncached.prove(a.getId()), cached.prove(a.getId())); // second time from cache
     }
     assertArrayEquals(uncached.root(), cached.root());
+  }
+
+  @Test
+  void theProofCacheStaysWithinItsByteBound() {
+    List<Account> accounts = new ArrayList<>();
+    for (int i = 0; i < 3000; i++) {
+      accounts.add(Account.newBuilder().setId("acct-" + i).setBalance(i).build());
+    }
+    long bound = 64 << 10;
+    MerkleTree t = MerkleTree.build(accounts, bound);
+    for (Account a : accounts) {
+      t.prove(a.getId());
+    }
+    long bytes = t.proofCacheBytes();
+    assertTrue(bytes <= bound, bytes + " cached bytes over a bound of " + bound);
+    assertTrue(bytes > bound / 2, "the cache should fill toward its bound: " + bytes);
+    t.setProofCacheMaxBytes(0);
+    assertEquals(0, t.proofCacheBytes());
   }
 
   @Test

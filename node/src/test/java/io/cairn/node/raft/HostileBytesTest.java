@@ -216,7 +216,7 @@ class HostileBytesTest {
     for (int i = 0; i < 50; i++) {
       all.add(Account.newBuilder().setId("acct-" + i).setBalance(i * 10L).setVersion(1).build());
     }
-    return MerkleTree.build(all, 100);
+    return MerkleTree.build(all, 64 << 10);
   }
 
   @Property(tries = 400)
