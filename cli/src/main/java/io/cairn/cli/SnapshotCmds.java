@@ -44,12 +44,11 @@ final class SnapshotCmds {
 
   @Command(
       name = "save",
-      description = {
-        "Write an online backup of one node (the first --endpoint) to FILE: its balances,",
-        "roles, remembered operations and history at its applied index, consistent at that",
-        "index. Needs admin. Any node will do: it backs up what it has applied. The file is",
-        "written beside FILE, read back and checked, then renamed to FILE."
-      })
+      description =
+          "Write an online backup of one node (the first --endpoint) to FILE: its balances,"
+              + " roles, remembered operations and history at its applied index, consistent at"
+              + " that index. Needs admin. Any node will do: it backs up what it has applied. The"
+              + " file is written beside FILE, read back and checked, then renamed to FILE.")
   static final class SaveCmd extends CliCommand {
     @Parameters(index = "0", paramLabel = "FILE", description = "Where to write (must not exist).")
     Path file;
@@ -148,12 +147,12 @@ final class SnapshotCmds {
 
   @Command(
       name = "restore",
-      description = {
-        "Check a backup and seed a new node's data dir from it: the file's checksum and sizes,",
-        "then the state root recomputed from its accounts. The seed goes into DIR/restore;",
-        "the node installs it when it starts with node.data.dir=DIR, and checks the root again.",
-        "Seed every node of the new cluster from the same backup. DIR must be new or empty."
-      })
+      description =
+          "Check a backup and seed a new node's data dir from it: the file's checksum and sizes,"
+              + " then the state root recomputed from its accounts. The seed goes into"
+              + " DIR/restore; the node installs it when it starts with node.data.dir=DIR, and"
+              + " checks the root again. Seed every node of the new cluster from the same backup."
+              + " DIR must be new or empty.")
   static final class RestoreCmd extends CliCommand {
     @Parameters(index = "0", paramLabel = "FILE", description = "A file from snapshot save.")
     Path file;
