@@ -58,7 +58,12 @@ final class DedupeTable {
 
   /** What {@link #bytes()} grows by when {@code op} is added under {@code principal}. */
   static long bytesOf(Operation op, String principal) {
-    return ROW_BYTES + 2 + op.getId().length() + principal.length() + op.getSerializedSize();
+    return ROW_BYTES + recordLength(op, principal);
+  }
+
+  /** A record's length: both lengths, the id, the principal, then the operation. */
+  private static int recordLength(Operation op, String principal) {
+    return 2 + op.getId().length() + principal.length() + op.getSerializedSize();
   }
 
   /** The slot holding {@code id}, or -1. */
@@ -87,9 +92,9 @@ final class DedupeTable {
       grow();
     }
     int slot = (head + count) % record.length;
-    int size = op.getSerializedSize();
+    byte[] r = new byte[recordLength(op, principal)];
     int opOffset = 2 + id.length() + principal.length();
-    byte[] r = new byte[opOffset + size];
+    int size = r.length - opOffset;
     r[0] = (byte) id.length();
     putAscii(id, r, 1); // valid ids and principals are ASCII
     r[1 + id.length()] = (byte) principal.length();

@@ -35,50 +35,55 @@ final class SeededHash {
     return (int) (h ^ (h >>> 32));
   }
 
-  /** SipHash-c-d of the id's characters as bytes; {@code (2, 4)} is the paper's reference. */
+  /**
+   * SipHash-c-d of the id's characters as bytes ({@code c >= 1}); {@code (2, 4)} is the paper's
+   * reference. One loop runs every round, so the round is written once and the state stays in
+   * locals (this runs for every id the ledger looks up).
+   */
   static long sip(String id, long k0, long k1, int c, int d) {
-    long[] v = {
-      k0 ^ 0x736f6d6570736575L,
-      k1 ^ 0x646f72616e646f6dL,
-      k0 ^ 0x6c7967656e657261L,
-      k1 ^ 0x7465646279746573L
-    };
+    long v0 = k0 ^ 0x736f6d6570736575L;
+    long v1 = k1 ^ 0x646f72616e646f6dL;
+    long v2 = k0 ^ 0x6c7967656e657261L;
+    long v3 = k1 ^ 0x7465646279746573L;
     int n = id.length();
-    int end = n & ~7;
-    for (int i = 0; i <= end; i += 8) {
-      long m = i < end ? word(id, i, 8) : ((long) n << 56) | word(id, end, n - end);
-      v[3] ^= m;
-      for (int r = 0; r < c; r++) {
-        round(v);
+    int words = n / 8 + 1; // the last word holds the tail and the length
+    int compressions = words * c;
+    int w = 0;
+    long m = word(id, 0);
+    v3 ^= m;
+    for (int r = 0; r < compressions + d; r++) {
+      v0 += v1;
+      v1 = Long.rotateLeft(v1, 13) ^ v0;
+      v0 = Long.rotateLeft(v0, 32);
+      v2 += v3;
+      v3 = Long.rotateLeft(v3, 16) ^ v2;
+      v0 += v3;
+      v3 = Long.rotateLeft(v3, 21) ^ v0;
+      v2 += v1;
+      v1 = Long.rotateLeft(v1, 17) ^ v2;
+      v2 = Long.rotateLeft(v2, 32);
+      if (r < compressions && (r + 1) % c == 0) { // word w has had its c rounds
+        v0 ^= m;
+        if (++w < words) {
+          m = word(id, w);
+          v3 ^= m;
+        } else {
+          v2 ^= 0xff; // finalisation: the d rounds left
+        }
       }
-      v[0] ^= m;
     }
-    v[2] ^= 0xff;
-    for (int r = 0; r < d; r++) {
-      round(v);
-    }
-    return v[0] ^ v[1] ^ v[2] ^ v[3];
+    return v0 ^ v1 ^ v2 ^ v3;
   }
 
-  /** Little-endian: characters {@code from .. from + count - 1} as bytes of one word. */
-  private static long word(String id, int from, int count) {
-    long m = 0;
+  /** Message word {@code w}, little-endian; the last one is the tail with the length on top. */
+  private static long word(String id, int w) {
+    int n = id.length();
+    int from = 8 * w;
+    int count = Math.min(8, n - from);
+    long m = count < 8 ? (long) n << 56 : 0;
     for (int j = 0; j < count; j++) {
       m |= (id.charAt(from + j) & 0xffL) << (8 * j);
     }
     return m;
-  }
-
-  private static void round(long[] v) {
-    v[0] += v[1];
-    v[1] = Long.rotateLeft(v[1], 13) ^ v[0];
-    v[0] = Long.rotateLeft(v[0], 32);
-    v[2] += v[3];
-    v[3] = Long.rotateLeft(v[3], 16) ^ v[2];
-    v[0] += v[3];
-    v[3] = Long.rotateLeft(v[3], 21) ^ v[0];
-    v[2] += v[1];
-    v[1] = Long.rotateLeft(v[1], 17) ^ v[2];
-    v[2] = Long.rotateLeft(v[2], 32);
   }
 }

@@ -66,7 +66,7 @@ public final class MerkleTree {
     }
   }
 
-  record ProofKey(ByteString root, String account) {}
+  private record ProofKey(ByteString root, String account) {}
 
   private static final byte[] EMPTY = StateHashing.empty();
 
@@ -79,7 +79,7 @@ public final class MerkleTree {
     this.proofs =
         Caffeine.newBuilder()
             .maximumWeight(proofCacheMaxBytes)
-            .weigher((ProofKey k, Proof p) -> weightOf(k, p))
+            .weigher(MerkleTree::weightOf)
             .recordStats()
             .build();
   }
@@ -88,7 +88,7 @@ public final class MerkleTree {
    * The heap a cached proof is counted as: twice its encoded size (each 32-byte hash is a
    * ByteString object around an array) plus the key (root and account id) and Caffeine's node.
    */
-  static int weightOf(ProofKey key, Proof proof) {
+  private static int weightOf(ProofKey key, Proof proof) {
     return 2 * proof.getSerializedSize() + 2 * key.account().length() + 160;
   }
 
