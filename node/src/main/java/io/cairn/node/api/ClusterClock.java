@@ -56,8 +56,11 @@ final class ClusterClock implements AutoCloseable {
   static final long CALL_DEADLINE_MILLIS = 500;
   private static final long FRESH_NANOS = TimeUnit.MILLISECONDS.toNanos(FRESH_MILLIS);
 
-  /** A peer's clock minus ours, as of {@code atNanos}. */
-  record Sample(long offsetMillis, long atNanos) {}
+  /**
+   * A peer's clock as of {@code atNanos} (monotonic). Not kept as an offset from this node's clock:
+   * if this clock jumps, offsets taken before the jump would still say it agrees with its peers.
+   */
+  record Sample(long peerMillis, long atNanos) {}
 
   /** This node's clock at a check, its correction then, and when that was (monotonic). */
   private record Base(long wallMillis, long correctionMillis, long atNanos) {}
@@ -176,7 +179,6 @@ final class ClusterClock implements AutoCloseable {
 
   private void ask(String endpoint, CountDownLatch answered) {
     long sentNanos = System.nanoTime();
-    long sentWall = localMillis();
     LedgerServiceGrpc.newStub(channel(endpoint))
         .withDeadlineAfter(CALL_DEADLINE_MILLIS, TimeUnit.MILLISECONDS)
         .clusterStatus(
@@ -185,10 +187,10 @@ final class ClusterClock implements AutoCloseable {
               @Override
               public void onNext(ClusterStatusResponse r) {
                 if (r.getWallClockMillis() != 0) { // 0: a node from before clocks were reported
-                  long rttMillis = (System.nanoTime() - sentNanos) / 1_000_000;
-                  long mid = sentWall + rttMillis / 2;
-                  samples.put(
-                      endpoint, new Sample(r.getWallClockMillis() - mid, System.nanoTime()));
+                  long now = System.nanoTime();
+                  long rttMillis = (now - sentNanos) / 1_000_000;
+                  // The peer read its clock about half a round trip ago.
+                  samples.put(endpoint, new Sample(r.getWallClockMillis() + rttMillis / 2, now));
                 }
               }
 
@@ -207,12 +209,8 @@ final class ClusterClock implements AutoCloseable {
   /** Recomputes the correction from the fresh samples. */
   private void rebase() {
     long now = System.nanoTime();
-    List<Long> fresh = new ArrayList<>();
-    for (Sample s : samples.values()) {
-      if (now - s.atNanos() < FRESH_NANOS) {
-        fresh.add(s.offsetMillis());
-      }
-    }
+    long local = localMillis();
+    List<Long> fresh = offsets(samples.values(), now, local);
     long correction = correction(fresh, members.getAsInt(), toleranceMillis);
     Base before = base;
     if (correction == UNDECIDED) {
@@ -235,7 +233,22 @@ final class ClusterClock implements AutoCloseable {
     } else if (correction == 0 && was != 0) {
       LOG.info("this node's clock agrees with its peers' again");
     }
-    base = new Base(localMillis(), correction, System.nanoTime());
+    base = new Base(local, correction, now);
+  }
+
+  /**
+   * Each fresh sample's peer clock carried forward to {@code nowNanos} by the monotonic clock,
+   * minus this node's clock now ({@code localMillis}): a jump of this clock shows at once, even in
+   * samples taken before it.
+   */
+  static List<Long> offsets(java.util.Collection<Sample> samples, long nowNanos, long localMillis) {
+    List<Long> fresh = new ArrayList<>();
+    for (Sample s : samples) {
+      if (nowNanos - s.atNanos() < FRESH_NANOS) {
+        fresh.add(s.peerMillis() + (nowNanos - s.atNanos()) / 1_000_000 - localMillis);
+      }
+    }
+    return fresh;
   }
 
   /**

@@ -40,4 +40,24 @@ class ClusterClockTest {
     assertEquals(
         ClusterClock.UNDECIDED, ClusterClock.correction(List.of(-HOUR, -HOUR, 0L), 5, TOLERANCE));
   }
+
+  /**
+   * The chaos suite's clock-jump run found this: samples taken just before this node's clock jumped
+   * 15 min ahead were kept as offsets (about 0), so the next check, with peers slow to answer, read
+   * them as "the peers agree with me" and the leader stamped the jumped time: 1,140 EXPIRED.
+   */
+  @Test
+  void samplesTakenBeforeThisClockJumpsShowTheJump() {
+    long t0 = 1_700_000_000_000L;
+    long jump = 15 * 60_000;
+    long sampledAt = 1_000_000_000L; // monotonic ns
+    List<ClusterClock.Sample> samples =
+        List.of(new ClusterClock.Sample(t0, sampledAt), new ClusterClock.Sample(t0 + 5, sampledAt));
+    long later = sampledAt + 2_000_000_000L; // 2 s on, within freshness
+    List<Long> offsets = ClusterClock.offsets(samples, later, t0 + 2_000 + jump);
+    assertEquals(List.of(-jump, -jump + 5), offsets);
+    assertEquals(-jump, ClusterClock.correction(offsets, 3, TOLERANCE));
+    // Stale samples are left out.
+    assertEquals(List.of(), ClusterClock.offsets(samples, sampledAt + 6_000_000_000L, t0));
+  }
 }
