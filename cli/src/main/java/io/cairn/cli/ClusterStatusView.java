@@ -51,6 +51,8 @@ final class ClusterStatusView {
         j.put("commit_index", Json.u64(s.getCommitIndex()));
         j.put("state_root", Json.hex(s.getStateRoot()));
         j.put("leader_id", s.getLeaderId());
+        j.put("free_bytes", Json.u64(s.getFreeBytes()));
+        j.put("low_on_space", s.getLowOnSpace());
       }
       j.put("root_agreement", rootsAgree);
       out.add(j);
@@ -79,6 +81,16 @@ final class ClusterStatusView {
                 Long.toUnsignedString(s.getAppliedIndex()),
                 Long.toUnsignedString(s.getCommitIndex()),
                 Views.shortRoot(s.getStateRoot())));
+      }
+    }
+    for (Row r : rows) {
+      ClusterStatusResponse s = r.status();
+      if (s != null && s.getLowOnSpace()) {
+        sb.append("WARNING: ")
+            .append(r.id())
+            .append(" is low on disk space (")
+            .append(Long.toUnsignedString(s.getFreeBytes()))
+            .append(" bytes free): the cluster refuses writes (NO_SPACE) until it has room\n");
       }
     }
     if (!rootsAgree) {

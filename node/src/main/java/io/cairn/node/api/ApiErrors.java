@@ -53,6 +53,23 @@ final class ApiErrors {
         .build();
   }
 
+  /** NO_SPACE: writes are refused while {@code low} is low on space (nothing was appended). */
+  static StatusRuntimeException noSpace(SpaceWatch.Low low) {
+    return Errors.exception(
+        ErrorDetail.newBuilder()
+            .setKind(ErrorDetail.Kind.NO_SPACE)
+            .setRetryAfterMillis(1000)
+            .setNotApplied(true)
+            .build(),
+        "no space: node "
+            + low.nodeId()
+            + " has "
+            + low.freeBytes()
+            + " bytes free"
+            + (low.minBytes() > 0 ? ", below node.data.min.free.bytes=" + low.minBytes() : "")
+            + "; the cluster refuses writes until it has space again (reads go on)");
+  }
+
   static StatusRuntimeException notLeader(
       String leaderId, String leaderEndpoint, boolean notApplied) {
     ErrorDetail.Kind kind =

@@ -50,6 +50,7 @@ public final class ApiServer implements AutoCloseable {
   private final Forwarder forwarder; // null when api.forward.enabled=0
   private final ConnectionCaps connections;
   private final ClusterClock clock;
+  private final SpaceWatch space;
 
   /**
    * @param tls the node's certificates: TLS 1.3 with a required client certificate of the CA; null
@@ -59,6 +60,9 @@ public final class ApiServer implements AutoCloseable {
       NodeConfig config, RaftNode raft, NodeMetrics metrics, HotSettings hot, TlsMaterial tls)
       throws IOException {
     this.responders = new Responders("cairn-api", 4, 16_384);
+    this.space =
+        new SpaceWatch(
+            config.nodeId(), config.dataDir(), () -> hot.get("node.data.min.free.bytes"), metrics);
     this.clock =
         new ClusterClock(
             () -> hot.get("debug.clock.offset.millis"),
@@ -66,6 +70,7 @@ public final class ApiServer implements AutoCloseable {
             () -> peerEndpoints(raft),
             () -> Math.max(1, raft.members().size()),
             clientTls(tls),
+            space::peerSaid,
             metrics);
     this.batcher =
         new WriteBatcher(
@@ -93,7 +98,7 @@ public final class ApiServer implements AutoCloseable {
     this.forwarder =
         config.get(ConfigKeys.API_FORWARD_ENABLED) ? forwarder(config, raft, metrics, tls) : null;
     LedgerApi api =
-        new LedgerApi(config, raft, batcher, responders, metrics, hot, forwarder, clock);
+        new LedgerApi(config, raft, batcher, responders, metrics, hot, forwarder, clock, space);
     AdmissionInterceptor admission = admission(config, metrics, hot);
     registerGauges(metrics, config.getInt("batch.max.inflight.entries"));
     this.connections =
@@ -348,6 +353,7 @@ public final class ApiServer implements AutoCloseable {
   }
 
   public void start() throws IOException {
+    space.start();
     server.start();
     clock.start();
     health.setStatus("", ServingStatus.SERVING);
@@ -372,6 +378,7 @@ public final class ApiServer implements AutoCloseable {
       }
       connections.close();
       clock.close();
+      space.close();
       if (forwarder != null) {
         forwarder.close();
       }
@@ -381,6 +388,19 @@ public final class ApiServer implements AutoCloseable {
       responders.closeNow();
       Thread.currentThread().interrupt();
     }
+  }
+
+  /**
+   * A daemon thread named {@code name} for one periodic task (fixed delay): the only use of a
+   * scheduled executor in the node, whose delay queue then never holds more than that one task.
+   */
+  static java.util.concurrent.ScheduledExecutorService ticker(String name) {
+    return java.util.concurrent.Executors.newSingleThreadScheduledExecutor(
+        r -> {
+          Thread t = new Thread(r, name);
+          t.setDaemon(true);
+          return t;
+        });
   }
 
   static ThreadPoolExecutor boundedPool(String name, int threads, int queue) {

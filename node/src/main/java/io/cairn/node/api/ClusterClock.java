@@ -13,9 +13,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 import java.util.function.IntSupplier;
 import java.util.function.LongSupplier;
 import java.util.function.Supplier;
@@ -70,6 +70,7 @@ final class ClusterClock implements AutoCloseable {
   private final Supplier<List<String>> peers;
   private final IntSupplier members;
   private final SslContext tls;
+  private final Consumer<ClusterStatusResponse> onStatus;
   private final Map<String, ManagedChannel> channels = new ConcurrentHashMap<>();
   private final Map<String, Sample> samples = new ConcurrentHashMap<>();
   private final ScheduledExecutorService ticker;
@@ -81,6 +82,8 @@ final class ClusterClock implements AutoCloseable {
    * @param peers the other members' API endpoints
    * @param members how many voting members the group has (this node included)
    * @param tls this node's client context, or null for plaintext
+   * @param onStatus gets every peer's answer too: the one status call per peer and second that
+   *     tells this node about its peers (their free space: {@link SpaceWatch})
    */
   ClusterClock(
       LongSupplier debugOffsetMillis,
@@ -88,19 +91,15 @@ final class ClusterClock implements AutoCloseable {
       Supplier<List<String>> peers,
       IntSupplier members,
       SslContext tls,
+      Consumer<ClusterStatusResponse> onStatus,
       NodeMetrics metrics) {
     this.debugOffsetMillis = debugOffsetMillis;
     this.toleranceMillis = Math.max(1, maxClockSkewMillis / 2);
     this.peers = peers;
     this.members = members;
     this.tls = tls;
-    this.ticker =
-        Executors.newSingleThreadScheduledExecutor(
-            r -> {
-              Thread t = new Thread(r, "cairn-clock");
-              t.setDaemon(true);
-              return t;
-            });
+    this.onStatus = onStatus;
+    this.ticker = ApiServer.ticker("cairn-clock");
     metrics.gauge(
         "cairn.clock.correction.millis",
         "How far this node moves its clock to agree with a majority of its peers (0: not at all)",
@@ -186,6 +185,7 @@ final class ClusterClock implements AutoCloseable {
             new StreamObserver<>() {
               @Override
               public void onNext(ClusterStatusResponse r) {
+                onStatus.accept(r);
                 if (r.getWallClockMillis() != 0) { // 0: a node from before clocks were reported
                   long now = System.nanoTime();
                   long rttMillis = (now - sentNanos) / 1_000_000;

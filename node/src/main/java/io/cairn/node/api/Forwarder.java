@@ -17,7 +17,6 @@ import io.grpc.stub.StreamObserver;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -79,13 +78,7 @@ final class Forwarder implements AutoCloseable {
     this.tls = tls;
     this.maxMessageBytes = maxMessageBytes;
     this.metrics = metrics;
-    this.ticker =
-        Executors.newSingleThreadScheduledExecutor(
-            r -> {
-              Thread t = new Thread(r, "cairn-forward");
-              t.setDaemon(true);
-              return t;
-            });
+    this.ticker = ApiServer.ticker("cairn-forward");
     ticker.scheduleWithFixedDelay(this::tick, TICK_MILLIS, TICK_MILLIS, TimeUnit.MILLISECONDS);
     for (String outcome : new String[] {"ok", "error", "timeout", "local"}) {
       metrics.forwarded(outcome, 0);

@@ -68,6 +68,7 @@ final class LedgerApi extends LedgerServiceGrpc.LedgerServiceImplBase {
   private final LedgerStateMachine state;
   private final BackupStreams backups;
   private final ClusterClock clock;
+  private final SpaceWatch space;
   private final WriteBatcher batcher;
   private final RequestValidator validator;
   private final Executor responder;
@@ -93,9 +94,11 @@ final class LedgerApi extends LedgerServiceGrpc.LedgerServiceImplBase {
       NodeMetrics metrics,
       HotSettings hot,
       Forwarder forwarder,
-      ClusterClock clock) {
+      ClusterClock clock,
+      SpaceWatch space) {
     this.hot = hot;
     this.clock = clock;
+    this.space = space;
     this.forwarder = forwarder;
     this.raft = raft;
     this.metrics = metrics;
@@ -257,6 +260,13 @@ final class LedgerApi extends LedgerServiceGrpc.LedgerServiceImplBase {
       String principal,
       StreamObserver<byte[]> out,
       long started) {
+    SpaceWatch.Low low = space.anyLow();
+    if (low != null) {
+      // Every member takes every entry: one whose disk is nearly full would stop on it.
+      metrics.rejection("no_space");
+      out.onError(ApiErrors.noSpace(low));
+      return;
+    }
     CompletableFuture<SubmitResponse> pending = batcher.offer(request, raw, principal);
     if (pending == null) {
       metrics.rejection("overloaded");
@@ -591,7 +601,9 @@ final class LedgerApi extends LedgerServiceGrpc.LedgerServiceImplBase {
             .setStateRoot(stamp.getStateRoot())
             .addAllMembers(Membership.members(raft.members()))
             .setStamp(stamp)
-            .setWallClockMillis(clock.localMillis());
+            .setWallClockMillis(clock.localMillis())
+            .setFreeBytes(space.freeBytes())
+            .setLowOnSpace(space.low());
     out.onNext(b.build());
     out.onCompleted();
   }

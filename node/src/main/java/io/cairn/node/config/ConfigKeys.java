@@ -400,6 +400,18 @@ public final class ConfigKeys {
           4096 * MIB,
           "RocksDB memtable size of the history store (at most two in memory).");
 
+  public static final Key<Long> NODE_DATA_MIN_FREE_BYTES =
+      Key.longNumber(
+          "node.data.min.free.bytes",
+          1024 * MIB,
+          "bytes",
+          0,
+          1L << 50,
+          "Free-space watermark of node.data.dir's file system, checked once a second. Below it"
+              + " the node is low on space (WARN, cairn.data.dir.low.space=1) and, while any member"
+              + " is, the leader refuses writes with NO_SPACE; reads go on. Writable again once"
+              + " free space is 10% above it. 0: no watermark. Reloads without a restart.");
+
   public static final Key<Integer> WATCH_MAX_WATCHERS =
       Key.intNumber(
           "watch.max.watchers",
@@ -630,6 +642,7 @@ public final class ConfigKeys {
           WATCH_RETENTION_BYTES,
           STORE_BLOCK_CACHE_BYTES,
           STORE_WRITE_BUFFER_BYTES,
+          NODE_DATA_MIN_FREE_BYTES,
           WATCH_MAX_WATCHERS,
           WATCH_MAX_WATCHERS_PER_PRINCIPAL,
           WATCH_MAX_AHEAD_ENTRIES,
@@ -671,5 +684,6 @@ public final class ConfigKeys {
           API_READ_TIMEOUT_MILLIS.name(),
           API_OVERLOAD_RETRY_AFTER_MILLIS.name(),
           MERKLE_PROOF_CACHE_MAX_BYTES.name(),
+          NODE_DATA_MIN_FREE_BYTES.name(),
           DEBUG_CLOCK_OFFSET_MILLIS.name());
 }

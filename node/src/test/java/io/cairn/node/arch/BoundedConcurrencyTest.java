@@ -28,13 +28,10 @@ class BoundedConcurrencyTest {
                   + " and calls in flight are capped by CairnClient.Builder.maxInflightCalls;"
                   + " the JDK has no bounded scheduled executor"),
           new BoundedConcurrencyRule.Allowed(
-              "io.cairn.node.api.ClusterClock -> Executors.newSingleThreadScheduledExecutor",
-              "the clock check's ticker: one fixed-delay task is all it ever holds"),
-          new BoundedConcurrencyRule.Allowed(
-              "io.cairn.node.api.Forwarder -> Executors.newSingleThreadScheduledExecutor",
-              "the forwarder's ticker: one fixed-delay task is all it ever holds (calls waiting"
-                  + " for a leader sit in a set bounded by the API's admission, not in its"
-                  + " queue)"));
+              "io.cairn.node.api.ApiServer -> Executors.newSingleThreadScheduledExecutor",
+              "ApiServer.ticker, the node's periodic checks (clock, free space, forwarder): each"
+                  + " ticker runs one fixed-delay task, all it ever holds (calls waiting for a"
+                  + " leader sit in a set bounded by the API's admission, not in a queue)"));
 
   @Test
   void nodeAndClientMainCodeCreateNoUnboundedQueueOrExecutor() {

@@ -42,6 +42,7 @@ public final class LocalCluster implements AutoCloseable {
   private Path configFile;
   private int initialMembers;
   private final Map<Integer, List<String>> nodeArgs = new java.util.HashMap<>();
+  private final Map<Integer, Path> nodeConfigFiles = new java.util.HashMap<>();
 
   public LocalCluster(String name, int size, Path dataRoot, Map<String, String> settings)
       throws IOException {
@@ -163,7 +164,12 @@ public final class LocalCluster implements AutoCloseable {
     return this;
   }
 
-  /** Starts every node and waits (bounded) until one of them is leader. */
+  /** Node {@code node} reads (and watches) this file instead of {@link #configFile}'s. */
+  public LocalCluster nodeConfigFile(int node, Path file) {
+    nodeConfigFiles.put(node, file);
+    return this;
+  }
+
   /** Starts the initial members and waits for a leader; on failure stops what it started. */
   public LocalCluster start() throws Exception {
     try {
@@ -241,9 +247,10 @@ public final class LocalCluster implements AutoCloseable {
     cmd.add("-cp");
     cmd.add(System.getProperty("java.class.path"));
     cmd.add("io.cairn.node.Main");
-    if (configFile != null) {
+    Path config = nodeConfigFiles.getOrDefault(node, configFile);
+    if (config != null) {
       cmd.add("--config");
-      cmd.add(configFile.toString());
+      cmd.add(config.toString());
     }
     cmd.add("--set");
     cmd.add("node.id=n" + node);

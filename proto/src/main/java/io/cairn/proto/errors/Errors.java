@@ -47,6 +47,7 @@ public final class Errors {
     STATUS.put(ErrorDetail.Kind.NOT_READY, Status.Code.UNAVAILABLE);
     STATUS.put(ErrorDetail.Kind.OUTCOME_UNKNOWN, Status.Code.UNAVAILABLE);
     STATUS.put(ErrorDetail.Kind.OVERLOADED, Status.Code.RESOURCE_EXHAUSTED);
+    STATUS.put(ErrorDetail.Kind.NO_SPACE, Status.Code.RESOURCE_EXHAUSTED);
     STATUS.put(ErrorDetail.Kind.INVALID_REQUEST, Status.Code.INVALID_ARGUMENT);
     STATUS.put(ErrorDetail.Kind.COMPACTED, Status.Code.OUT_OF_RANGE);
     STATUS.put(ErrorDetail.Kind.PERMISSION_DENIED, Status.Code.PERMISSION_DENIED);
