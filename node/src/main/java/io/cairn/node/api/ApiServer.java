@@ -278,9 +278,19 @@ public final class ApiServer implements AutoCloseable {
                     roles(raft.stateMachine()), config.get(ConfigKeys.AUTH_BOOTSTRAP_ADMIN)),
                 principals,
                 new LeaderHint(hint(leaders(config, raft)))))
-        .addService(health.getHealthService())
+        .addService(gatedHealth(health, admission))
         .addService(ProtoReflectionServiceV1.newInstance())
         .build();
+  }
+
+  /**
+   * The standard health service behind admission: a Check counts against the in-flight bounds like
+   * any unary call, so a flood of probes cannot get past them. Its Watch and reflection are
+   * streams, bounded by the connection caps and {@code api.max.concurrent.calls.per.connection}.
+   */
+  static io.grpc.ServerServiceDefinition gatedHealth(
+      HealthStatusManager health, AdmissionInterceptor admission) {
+    return ServerInterceptors.intercept(health.getHealthService(), admission);
   }
 
   /** {@code <leader id>=<endpoint>} while another node leads, else null ({@link LeaderHint}). */

@@ -67,6 +67,8 @@ class AdmissionInterceptorTest {
   private final List<ManagedChannel> channels = new ArrayList<>();
   private final NodeMetrics metrics = new NodeMetrics("test");
   private final HoldingService service = new HoldingService();
+  private final io.grpc.protobuf.services.HealthStatusManager health =
+      new io.grpc.protobuf.services.HealthStatusManager();
   private Server server;
   private AdmissionGate gate;
 
@@ -86,6 +88,7 @@ class AdmissionInterceptorTest {
                     ServerInterceptors.useMarshalledMessages(
                         service.bindService(), io.cairn.proto.wire.RawBytes.INSTANCE),
                     admission))
+            .addService(ApiServer.gatedHealth(health, admission))
             .build()
             .start();
   }
@@ -189,6 +192,32 @@ class AdmissionInterceptorTest {
     for (Outcome o : List.of(a, b, other)) {
       assertEquals(Status.Code.OK, o.status().getCode());
     }
+  }
+
+  @Test
+  void aHealthCheckIsGatedLikeAnyUnaryCall() throws Exception {
+    start(2, 64 << 20, 100);
+    io.grpc.health.v1.HealthCheckRequest check =
+        io.grpc.health.v1.HealthCheckRequest.getDefaultInstance();
+    ManagedChannel probe =
+        NettyChannelBuilder.forAddress("127.0.0.1", server.getPort()).usePlaintext().build();
+    channels.add(probe);
+    var health = io.grpc.health.v1.HealthGrpc.newBlockingStub(probe);
+    assertEquals(
+        io.grpc.health.v1.HealthCheckResponse.ServingStatus.SERVING,
+        health.withDeadlineAfter(10, TimeUnit.SECONDS).check(check).getStatus());
+    submit(connection(), request(0));
+    submit(connection(), request(0));
+    awaitHeld(2);
+    io.grpc.StatusRuntimeException refused =
+        org.junit.jupiter.api.Assertions.assertThrows(
+            io.grpc.StatusRuntimeException.class,
+            () -> health.withDeadlineAfter(10, TimeUnit.SECONDS).check(check));
+    assertEquals(Status.Code.RESOURCE_EXHAUSTED, refused.getStatus().getCode());
+    service.answerAll();
+    assertEquals(
+        io.grpc.health.v1.HealthCheckResponse.ServingStatus.SERVING,
+        health.withDeadlineAfter(10, TimeUnit.SECONDS).check(check).getStatus());
   }
 
   @Test
