@@ -51,6 +51,7 @@ public final class ApiServer implements AutoCloseable {
   private final ConnectionCaps connections;
   private final ClusterClock clock;
   private final SpaceWatch space;
+  private final ReceiveDeadline receive;
 
   /**
    * @param tls the node's certificates: TLS 1.3 with a required client certificate of the CA; null
@@ -106,6 +107,7 @@ public final class ApiServer implements AutoCloseable {
             config.getInt("api.max.connections"),
             config.getInt("api.max.connections.per.address"),
             metrics);
+    this.receive = new ReceiveDeadline(config.getLong("api.receive.timeout.millis"), metrics);
     this.server = server(config, raft, api, admission, tls, connections);
   }
 
@@ -258,10 +260,10 @@ public final class ApiServer implements AutoCloseable {
         .maxRstFramesPerWindow(1000, 10)
         .addTransportFilter(admission.transportFilter())
         .addService(
-            // Interceptors run last-listed first: the caller's principal is taken from its
-            // certificate, calls it holds no right to are refused, the guard refuses malformed or
-            // oversized requests, then admission
-            // counts what is left against the in-flight bounds.
+            // Interceptors run last-listed first: a call whose request does not arrive in time
+            // is closed, the caller's principal is taken from its certificate, calls it holds no
+            // right to are refused, the guard refuses malformed or oversized requests, then
+            // admission counts what is left against the in-flight bounds.
             ServerInterceptors.intercept(
                 withRawMethods(
                     ServerInterceptors.useMarshalledMessages(
@@ -277,8 +279,9 @@ public final class ApiServer implements AutoCloseable {
                 new Authorizer(
                     roles(raft.stateMachine()), config.get(ConfigKeys.AUTH_BOOTSTRAP_ADMIN)),
                 principals,
-                new LeaderHint(hint(leaders(config, raft)))))
-        .addService(gatedHealth(health, admission))
+                new LeaderHint(hint(leaders(config, raft))),
+                receive))
+        .addService(ServerInterceptors.intercept(gatedHealth(health, admission), receive))
         .addService(ProtoReflectionServiceV1.newInstance())
         .build();
   }
@@ -364,6 +367,7 @@ public final class ApiServer implements AutoCloseable {
 
   public void start() throws IOException {
     space.start();
+    receive.start();
     server.start();
     clock.start();
     health.setStatus("", ServingStatus.SERVING);
@@ -389,6 +393,7 @@ public final class ApiServer implements AutoCloseable {
       connections.close();
       clock.close();
       space.close();
+      receive.close();
       if (forwarder != null) {
         forwarder.close();
       }

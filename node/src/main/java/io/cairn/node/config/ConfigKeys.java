@@ -217,6 +217,17 @@ public final class ConfigKeys {
           "Open API connections from one peer IP address (clients behind one NAT or load"
               + " balancer share it); more are closed at accept.");
 
+  public static final Key<Long> API_RECEIVE_TIMEOUT_MILLIS =
+      Key.longNumber(
+          "api.receive.timeout.millis",
+          10_000,
+          "ms",
+          1_000,
+          600_000,
+          "A call whose request has not fully arrived this long after its headers is closed"
+              + " (DEADLINE_EXCEEDED, never applied), so a client that trickles bytes or never"
+              + " sends its body holds no buffer or call slot for long. Checked once a second.");
+
   public static final Key<Long> API_MAX_CONNECTION_AGE_MILLIS =
       Key.longNumber(
           "api.max.connection.age.millis",
@@ -621,6 +632,7 @@ public final class ConfigKeys {
           API_MAX_CONNECTION_IDLE_MILLIS,
           API_MAX_CONNECTIONS,
           API_MAX_CONNECTIONS_PER_ADDRESS,
+          API_RECEIVE_TIMEOUT_MILLIS,
           API_MAX_CONNECTION_AGE_MILLIS,
           API_MAX_CONNECTION_AGE_GRACE_MILLIS,
           API_FORWARD_ENABLED,

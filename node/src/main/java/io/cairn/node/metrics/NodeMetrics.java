@@ -89,7 +89,9 @@ public final class NodeMetrics implements AutoCloseable {
           "cancelled",
           "node_inflight",
           "node_bytes",
-          "connection_inflight"
+          "connection_inflight",
+          "no_space",
+          "receive_timeout"
         }) {
       rejection(reason, 0);
     }

@@ -4,7 +4,16 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.cairn.client.CairnClient;
+import io.cairn.proto.GetAccountRequest;
+import io.cairn.proto.LedgerServiceGrpc;
 import io.cairn.proto.ResultCode;
+import io.cairn.proto.SubmitRequest;
+import io.cairn.proto.SubmitResponse;
+import io.grpc.CallOptions;
+import io.grpc.ClientCall;
+import io.grpc.ManagedChannel;
+import io.grpc.Metadata;
+import io.grpc.Status;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -18,6 +27,8 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -66,6 +77,65 @@ class ConnectionFloodTest {
         }
       }
       assertTrue(cluster.isRunning(1));
+    }
+  }
+
+  /**
+   * Issue 18, "a receive deadline": 50 calls that send their headers and never their request are
+   * closed with DEADLINE_EXCEEDED once api.receive.timeout.millis (1 s here) has passed, and
+   * counted; the node serves a normal call on the same connection meanwhile.
+   */
+  @Test
+  void callsWhoseRequestNeverArrivesAreClosedAtTheReceiveDeadline() throws Exception {
+    try (LocalCluster cluster =
+            new LocalCluster(
+                    "receive-deadline", 1, data, Map.of("api.receive.timeout.millis", "1000"))
+                .start();
+        CairnClient client = cluster.clientBuilder().endpoints(cluster.endpoints()).build()) {
+      cluster.awaitLeader(Duration.ofSeconds(20));
+      client.createAccount("a");
+      ManagedChannel channel = cluster.tlsChannel(cluster.endpoint(1), "admin");
+      try {
+        List<CompletableFuture<Status>> closed = new ArrayList<>();
+        for (int i = 0; i < 50; i++) {
+          CompletableFuture<Status> done = new CompletableFuture<>();
+          ClientCall<SubmitRequest, SubmitResponse> call =
+              channel.newCall(LedgerServiceGrpc.getSubmitMethod(), CallOptions.DEFAULT);
+          call.start(
+              new ClientCall.Listener<>() {
+                @Override
+                public void onClose(Status status, Metadata trailers) {
+                  done.complete(status);
+                }
+              },
+              new Metadata());
+          call.request(1); // headers only: the request itself never comes
+          closed.add(done);
+        }
+        var stub =
+            LedgerServiceGrpc.newBlockingStub(channel).withDeadlineAfter(10, TimeUnit.SECONDS);
+        assertTrue(
+            stub.getAccount(GetAccountRequest.newBuilder().setAccount("a").build()).getFound(),
+            "a normal call on the same connection is served");
+        for (CompletableFuture<Status> done : closed) {
+          Status status = done.get(20, TimeUnit.SECONDS);
+          assertEquals(Status.Code.DEADLINE_EXCEEDED, status.getCode(), status.toString());
+          assertTrue(
+              status.getDescription().contains("api.receive.timeout.millis"), status.toString());
+        }
+        String metrics = scrape(cluster.metricsUrl(1) + "/metrics");
+        double timedOut =
+            metrics
+                .lines()
+                .filter(l -> l.startsWith("cairn_api_rejections_total{"))
+                .filter(l -> l.contains("reason=\"receive_timeout\""))
+                .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1)))
+                .sum();
+        assertEquals(50.0, timedOut, "receive_timeout rejections");
+      } finally {
+        channel.shutdownNow();
+      }
+      assertEquals(ResultCode.OK, client.createAccount("b").getCode());
     }
   }
 
