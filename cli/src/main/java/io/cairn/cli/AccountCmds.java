@@ -34,8 +34,9 @@ final class AccountCmds {
   @Command(
       name = "create",
       description = {
-        "Create an account with balance 0 (admin or issuer), owned by --owner or else by the",
-        "principal that runs the command; its owner, with any role, may transfer from it."
+        "Create an account with balance 0 (admin or issuer), owned by --owner or else"
+            + " by the principal that runs the command; its owner, with any role, may"
+            + " transfer from it."
       })
   static final class AccountCreate extends CliCommand {
     @Parameters(paramLabel = "ID", description = "1-64 characters of [A-Za-z0-9._:-]")
@@ -192,8 +193,9 @@ final class AccountCmds {
   @Command(
       name = "statement",
       description = {
-        "Show an account's statement: the operations that changed it (creation, mints, burns,",
-        "transfers in and out) in log order, each with the balance after it, a page at a time."
+        "Show an account's statement: the operations that changed it (creation, mints,"
+            + " burns, transfers in and out) in log order, each with the balance after it, a"
+            + " page at a time."
       })
   static final class AccountStatement extends CliCommand {
     @Parameters(paramLabel = "ID")

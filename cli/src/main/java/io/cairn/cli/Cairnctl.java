@@ -121,15 +121,20 @@ public final class Cairnctl {
     System.exit(run(args, new PrintWriter(System.out, true), new PrintWriter(System.err, true)));
   }
 
+  /** The whole command tree, as {@link #run} parses with it. */
+  static CommandLine commandLine() {
+    return new CommandLine(new Cairnctl());
+  }
+
   static int run(String[] args, PrintWriter out, PrintWriter err) {
-    CommandLine cl = new CommandLine(new Cairnctl());
+    CommandLine cl = commandLine();
     cl.setOut(out);
     cl.setErr(err);
     cl.setExitCodeExceptionMapper(e -> e instanceof CairnException ? TRANSPORT : USAGE);
     cl.setParameterExceptionHandler(
         (e, a) -> {
           err.println("cairnctl: " + e.getMessage());
-          err.println("(see: cairnctl " + e.getCommandLine().getCommandName() + " --help)");
+          err.println("(see: " + e.getCommandLine().getCommandSpec().qualifiedName() + " --help)");
           return USAGE;
         });
     cl.setExecutionExceptionHandler((e, commandLine, parsed) -> exitCodeOf(e, err));

@@ -29,9 +29,9 @@ final class CertCmds {
       name = "cert",
       description = {
         "Make and list the cluster's certificates (offline).",
-        "Files in one folder: ca.crt, ca.key, node.<id>.crt/.key and",
-        "client.<name>.crt/.key. Keys are ECDSA P-256, unencrypted PKCS#8 PEM,",
-        "mode 0600. Keep ca.key private."
+        "Files in one folder: ca.crt, ca.key, node.<id>.crt/.key and"
+            + " client.<name>.crt/.key. Keys are ECDSA P-256, unencrypted PKCS#8 PEM, mode"
+            + " 0600. Keep ca.key private."
       },
       subcommands = {CreateCa.class, CreateNode.class, CreateClient.class, ListCerts.class})
   static final class CertCmd extends CliCommand.Group {}
@@ -117,11 +117,11 @@ final class CertCmds {
       name = "create-ca",
       description = {
         "Make a new certificate authority (CA).",
-        "An ECDSA P-256 key and a self-signed certificate, CN=Cairn CA,O=Cairn,",
-        "that signs node and client certificates.",
-        "Writes DIR/ca.crt and DIR/ca.key (mode 0600). Keep ca.key private:",
-        "whoever holds it can issue certificates the cluster accepts. A new CA",
-        "(--overwrite) disowns every certificate the old one issued."
+        "An ECDSA P-256 key and a self-signed certificate, CN=Cairn CA,O=Cairn, that"
+            + " signs node and client certificates.",
+        "Writes DIR/ca.crt and DIR/ca.key (mode 0600). Keep ca.key private: whoever"
+            + " holds it can issue certificates the cluster accepts. A new CA (--overwrite)"
+            + " disowns every certificate the old one issued."
       })
   static final class CreateCa extends WritesFiles {
     @Option(
@@ -146,9 +146,9 @@ final class CertCmds {
       name = "create-node",
       description = {
         "Issue a node certificate from the CA in DIR.",
-        "Subject CN=node:NODE_ID,O=Cairn, for TLS server and client use (the",
-        "node's ports and its connections to peers), with a subject alternative",
-        "name for each HOST: an IP entry for an address, a DNS entry for a name.",
+        "Subject CN=node:NODE_ID,O=Cairn, for TLS server and client use (the node's"
+            + " ports and its connections to peers), with a subject alternative name for each"
+            + " HOST: an IP entry for an address, a DNS entry for a name.",
         "Writes DIR/node.NODE_ID.crt and DIR/node.NODE_ID.key (mode 0600)."
       })
   static final class CreateNode extends WritesFiles {
@@ -185,9 +185,9 @@ final class CertCmds {
       name = "create-client",
       description = {
         "Issue a client certificate from the CA in DIR.",
-        "Subject CN=NAME,O=Cairn, for TLS client use. The certificate proves the",
-        "name only: roles are granted to the name in the cluster ('cairnctl role",
-        "grant'), so changing a role needs no new certificate.",
+        "Subject CN=NAME,O=Cairn, for TLS client use. The certificate proves the name"
+            + " only: roles are granted to the name in the cluster ('cairnctl role grant'),"
+            + " so changing a role needs no new certificate.",
         "Writes DIR/client.NAME.crt and DIR/client.NAME.key (mode 0600)."
       })
   static final class CreateClient extends WritesFiles {
@@ -214,8 +214,8 @@ final class CertCmds {
       name = "list",
       description = {
         "List the certificates in DIR.",
-        "One line per .crt file: file, kind (ca, node, client), subject CN,",
-        "not-after, whether DIR/ca.crt signed it, and a node's SANs. Reads no key."
+        "One line per .crt file: file, kind (ca, node, client), subject CN, not-after,"
+            + " whether DIR/ca.crt signed it, and a node's SANs. Reads no key."
       })
   static final class ListCerts extends CliCommand {
     @Mixin DirOption dir;

@@ -79,8 +79,9 @@ final class ClusterCmds {
   @Command(
       name = "add-member",
       description = {
-        "Add a voting member. Start the new node first with cluster.join=1 (and its own",
-        "cluster.peers entry); the leader sends it the log or a snapshot before it votes.",
+        "Add a voting member. Start the new node first with cluster.join=1 (and its own"
+            + " cluster.peers entry); the leader sends it the log or a snapshot before it"
+            + " votes.",
         "Idempotent: re-running it after a timeout is safe."
       })
   static final class AddMember extends MembershipChange {

@@ -32,10 +32,11 @@ import picocli.CommandLine.Option;
 @Command(
     name = "fuzz",
     description = {
-      "Send hostile calls to the cluster for --time seconds as --fuzz-user (a principal that",
-      "must hold no role), then check that every node answers and that the ledger summary read",
-      "as --user is unchanged. Prints calls made, each status code's count, INTERNAL and UNKNOWN",
-      "answers, nodes down and hostile writes applied; exit 0 only when the last three are 0."
+      "Send hostile calls to the cluster for --time seconds as --fuzz-user (a"
+          + " principal that must hold no role), then check that every node answers and"
+          + " that the ledger summary read as --user is unchanged. Prints calls made, each"
+          + " status code's count, INTERNAL and UNKNOWN answers, nodes down and hostile"
+          + " writes applied; exit 0 only when the last three are 0."
     })
 final class FuzzCmd extends CliCommand {
   @Option(names = "--time", paramLabel = "S", defaultValue = "60", description = "Seconds.")

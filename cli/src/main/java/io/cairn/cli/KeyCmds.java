@@ -31,9 +31,10 @@ final class KeyCmds {
   @Command(
       name = "create",
       description = {
-        "Make an Ed25519 key pair: DIR/NAME.key (PKCS#8 PEM, mode 0600: keep it private) and",
-        "DIR/NAME.pub (PEM). Give NAME.pub to 'account create --public-key', sign debits with",
-        "'transfer --sign-key NAME.key'. Never overwrites a file. Exit 0, 1 if a file exists."
+        "Make an Ed25519 key pair: DIR/NAME.key (PKCS#8 PEM, mode 0600: keep it"
+            + " private) and DIR/NAME.pub (PEM). Give NAME.pub to 'account create"
+            + " --public-key', sign debits with 'transfer --sign-key NAME.key'. Never"
+            + " overwrites a file. Exit 0, 1 if a file exists."
       })
   static final class KeyCreate extends CliCommand {
     @Parameters(paramLabel = "NAME", description = "1-64 characters of [A-Za-z0-9._-]")

@@ -22,8 +22,9 @@ final class RoleCmds {
   @Command(
       name = "role",
       description = {
-        "Grant, revoke and list roles. Roles: admin (everything), issuer (create accounts,",
-        "mint, burn), member (transfer from owned accounts). Changing roles needs admin."
+        "Grant, revoke and list roles. Roles: admin (everything), issuer (create"
+            + " accounts, mint, burn), member (transfer from owned accounts). Changing roles"
+            + " needs admin."
       },
       subcommands = {RoleGrantCmd.class, RoleRevokeCmd.class, RoleList.class})
   static final class RoleCmd extends CliCommand.Group {}

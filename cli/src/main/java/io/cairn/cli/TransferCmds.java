@@ -16,9 +16,9 @@ final class TransferCmds {
   @Command(
       name = "transfer",
       description = {
-        "Move AMOUNT from FROM to TO. Running it again with the same --id and --created-at is a",
-        "retry: it returns the first result and is applied once. 'transfer get ID' looks an id",
-        "up."
+        "Move AMOUNT from FROM to TO. Running it again with the same --id and"
+            + " --created-at is a retry: it returns the first result and is applied once."
+            + " 'transfer get ID' looks an id up."
       },
       subcommands = {TransferGet.class, TransferVerify.class})
   static final class TransferCmd extends CliCommand {
@@ -41,10 +41,10 @@ final class TransferCmds {
         names = "--created-at",
         paramLabel = "MILLIS",
         description = {
-          "The transfer's creation time, ms since the epoch (with --id; e.g. $(date +%s%3N)).",
-          "A retry passes the first call's id and time: it returns the first result however",
-          "long after and is never applied twice (one never applied that is older than the",
-          "dedupe window is EXPIRED, not taken as new)."
+          "The transfer's creation time, ms since the epoch (with --id; e.g. $(date +%%s%%3N)).",
+          "A retry passes the first call's id and time: it returns the first result"
+              + " however long after and is never applied twice (one never applied that is"
+              + " older than the dedupe window is EXPIRED, not taken as new)."
         })
     Long createdAt;
 
@@ -144,10 +144,10 @@ final class TransferCmds {
   @Command(
       name = "verify",
       description = {
-        "Check a stored debit's signature offline: read the operation by id (transfer get), then",
-        "verify its Ed25519 signature here, against --public-key FILE or else the debited",
-        "account's key as a Merkle proof shows it. Exit 0 when it verifies, 1 when it does not,",
-        "is unsigned or is not found."
+        "Check a stored debit's signature offline: read the operation by id (transfer"
+            + " get), then verify its Ed25519 signature here, against --public-key FILE or"
+            + " else the debited account's key as a Merkle proof shows it. Exit 0 when it"
+            + " verifies, 1 when it does not, is unsigned or is not found."
       })
   static final class TransferVerify extends CliCommand {
     @Parameters(paramLabel = "ID")

@@ -40,12 +40,14 @@ import picocli.CommandLine.Option;
 @Command(
     name = "bench",
     description = {
-      "Measure transfer throughput and latency: N concurrent callers, each submitting one",
-      "request of B transfers at a time and waiting for it. Prints a progress line per second",
-      "on stderr and the result on stdout (one JSON object with --json).",
-      "%nSubcommands: 'bench fsync' measures the disk's fdatasync, the floor under one caller's"
-          + " latency; 'bench etcd' runs the same closed loop of single writes against etcd;"
-          + " 'bench failover' measures how soon writes resume after a leader fault."
+      "Measure transfer throughput and latency: N concurrent callers, each submitting"
+          + " one request of B transfers at a time and waiting for it. Prints a progress"
+          + " line per second on stderr and the result on stdout (one JSON object with"
+          + " --json).",
+      "%nSubcommands: 'bench fsync' measures the disk's fdatasync, the floor under"
+          + " one caller's latency; 'bench etcd' runs the same closed loop of single writes"
+          + " against etcd; 'bench failover' measures how soon writes resume after a leader"
+          + " fault."
     },
     subcommands = {
       FsyncBenchCmd.class,

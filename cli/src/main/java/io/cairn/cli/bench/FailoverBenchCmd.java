@@ -31,24 +31,25 @@ import picocli.CommandLine.Option;
     name = "failover",
     header = "Time from a leader fault to the first acknowledged write, for two kinds of client.",
     description = {
-      "Runs --clients callers on one Java client (CairnClient, its own retries and routing) and"
-          + " --stub-clients callers of the plain generated gRPC stub (each bound to one node,"
-          + " round-robin; 1 s deadline per attempt, on any error 50 ms sleep and the same request"
-          + " again, at most 1000 attempts and 30 s per call), all sending transfers of 1 in a"
-          + " closed loop, against the local cluster that scripts/cluster runs. Then --fault:",
-      "  kill  --kills times: SIGKILL the leader, restart it (scripts/cluster restart N)"
-          + " --restart-after s later, wait until every node is back and caught up, --pause s;",
-      "  stop  --kills times: SIGSTOP the leader for --stop-seconds, then SIGCONT;",
-      "  roll  once: scripts/cluster roll (every node restarted with SIGTERM, leader last);",
-      "  none  no fault: the load alone for --duration s (are there elections?).",
-      "%nFor each fault and client kind: the time from the fault to the first acknowledgement of a"
-          + " write sent after it (for the Java client a call started after it; for the stub an"
-          + " attempt sent after it), the time until every caller not bound to the faulted node"
-          + " had one, the longest time without any acknowledgement, final errors and unknown"
-          + " outcomes; for the stub, callers stuck (no acknowledgement for --stuck-millis while"
-          + " a leader existed and the caller's node answered). Also each node's"
-          + " cairn.raft.leader.changes before and after. Use scripts/bench-failover, which starts"
-          + " a fresh cluster."
+      "Runs --clients callers on one Java client (CairnClient, its own retries and"
+          + " routing) and --stub-clients callers of the plain generated gRPC stub (each"
+          + " bound to one node, round-robin; 1 s deadline per attempt, on any error 50 ms"
+          + " sleep and the same request again, at most 1000 attempts and 30 s per call),"
+          + " all sending transfers of 1 in a closed loop, against the local cluster that"
+          + " scripts/cluster runs. Then --fault: kill  --kills times: SIGKILL the leader,"
+          + " restart it (scripts/cluster restart N) --restart-after s later, wait until"
+          + " every node is back and caught up, --pause s; stop  --kills times: SIGSTOP the"
+          + " leader for --stop-seconds, then SIGCONT; roll  once: scripts/cluster roll"
+          + " (every node restarted with SIGTERM, leader last); none  no fault: the load"
+          + " alone for --duration s (are there elections?).",
+      "%nFor each fault and client kind: the time from the fault to the first"
+          + " acknowledgement of a write sent after it (for the Java client a call started"
+          + " after it; for the stub an attempt sent after it), the time until every caller"
+          + " not bound to the faulted node had one, the longest time without any"
+          + " acknowledgement, final errors and unknown outcomes; for the stub, callers"
+          + " stuck (no acknowledgement for --stuck-millis while a leader existed and the"
+          + " caller's node answered). Also each node's cairn.raft.leader.changes before"
+          + " and after. Use scripts/bench-failover, which starts a fresh cluster."
     },
     defaultValueProvider = FailoverBenchCmd.Defaults.class)
 public final class FailoverBenchCmd extends CliCommand {

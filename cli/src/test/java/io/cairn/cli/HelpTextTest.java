@@ -1,0 +1,69 @@
+package io.cairn.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import picocli.CommandLine;
+import picocli.CommandLine.Model.ArgSpec;
+import picocli.CommandLine.Model.CommandSpec;
+
+/**
+ * Every --help reads as sentences. picocli prints each element of a description array on its own
+ * line, wraps each one by itself, and lists a command by its first element only: an element that
+ * stops mid-sentence ("... is a" / "retry: it returns ...") showed as broken lines and as a
+ * truncated summary in 'cairnctl --help'. So each element must end a sentence, and a % that is not
+ * %n or %% (a format error picocli prints as a WARN) is refused too.
+ */
+class HelpTextTest {
+  @Test
+  void everyDescriptionElementEndsASentence() {
+    List<String> broken = new ArrayList<>();
+    walk(Cairnctl.commandLine(), broken);
+    assertEquals(List.of(), broken, "description elements that stop mid-sentence");
+  }
+
+  @Test
+  void aUsageErrorNamesTheCommandOnce() {
+    java.io.StringWriter err = new java.io.StringWriter();
+    int code =
+        Cairnctl.run(
+            new String[] {"no-such-command"},
+            new java.io.PrintWriter(new java.io.StringWriter()),
+            new java.io.PrintWriter(err));
+    assertTrue(code != 0);
+    assertTrue(err.toString().contains("(see: cairnctl --help)"), err.toString());
+  }
+
+  private static void walk(CommandLine cl, List<String> broken) {
+    CommandSpec spec = cl.getCommandSpec();
+    check(spec.qualifiedName(), spec.usageMessage().description(), broken);
+    for (ArgSpec arg : spec.args()) {
+      String name =
+          arg.isOption() ? ((CommandLine.Model.OptionSpec) arg).longestName() : arg.paramLabel();
+      check(spec.qualifiedName() + " " + name, arg.description(), broken);
+    }
+    for (CommandLine sub : cl.getSubcommands().values()) {
+      walk(sub, broken);
+    }
+  }
+
+  private static void check(String where, String[] lines, List<String> broken) {
+    for (int i = 0; i < lines.length; i++) {
+      String line = lines[i].strip();
+      if (line.matches(".*%(?![n%]).*")) {
+        // picocli formats descriptions: a bare % is a format error, printed as a WARN.
+        broken.add(where + ": unescaped % in \"" + line + "\"");
+      }
+      boolean last = i == lines.length - 1;
+      if (line.isEmpty() || (last && !line.isEmpty())) {
+        continue;
+      }
+      if (!line.matches(".*[.!?:]$") && !lines[i + 1].startsWith("%n")) {
+        broken.add(where + ": \"" + line + "\"");
+      }
+    }
+  }
+}
