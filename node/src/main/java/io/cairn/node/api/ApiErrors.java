@@ -53,6 +53,21 @@ final class ApiErrors {
         .build();
   }
 
+  /** PERMISSION_DENIED for a whole call (nothing of it was appended), saying why. */
+  static StatusRuntimeException permissionDenied(String why) {
+    ErrorDetail detail =
+        ErrorDetail.newBuilder()
+            .setKind(ErrorDetail.Kind.PERMISSION_DENIED)
+            .setNotApplied(true)
+            .build();
+    return Errors.exception(detail, why);
+  }
+
+  /** Why a principal without any role is refused. */
+  static String holdsNoRole(String principal) {
+    return principal + " holds no role (cairnctl role grant " + principal + " member)";
+  }
+
   /** NO_SPACE: writes are refused while {@code low} is low on space (nothing was appended). */
   static StatusRuntimeException noSpace(SpaceWatch.Low low) {
     return Errors.exception(

@@ -83,8 +83,6 @@ final class Authorizer implements ServerInterceptor {
           ? null
           : principal + " is not an admin (cairnctl role grant " + principal + " admin)";
     }
-    return roles.holdsAnyRole(principal)
-        ? null
-        : principal + " holds no role (cairnctl role grant " + principal + " member)";
+    return roles.holdsAnyRole(principal) ? null : ApiErrors.holdsNoRole(principal);
   }
 }

@@ -69,6 +69,7 @@ final class LedgerApi extends LedgerServiceGrpc.LedgerServiceImplBase {
   private final BackupStreams backups;
   private final ClusterClock clock;
   private final SpaceWatch space;
+  private final String bootstrapAdmin;
   private final WriteBatcher batcher;
   private final RequestValidator validator;
   private final Executor responder;
@@ -112,6 +113,7 @@ final class LedgerApi extends LedgerServiceGrpc.LedgerServiceImplBase {
             .collect(Collectors.toMap(NodeConfig.Peer::id, NodeConfig.Peer::apiEndpoint));
     this.membership = new Membership(raft, hot);
     this.merkleEnabled = config.getLong("merkle.enabled") == 1;
+    this.bootstrapAdmin = config.get(ConfigKeys.AUTH_BOOTSTRAP_ADMIN);
     this.unsafeLocalReads = config.getLong("debug.unsafe.local.reads") == 1;
     this.signatures =
         new SignatureCheck(this::appliedKey, config.get(ConfigKeys.DEBUG_SKIP_SIGNATURE_CHECKS));
@@ -260,6 +262,13 @@ final class LedgerApi extends LedgerServiceGrpc.LedgerServiceImplBase {
       String principal,
       StreamObserver<byte[]> out,
       long started) {
+    if (holdsNoRole(principal)) {
+      // Every operation needs a role (docs/internals.md, Roles and owners): appending the request
+      // would only fill the log with refusals.
+      metrics.rejection("no_role");
+      out.onError(ApiErrors.permissionDenied(ApiErrors.holdsNoRole(principal)));
+      return;
+    }
     SpaceWatch.Low low = space.anyLow();
     if (low != null) {
       // Every member takes every entry: one whose disk is nearly full would stop on it.
@@ -296,6 +305,20 @@ final class LedgerApi extends LedgerServiceGrpc.LedgerServiceImplBase {
               }
               respond(out, response == null ? null : response.toByteArray(), err);
             });
+  }
+
+  /**
+   * Whether the leader knows, from its applied state, that {@code principal} holds no role: then
+   * every operation of its request would be refused, so the request is refused whole (not
+   * appended). Known only once this leader has applied an entry of its own term (so every grant a
+   * client was told about is applied here); before that, and for the bootstrap admin or a request
+   * without a principal, the request goes to the log and the ledger decides per operation.
+   */
+  private boolean holdsNoRole(String principal) {
+    if (principal.isEmpty() || principal.equals(bootstrapAdmin)) {
+      return false;
+    }
+    return Boolean.FALSE.equals(state.holdsAnyRoleInTerm(principal, raft.currentTerm()));
   }
 
   /**

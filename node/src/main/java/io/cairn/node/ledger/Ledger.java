@@ -94,6 +94,7 @@ public final class Ledger {
   private final TreeSet<String> ids = new TreeSet<>();
   private final DedupeTable dedupe = new DedupeTable();
   private final RoleTable roleTable = new RoleTable();
+  private long roleChanges; // commits that changed the role table (a reader's cue to look again)
   // Accounts changed since the last drain; sorted when drained, so no hash order escapes.
   private final HashSet<String> changed = new HashSet<>();
   // Per operation of the last apply() call, aligned with its results: the post-state of the
@@ -521,6 +522,7 @@ public final class Ledger {
       totalBurned += burned;
       if (stagedRoles != null) {
         stagedRoles.forEach(roleTable::put);
+        roleChanges++;
       }
       assert totalMinted - totalBurned == totalBalance : "conservation broken";
     }
@@ -636,6 +638,16 @@ public final class Ledger {
       return false; // apply denies such a caller everything
     }
     return caller.bootstrapAdmin() || roleTable.roles(p).contains(Role.ADMIN);
+  }
+
+  /** How many applied commits have changed the role table: equal counts, equal tables. */
+  public long roleChanges() {
+    return roleChanges;
+  }
+
+  /** Every principal holding at least one role, as an unmodifiable set. O(principals). */
+  public Set<String> rolePrincipals() {
+    return Set.of(roleTable.principals());
   }
 
   /** Every principal holding a role, with its roles, sorted by principal. O(principals). */

@@ -91,6 +91,7 @@ public final class NodeMetrics implements AutoCloseable {
           "node_bytes",
           "connection_inflight",
           "no_space",
+          "no_role",
           "receive_timeout"
         }) {
       rejection(reason, 0);

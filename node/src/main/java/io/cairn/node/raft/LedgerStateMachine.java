@@ -22,6 +22,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
@@ -84,6 +85,15 @@ public final class LedgerStateMachine extends BaseStateMachine {
   private Ledger ledger;
   private MerkleTree tree;
   private Stamp stamp;
+
+  /**
+   * The principals that hold a role, as of the applied entry {@code throughIndex} of term {@code
+   * term}: read without the lock by the leader's door check ({@link #holdsAnyRoleInTerm}).
+   */
+  private record RoleView(
+      Set<String> principals, long throughIndex, long term, Ledger of, long changes) {}
+
+  private volatile RoleView roleView = new RoleView(Set.of(), 0, 0, null, -1);
 
   /** The node's exit code when a log entry cannot be decoded. */
   public static final int EXIT_CORRUPT_ENTRY = 4;
@@ -213,6 +223,7 @@ public final class LedgerStateMachine extends BaseStateMachine {
       ledger.useHistory(history);
       tree = r.tree();
       stamp = stampOf(index, r.header().getAppliedTerm(), r.tree().root());
+      publishRoles();
       updateLastAppliedTermIndex(r.header().getAppliedTerm(), index);
       // Entries before the snapshot were never applied here (or are from before a restart): the
       // window starts empty, and older entries come from the store (or COMPACTED, never a gap).
@@ -488,6 +499,7 @@ public final class LedgerStateMachine extends BaseStateMachine {
       WatchEvents.Encoded event = watchEvent(command, results, callers, changes);
       writeHistory(command, index, perRequest, callers, changes, event);
       stamp = next;
+      publishRoles();
       updateLastAppliedTermIndex(term, index);
       return new Applied(results, event);
     } finally {
@@ -598,6 +610,7 @@ public final class LedgerStateMachine extends BaseStateMachine {
       super.notifyTermIndexUpdated(term, index);
       if (index > stamp.getAppliedIndex()) {
         stamp = stamp.toBuilder().setAppliedIndex(index).setTerm(term).build();
+        publishRoles();
       }
     } finally {
       lock.writeLock().unlock();
@@ -694,6 +707,29 @@ public final class LedgerStateMachine extends BaseStateMachine {
   /** Whether {@code principal} holds any role in this node's applied state. */
   public boolean holdsAnyRole(String principal) {
     return !rolesOf(principal).isEmpty();
+  }
+
+  /**
+   * Whether {@code principal} holds a role, if this node has applied an entry of {@code term}; null
+   * when it has not. A leader asks with its own term: once it has applied one entry of its term it
+   * has applied every entry of earlier terms, so a grant any client was told about is in the answer
+   * (this leader answers a grant only after applying it). Lock-free: on every Submit.
+   */
+  public Boolean holdsAnyRoleInTerm(String principal, long term) {
+    RoleView v = roleView;
+    return v.term() == term ? v.principals().contains(principal) : null;
+  }
+
+  /** Publishes the role view after an applied entry (under the write lock). */
+  private void publishRoles() {
+    RoleView v = roleView;
+    Set<String> principals =
+        v.of() == ledger && v.changes() == ledger.roleChanges()
+            ? v.principals()
+            : ledger.rolePrincipals();
+    roleView =
+        new RoleView(
+            principals, stamp.getAppliedIndex(), stamp.getTerm(), ledger, ledger.roleChanges());
   }
 
   private java.util.Set<Role> rolesOf(String principal) {

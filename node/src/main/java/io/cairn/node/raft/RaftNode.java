@@ -277,6 +277,15 @@ public final class RaftNode implements AutoCloseable {
         leader == null ? "" : leader.toString());
   }
 
+  /** This node's current term (-1 once the division is gone): cheaper than {@link #status}. */
+  public long currentTerm() {
+    try {
+      return server.getDivision(group.getGroupId()).getInfo().getCurrentTerm();
+    } catch (IOException e) {
+      return -1;
+    }
+  }
+
   private static String roleName(RaftPeerRole role) {
     return switch (role) {
       case LEADER -> "LEADER";

@@ -126,7 +126,11 @@ class AuthorizationTest {
   void aCertificateWithoutARoleCanAskForStatusButNotRead() {
     assertTrue(nobody.status().getMembersCount() > 0);
     assertEquals(Status.Code.PERMISSION_DENIED, permissionRefusal(() -> nobody.getAccount("bank")));
-    assertEquals(ResultCode.PERMISSION_DENIED, nobody.transfer("bank", "alice-acct", 1).getCode());
+    // Every operation needs a role, so the leader refuses the whole request at the door: it is
+    // not appended (nothing to replay), and the caller learns it as for a read.
+    assertEquals(
+        Status.Code.PERMISSION_DENIED,
+        permissionRefusal(() -> nobody.transfer("bank", "alice-acct", 1)));
   }
 
   @Test
@@ -137,8 +141,13 @@ class AuthorizationTest {
       assertEquals(ResultCode.OK, dave.createAccount("dave-acct").getCode());
       assertEquals(ResultCode.OK, dave.mint("dave-acct", 3).getCode());
       assertEquals(ResultCode.OK, admin.revokeRole("dave", Role.ISSUER).getCode());
-      assertEquals(ResultCode.PERMISSION_DENIED, dave.mint("dave-acct", 3).getCode());
+      // dave's last role is gone: the leader refuses his requests whole from now on.
+      assertEquals(
+          Status.Code.PERMISSION_DENIED, permissionRefusal(() -> dave.mint("dave-acct", 3)));
       assertEquals(3, balance("dave-acct"));
+      assertEquals(ResultCode.OK, admin.grantRole("dave", Role.ISSUER).getCode());
+      assertEquals(ResultCode.OK, dave.mint("dave-acct", 4).getCode(), "a grant opens it again");
+      assertEquals(7, balance("dave-acct"));
     }
     // every replica decided the same
     cluster.assertRootsAgree(Duration.ofSeconds(20));
