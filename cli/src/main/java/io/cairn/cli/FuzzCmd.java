@@ -36,7 +36,9 @@ import picocli.CommandLine.Option;
           + " principal that must hold no role), then check that every node answers and"
           + " that the ledger summary read as --user is unchanged. Prints calls made, each"
           + " status code's count, INTERNAL and UNKNOWN answers, nodes down and hostile"
-          + " writes applied; exit 0 only when the last three are 0."
+          + " writes applied; meanwhile, once a second, a valid write and read as --user"
+          + " must be answered. Exit 0 only when there are no INTERNAL or UNKNOWN answers, no"
+          + " node down, no hostile write applied and no failed valid probe."
     })
 final class FuzzCmd extends CliCommand {
   @Option(names = "--time", paramLabel = "S", defaultValue = "60", description = "Seconds.")
@@ -91,14 +93,21 @@ final class FuzzCmd extends CliCommand {
       channels.add(
           hostile.apply(NettyChannelBuilder.forTarget(e)).maxInboundMessageSize(16 << 20).build());
     }
+    Probe probe = new Probe(client(), s);
+    Thread prober = new Thread(probe, "fuzz-probe");
+    prober.setDaemon(true);
     try {
+      prober.start();
       run(new SplittableRandom(s), channels, targets);
     } finally {
+      probe.stop();
+      prober.join(TimeUnit.SECONDS.toMillis(30));
+      probe.client.close();
       for (ManagedChannel ch : channels) {
         ch.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
       }
     }
-    return report(s, targets, before);
+    return report(s, targets, before, probe);
   }
 
   private void run(SplittableRandom rnd, List<ManagedChannel> channels, List<String> targets)
@@ -180,7 +189,61 @@ final class FuzzCmd extends CliCommand {
     return m;
   }
 
-  private int report(long s, List<String> targets, LedgerSummary before) throws Exception {
+  /**
+   * Valid calls as --user, once a second while the hostile ones run: a write that goes through the
+   * log and changes nothing (a transfer between two accounts that do not exist: NO_SUCH_ACCOUNT,
+   * applied and remembered like any result) and a linearizable read of the summary. Any other
+   * answer, or none within the CLI's --timeout, counts as a failed probe.
+   */
+  private static final class Probe implements Runnable {
+    final CairnClient client;
+    private final long seed;
+    private volatile boolean stopped;
+    final LongAdder ok = new LongAdder();
+    final LongAdder failed = new LongAdder();
+    final org.HdrHistogram.Histogram micros = new org.HdrHistogram.Histogram(3_600_000_000L, 3);
+    volatile String firstFailure = "";
+
+    Probe(CairnClient client, long seed) {
+      this.client = client;
+      this.seed = seed;
+    }
+
+    void stop() {
+      stopped = true;
+    }
+
+    @Override
+    public void run() {
+      for (long i = 0; !stopped && i < 86_400; i++) {
+        long started = System.nanoTime();
+        try {
+          var r = client.transfer("fuzz-probe-none-" + seed, "fuzz-probe-nobody-" + seed, 1);
+          if (r.getCode() != io.cairn.proto.ResultCode.NO_SUCH_ACCOUNT) {
+            throw new IllegalStateException("probe transfer answered " + r.getCode());
+          }
+          client.summary();
+          ok.increment();
+        } catch (RuntimeException e) {
+          failed.increment();
+          if (firstFailure.isEmpty()) {
+            firstFailure = e.toString();
+          }
+        }
+        long took = System.nanoTime() - started;
+        synchronized (micros) {
+          micros.recordValue(Math.min(micros.getHighestTrackableValue(), took / 1000));
+        }
+        long rest = TimeUnit.SECONDS.toNanos(1) - took;
+        if (rest > 0 && !stopped) {
+          java.util.concurrent.locks.LockSupport.parkNanos(rest);
+        }
+      }
+    }
+  }
+
+  private int report(long s, List<String> targets, LedgerSummary before, Probe probe)
+      throws Exception {
     int down = 0;
     try (CairnClient c = client()) {
       for (String e : targets) {
@@ -196,21 +259,50 @@ final class FuzzCmd extends CliCommand {
               || after.getTotalBalance() != before.getTotalBalance();
       Map<String, Long> seen = snapshot();
       long bad = seen.getOrDefault("INTERNAL", 0L) + seen.getOrDefault("UNKNOWN", 0L);
+      long probesOk = probe.ok.sum();
+      long probesFailed = probe.failed.sum();
+      double p50;
+      double p99;
+      double max;
+      synchronized (probe.micros) {
+        p50 = probe.micros.getValueAtPercentile(50) / 1000.0;
+        p99 = probe.micros.getValueAtPercentile(99) / 1000.0;
+        max = probe.micros.getMaxValue() / 1000.0;
+      }
+      Map<String, Object> json = new java.util.LinkedHashMap<>();
+      json.put("calls", calls.sum());
+      json.put("seconds", seconds);
+      json.put("seed", s);
+      json.put("codes", seen);
+      json.put("internal_or_unknown", bad);
+      json.put("nodes_down", down);
+      json.put("hostile_writes_applied", changed ? 1 : 0);
+      json.put("valid_probes_ok", probesOk);
+      json.put("valid_probes_failed", probesFailed);
+      json.put("valid_probe_ms", Map.of("p50", p50, "p99", p99, "max", max));
       emit(
           String.format(
               "fuzz: %d calls in %d s (seed %d) against %d nodes%n  status codes: %s%n"
                   + "  INTERNAL or UNKNOWN answers: %d%n  nodes down at the end: %d%n"
-                  + "  hostile writes applied (ledger summary changed): %d",
-              calls.sum(), seconds, s, targets.size(), seen, bad, down, changed ? 1 : 0),
-          Map.of(
-              "calls", calls.sum(),
-              "seconds", seconds,
-              "seed", s,
-              "codes", seen,
-              "internal_or_unknown", bad,
-              "nodes_down", down,
-              "hostile_writes_applied", changed ? 1 : 0));
-      return bad == 0 && down == 0 && !changed ? 0 : 1;
+                  + "  hostile writes applied (ledger summary changed): %d%n"
+                  + "  valid probes (a write and a linearizable read as --user, once a second):"
+                  + " %d ok, %d failed%s; ms p50 %.1f p99 %.1f max %.1f",
+              calls.sum(),
+              seconds,
+              s,
+              targets.size(),
+              seen,
+              bad,
+              down,
+              changed ? 1 : 0,
+              probesOk,
+              probesFailed,
+              probesFailed == 0 ? "" : " (first: " + probe.firstFailure + ")",
+              p50,
+              p99,
+              max),
+          json);
+      return bad == 0 && down == 0 && !changed && probesFailed == 0 && probesOk > 0 ? 0 : 1;
     }
   }
 
