@@ -242,10 +242,10 @@ public final class ApiServer implements AutoCloseable {
         // and queues (the replies are sent from the responders), so a hop to a pool per call
         // bought nothing but two thread wake-ups.
         .directExecutor()
-        // Requests over the app limit and up to 4x it are refused by RequestGuard with
-        // INVALID_ARGUMENT; beyond 4x gRPC itself stops reading and answers
-        // RESOURCE_EXHAUSTED, so no client can make the node buffer more than this.
-        .maxInboundMessageSize((int) Math.min(Integer.MAX_VALUE, 4 * maxRequestBytes))
+        // A request over the limit is refused by gRPC from its length prefix, before a byte
+        // of it is buffered (RESOURCE_EXHAUSTED, no detail: the client does not retry it), so
+        // a half-sent request holds at most api.max.request.bytes.
+        .maxInboundMessageSize((int) Math.min(Integer.MAX_VALUE, maxRequestBytes))
         .maxInboundMetadataSize(16 * 1024)
         .maxConcurrentCallsPerConnection(config.getInt("api.max.concurrent.calls.per.connection"))
         .permitKeepAliveTime(5, TimeUnit.SECONDS)
@@ -486,10 +486,11 @@ public final class ApiServer implements AutoCloseable {
   }
 
   /**
-   * Refuses a request over {@code api.max.request.bytes}, one that does not parse, or one a strict
-   * decoder would refuse ({@link StrictDecoding}), with INVALID_ARGUMENT before any handler runs.
-   * gRPC alone would answer RESOURCE_EXHAUSTED (which clients retry) and UNKNOWN; both are the
-   * caller's mistake and must say so.
+   * Refuses a request that does not parse, or one a strict decoder would refuse ({@link
+   * StrictDecoding}), with INVALID_ARGUMENT before any handler runs: gRPC alone would answer
+   * UNKNOWN, and it is the caller's mistake. Requests over {@code api.max.request.bytes} do not get
+   * here (the transport's inbound limit is the same); the size check stays for a server built with
+   * a larger one.
    */
   static final class RequestGuard implements ServerInterceptor {
     private final long maxRequestBytes;

@@ -121,7 +121,8 @@ public final class ConfigKeys {
           "bytes",
           1 * KIB,
           64 * MIB,
-          "Largest API request; larger ones get INVALID_ARGUMENT.");
+          "Largest API request; gRPC refuses a larger one from its length prefix, before buffering"
+              + " it (RESOURCE_EXHAUSTED, no detail, not retried).");
 
   public static final Key<Integer> API_MAX_OPS_PER_REQUEST =
       Key.intNumber(

@@ -1,6 +1,7 @@
 package io.cairn.node.it;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -133,8 +134,12 @@ class MalformedRequestTest {
     assertNodeUp();
   }
 
+  /**
+   * Issue 18: the inbound limit is the request limit, so gRPC refuses an oversized request from its
+   * length prefix and the node never buffers more than the limit for a half-sent one.
+   */
   @Test
-  void oversizedRequestsAreRefusedAsInvalid() {
+  void oversizedRequestsAreRefusedBeforeTheyAreBuffered() {
     String huge = "a".repeat(1_500_000);
     StatusRuntimeException overAppLimit =
         submitFails(
@@ -144,12 +149,14 @@ class MalformedRequestTest {
                         .setCreateAccount(
                             io.cairn.proto.CreateAccount.newBuilder().setAccount(huge)))
                 .build());
-    assertInvalid(overAppLimit, "limit is 1048576");
-    StatusRuntimeException overAppLimitRaw = rawSubmit(new byte[3 << 20]);
-    assertInvalid(overAppLimitRaw, "limit is 1048576");
-    // Past 4x the limit gRPC stops reading before our code sees a byte (README, "Errors").
-    StatusRuntimeException overTransport = rawSubmit(new byte[5 << 20]);
-    assertEquals(Status.Code.RESOURCE_EXHAUSTED, overTransport.getStatus().getCode());
+    assertEquals(Status.Code.RESOURCE_EXHAUSTED, overAppLimit.getStatus().getCode());
+    assertTrue(
+        overAppLimit.getStatus().getDescription().contains("1048576"), overAppLimit.toString());
+    assertNull(io.cairn.proto.errors.Errors.detailOf(overAppLimit), "gRPC's own refusal");
+    StatusRuntimeException justOver = rawSubmit(new byte[(1 << 20) + 1]);
+    assertEquals(Status.Code.RESOURCE_EXHAUSTED, justOver.getStatus().getCode());
+    StatusRuntimeException fiveMiB = rawSubmit(new byte[5 << 20]);
+    assertEquals(Status.Code.RESOURCE_EXHAUSTED, fiveMiB.getStatus().getCode());
     assertNodeUp();
   }
 
