@@ -72,6 +72,7 @@ public final class ApiServer implements AutoCloseable {
             () -> Math.max(1, raft.members().size()),
             clientTls(tls),
             space::peerSaid,
+            new ClockStepDown(raft, () -> hot.getInt("raft.clock.step.down.checks")),
             metrics);
     this.batcher =
         new WriteBatcher(

@@ -77,6 +77,18 @@ final class ClusterClock implements AutoCloseable {
   private volatile Base base;
   private final CountDownLatch firstCheck = new CountDownLatch(1);
   private boolean undecidedSaid; // on the checker thread only
+  private int offChecks; // consecutive checks that found this clock off; checker thread only
+  private final OffListener offListener;
+
+  /** Told, on the checker thread, after every check that found this clock off its majority's. */
+  interface OffListener {
+    /**
+     * @param checks how many checks in a row found it off (this one included)
+     * @param correctionMillis what this node adds to its clock to agree with its majority
+     * @param agreeing the peers' API endpoints whose clocks agree with that majority
+     */
+    void clockOff(int checks, long correctionMillis, List<String> agreeing);
+  }
 
   /**
    * @param peers the other members' API endpoints
@@ -92,6 +104,7 @@ final class ClusterClock implements AutoCloseable {
       IntSupplier members,
       SslContext tls,
       Consumer<ClusterStatusResponse> onStatus,
+      OffListener offListener,
       NodeMetrics metrics) {
     this.debugOffsetMillis = debugOffsetMillis;
     this.toleranceMillis = Math.max(1, maxClockSkewMillis / 2);
@@ -99,6 +112,7 @@ final class ClusterClock implements AutoCloseable {
     this.members = members;
     this.tls = tls;
     this.onStatus = onStatus;
+    this.offListener = offListener;
     this.ticker = ApiServer.ticker("cairn-clock");
     metrics.gauge(
         "cairn.clock.correction.millis",
@@ -234,6 +248,22 @@ final class ClusterClock implements AutoCloseable {
       LOG.info("this node's clock agrees with its peers' again");
     }
     base = new Base(local, correction, now);
+    offChecks = correction == 0 ? 0 : offChecks + 1;
+    if (offChecks > 0) {
+      offListener.clockOff(offChecks, correction, agreeing(now, local, correction));
+    }
+  }
+
+  /** The peers whose fresh samples are within the tolerance of this node's corrected clock. */
+  private List<String> agreeing(long nowNanos, long localMillis, long correction) {
+    List<String> out = new ArrayList<>();
+    for (Map.Entry<String, Sample> e : samples.entrySet()) {
+      List<Long> one = offsets(List.of(e.getValue()), nowNanos, localMillis);
+      if (!one.isEmpty() && Math.abs(one.get(0) - correction) <= toleranceMillis) {
+        out.add(e.getKey());
+      }
+    }
+    return out;
   }
 
   /**

@@ -502,6 +502,18 @@ public final class ConfigKeys {
               + " entry timestamp, the clock it shows its peers): the chaos suite's clock-skew"
               + " and clock-jump faults. Reloads without a restart.");
 
+  public static final Key<Integer> RAFT_CLOCK_STEP_DOWN_CHECKS =
+      Key.intNumber(
+          "raft.clock.step.down.checks",
+          3,
+          "checks",
+          0,
+          3600,
+          "Clock checks in a row (one a second) that must find this node's clock off its"
+              + " majority's before, as leader, it hands leadership to a member whose clock agrees"
+              + " (at most once per 30 s). 0: never; it stamps the majority's time instead."
+              + " Reloads without a restart.");
+
   public static final Key<Long> RAFT_ELECTION_TIMEOUT_MIN_MILLIS =
       Key.longNumber(
           "raft.election.timeout.min.millis",
@@ -665,6 +677,7 @@ public final class ConfigKeys {
           DEBUG_UNSAFE_LOCAL_READS,
           DEBUG_SKIP_SIGNATURE_CHECKS,
           DEBUG_CLOCK_OFFSET_MILLIS,
+          RAFT_CLOCK_STEP_DOWN_CHECKS,
           RAFT_ELECTION_TIMEOUT_MIN_MILLIS,
           RAFT_ELECTION_TIMEOUT_MAX_MILLIS,
           RAFT_SNAPSHOT_THRESHOLD_ENTRIES,
@@ -698,5 +711,6 @@ public final class ConfigKeys {
           API_OVERLOAD_RETRY_AFTER_MILLIS.name(),
           MERKLE_PROOF_CACHE_MAX_BYTES.name(),
           NODE_DATA_MIN_FREE_BYTES.name(),
+          RAFT_CLOCK_STEP_DOWN_CHECKS.name(),
           DEBUG_CLOCK_OFFSET_MILLIS.name());
 }

@@ -476,8 +476,16 @@ public final class RaftNode implements AutoCloseable {
    * more).
    */
   public String handOverLeadership(long timeoutMillis) {
-    String target = mostCaughtUpFollower();
-    if (target.isEmpty()) {
+    return handOverLeadershipTo(mostCaughtUpFollower(), timeoutMillis);
+  }
+
+  /**
+   * On the leader: hands leadership to member {@code target} as {@link #handOverLeadership} does;
+   * returns the new leader's id, or empty when this node did not lead, {@code target} is empty or
+   * the handover did not complete in {@code timeoutMillis}.
+   */
+  public String handOverLeadershipTo(String target, long timeoutMillis) {
+    if (target.isEmpty() || !status().isLeader()) {
       return "";
     }
     long deadline = System.nanoTime() + timeoutMillis * 1_000_000;
