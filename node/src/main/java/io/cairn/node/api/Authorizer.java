@@ -2,11 +2,11 @@ package io.cairn.node.api;
 
 import io.cairn.proto.ErrorDetail;
 import io.cairn.proto.LedgerServiceGrpc;
-import io.cairn.proto.errors.Errors;
 import io.grpc.Metadata;
 import io.grpc.ServerCall;
 import io.grpc.ServerCallHandler;
 import io.grpc.ServerInterceptor;
+import io.grpc.StatusRuntimeException;
 import java.util.Set;
 
 /**
@@ -58,12 +58,8 @@ final class Authorizer implements ServerInterceptor {
     String principal = Principals.current();
     String refusal = refusal(method, principal);
     if (refusal != null) {
-      ErrorDetail detail =
-          ErrorDetail.newBuilder()
-              .setKind(ErrorDetail.Kind.PERMISSION_DENIED)
-              .setNotApplied(true)
-              .build();
-      call.close(Errors.status(detail, refusal), Errors.trailers(detail));
+      StatusRuntimeException denied = ApiErrors.permissionDenied(refusal);
+      call.close(denied.getStatus(), denied.getTrailers());
       return new ServerCall.Listener<>() {};
     }
     return next.startCall(call, headers);

@@ -257,12 +257,13 @@ final class ClusterClock implements AutoCloseable {
   /** The peers whose fresh samples are within the tolerance of this node's corrected clock. */
   private List<String> agreeing(long nowNanos, long localMillis, long correction) {
     List<String> out = new ArrayList<>();
-    for (Map.Entry<String, Sample> e : samples.entrySet()) {
-      List<Long> one = offsets(List.of(e.getValue()), nowNanos, localMillis);
-      if (!one.isEmpty() && Math.abs(one.get(0) - correction) <= toleranceMillis) {
-        out.add(e.getKey());
-      }
-    }
+    samples.forEach(
+        (endpoint, s) -> {
+          if (fresh(s, nowNanos)
+              && Math.abs(offset(s, nowNanos, localMillis) - correction) <= toleranceMillis) {
+            out.add(endpoint);
+          }
+        });
     return out;
   }
 
@@ -274,11 +275,20 @@ final class ClusterClock implements AutoCloseable {
   static List<Long> offsets(java.util.Collection<Sample> samples, long nowNanos, long localMillis) {
     List<Long> fresh = new ArrayList<>();
     for (Sample s : samples) {
-      if (nowNanos - s.atNanos() < FRESH_NANOS) {
-        fresh.add(s.peerMillis() + (nowNanos - s.atNanos()) / 1_000_000 - localMillis);
+      if (fresh(s, nowNanos)) {
+        fresh.add(offset(s, nowNanos, localMillis));
       }
     }
     return fresh;
+  }
+
+  private static boolean fresh(Sample s, long nowNanos) {
+    return nowNanos - s.atNanos() < FRESH_NANOS;
+  }
+
+  /** The peer's clock carried forward to {@code nowNanos}, minus this node's clock now. */
+  private static long offset(Sample s, long nowNanos, long localMillis) {
+    return s.peerMillis() + (nowNanos - s.atNanos()) / 1_000_000 - localMillis;
   }
 
   /**

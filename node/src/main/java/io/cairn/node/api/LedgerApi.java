@@ -226,6 +226,22 @@ final class LedgerApi extends LedgerServiceGrpc.LedgerServiceImplBase {
       String principal,
       StreamObserver<byte[]> out,
       long started) {
+    // The leader's two refusals of a whole request come before its signature checks: a refused
+    // request costs no Ed25519 verification.
+    if (holdsNoRole(principal)) {
+      // Every operation needs a role (docs/internals.md, Roles and owners): appending the request
+      // would only fill the log with refusals.
+      metrics.rejection("no_role");
+      out.onError(ApiErrors.permissionDenied(ApiErrors.holdsNoRole(principal)));
+      return;
+    }
+    SpaceWatch.Low low = space.anyLow();
+    if (low != null) {
+      // Every member takes every entry: one whose disk is nearly full would stop on it.
+      metrics.rejection("no_space");
+      out.onError(ApiErrors.noSpace(low));
+      return;
+    }
     if (SignatureCheck.anySigned(request)) {
       try {
         verifier.execute(
@@ -262,20 +278,6 @@ final class LedgerApi extends LedgerServiceGrpc.LedgerServiceImplBase {
       String principal,
       StreamObserver<byte[]> out,
       long started) {
-    if (holdsNoRole(principal)) {
-      // Every operation needs a role (docs/internals.md, Roles and owners): appending the request
-      // would only fill the log with refusals.
-      metrics.rejection("no_role");
-      out.onError(ApiErrors.permissionDenied(ApiErrors.holdsNoRole(principal)));
-      return;
-    }
-    SpaceWatch.Low low = space.anyLow();
-    if (low != null) {
-      // Every member takes every entry: one whose disk is nearly full would stop on it.
-      metrics.rejection("no_space");
-      out.onError(ApiErrors.noSpace(low));
-      return;
-    }
     CompletableFuture<SubmitResponse> pending = batcher.offer(request, raw, principal);
     if (pending == null) {
       metrics.rejection("overloaded");
@@ -315,10 +317,9 @@ final class LedgerApi extends LedgerServiceGrpc.LedgerServiceImplBase {
    * without a principal, the request goes to the log and the ledger decides per operation.
    */
   private boolean holdsNoRole(String principal) {
-    if (principal.isEmpty() || principal.equals(bootstrapAdmin)) {
-      return false;
-    }
-    return Boolean.FALSE.equals(state.holdsAnyRoleInTerm(principal, raft.currentTerm()));
+    return !principal.isEmpty()
+        && !principal.equals(bootstrapAdmin)
+        && state.knownToHoldNoRole(principal, raft::currentTerm);
   }
 
   /**

@@ -87,13 +87,13 @@ public final class LedgerStateMachine extends BaseStateMachine {
   private Stamp stamp;
 
   /**
-   * The principals that hold a role, as of the applied entry {@code throughIndex} of term {@code
-   * term}: read without the lock by the leader's door check ({@link #holdsAnyRoleInTerm}).
+   * The principals that hold a role, as of the last applied entry, whose term is {@code term}; read
+   * without the lock by both doors ({@link #holdsAnyRole}, {@link #knownToHoldNoRole}). {@code of}
+   * and {@code changes} say which table it was copied from, so it is copied only when that moved.
    */
-  private record RoleView(
-      Set<String> principals, long throughIndex, long term, Ledger of, long changes) {}
+  private record RoleView(Set<String> principals, long term, Ledger of, long changes) {}
 
-  private volatile RoleView roleView = new RoleView(Set.of(), 0, 0, null, -1);
+  private volatile RoleView roleView = new RoleView(Set.of(), 0, null, -1);
 
   /** The node's exit code when a log entry cannot be decoded. */
   public static final int EXIT_CORRUPT_ENTRY = 4;
@@ -704,20 +704,21 @@ public final class LedgerStateMachine extends BaseStateMachine {
     return rolesOf(principal).contains(Role.ADMIN);
   }
 
-  /** Whether {@code principal} holds any role in this node's applied state. */
+  /** Whether {@code principal} holds any role in this node's applied state (lock-free). */
   public boolean holdsAnyRole(String principal) {
-    return !rolesOf(principal).isEmpty();
+    return roleView.principals().contains(principal);
   }
 
   /**
-   * Whether {@code principal} holds a role, if this node has applied an entry of {@code term}; null
-   * when it has not. A leader asks with its own term: once it has applied one entry of its term it
-   * has applied every entry of earlier terms, so a grant any client was told about is in the answer
-   * (this leader answers a grant only after applying it). Lock-free: on every Submit.
+   * Whether {@code principal} is known to hold no role: it holds none in the applied state, and
+   * this node has applied an entry of {@code currentTerm} (read only then, so a caller that holds a
+   * role pays one set lookup). A leader asks with its own term: once it has applied one entry of
+   * its term it has applied every entry of earlier terms, so a grant any client was told about is
+   * in the answer (this leader answers a grant only after applying it).
    */
-  public Boolean holdsAnyRoleInTerm(String principal, long term) {
+  public boolean knownToHoldNoRole(String principal, java.util.function.LongSupplier currentTerm) {
     RoleView v = roleView;
-    return v.term() == term ? v.principals().contains(principal) : null;
+    return !v.principals().contains(principal) && v.term() == currentTerm.getAsLong();
   }
 
   /** Publishes the role view after an applied entry (under the write lock). */
@@ -727,9 +728,7 @@ public final class LedgerStateMachine extends BaseStateMachine {
         v.of() == ledger && v.changes() == ledger.roleChanges()
             ? v.principals()
             : ledger.rolePrincipals();
-    roleView =
-        new RoleView(
-            principals, stamp.getAppliedIndex(), stamp.getTerm(), ledger, ledger.roleChanges());
+    roleView = new RoleView(principals, stamp.getTerm(), ledger, ledger.roleChanges());
   }
 
   private java.util.Set<Role> rolesOf(String principal) {

@@ -8,10 +8,6 @@ import io.cairn.proto.OperationResult;
 import io.cairn.proto.ReadOptions;
 import io.cairn.proto.ResultCode;
 import io.cairn.proto.StatementLine;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -57,9 +53,9 @@ class ClockJumpTest {
       transfers(client, "jump-", 20);
       assertEquals(1, cluster.awaitLeader(Duration.ofSeconds(10)), "n1 still leads");
       assertStampsGood(client);
-      double correction = gauge(cluster.metricsUrl(1), "cairn_clock_correction_millis");
+      double correction = cluster.gauge(1, "cairn_clock_correction_millis");
       assertTrue(Math.abs(correction + HOUR) < 60_000, "n1's correction: " + correction);
-      assertEquals(0.0, gauge(cluster.metricsUrl(2), "cairn_clock_correction_millis"));
+      assertEquals(0.0, cluster.gauge(2, "cairn_clock_correction_millis"));
       assertTrue(cluster.log(1).contains("off a majority of its peers"), "n1 did not say so");
 
       // Step-down on: n1 hands leadership to a member whose clock agrees.
@@ -93,22 +89,5 @@ class ClockJumpTest {
       long off = l.getLedgerTimeMillis() - System.currentTimeMillis();
       assertTrue(Math.abs(off) < 60_000, "entry " + l.getAppliedIndex() + " stamped " + off);
     }
-  }
-
-  private static double gauge(String metricsUrl, String name) throws Exception {
-    String body =
-        HttpClient.newHttpClient()
-            .send(
-                HttpRequest.newBuilder(URI.create(metricsUrl + "/metrics"))
-                    .timeout(Duration.ofSeconds(10))
-                    .build(),
-                HttpResponse.BodyHandlers.ofString())
-            .body();
-    for (String line : body.split("\n")) {
-      if (line.startsWith(name + " ") || line.startsWith(name + "{")) {
-        return Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
-      }
-    }
-    throw new AssertionError(name + " not exported");
   }
 }

@@ -77,11 +77,11 @@ class DiskWatermarkTest {
         // n2: the watermark raised above any disk, through the hot key.
         Files.writeString(n2config, "node.data.min.free.bytes=" + (1L << 50) + "\n");
         readOnly(cluster, client, 2);
-        assertEquals(1.0, gauge(cluster, 2, "cairn_data_dir_low_space"));
+        assertEquals(1.0, cluster.gauge(2, "cairn_data_dir_low_space"));
         assertTrue(cluster.log(2).contains("NO SPACE: "), "n2 did not say so");
         Files.writeString(n2config, "node.data.min.free.bytes=0\n");
         await("writes accepted after n2's watermark went back to 0", () -> writable(cluster));
-        assertEquals(0.0, gauge(cluster, 2, "cairn_data_dir_low_space"));
+        assertEquals(0.0, cluster.gauge(2, "cairn_data_dir_low_space"));
         assertTrue(cluster.log(2).contains("space is back: "), "n2 did not say space is back");
 
         if (tmpfs) {
@@ -192,24 +192,6 @@ class DiskWatermarkTest {
         out.write(chunk, 0, (int) Math.min(chunk.length, bytes - written));
       }
     }
-  }
-
-  private static double gauge(LocalCluster cluster, int node, String name) throws Exception {
-    String body =
-        java.net.http.HttpClient.newHttpClient()
-            .send(
-                java.net.http.HttpRequest.newBuilder(
-                        java.net.URI.create(cluster.metricsUrl(node) + "/metrics"))
-                    .timeout(Duration.ofSeconds(10))
-                    .build(),
-                java.net.http.HttpResponse.BodyHandlers.ofString())
-            .body();
-    for (String line : body.split("\n")) {
-      if (line.startsWith(name + " ") || line.startsWith(name + "{")) {
-        return Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
-      }
-    }
-    throw new AssertionError(name + " not exported by n" + node);
   }
 
   private static void await(String what, BooleanSupplier cond) throws InterruptedException {

@@ -210,6 +210,25 @@ public final class LocalCluster implements AutoCloseable {
     return "http://127.0.0.1:" + metricsPorts[node - 1];
   }
 
+  /** The first sample of metric {@code name} (Prometheus form) that node {@code node} exports. */
+  public double gauge(int node, String name) throws IOException, InterruptedException {
+    String body =
+        java.net.http.HttpClient.newHttpClient()
+            .send(
+                java.net.http.HttpRequest.newBuilder(
+                        java.net.URI.create(metricsUrl(node) + "/metrics"))
+                    .timeout(Duration.ofSeconds(10))
+                    .build(),
+                java.net.http.HttpResponse.BodyHandlers.ofString())
+            .body();
+    for (String line : body.split("\n")) {
+      if (line.startsWith(name + " ") || line.startsWith(name + "{")) {
+        return Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
+      }
+    }
+    throw new AssertionError(name + " not exported by n" + node);
+  }
+
   public Path dataDir(int node) {
     return dataRoot.resolve("n" + node);
   }
